@@ -4,7 +4,8 @@
 (seed fixed) on square fabrics and returns cell-updates per second (logical cells ×
 cycles / wall-clock seconds of :meth:`FabricSim.run`, construction excluded), for the
 bit-sliced logical engine and, optionally, the physical (defect map) engine.
-Run as a script it prints ``FIGURE <name> <value> cell-updates/s`` lines.
+Run as a script it prints ``FIGURE <name> <value> cell-updates/s`` lines;
+``run(quick)`` is the entry point of ``bench/run.py``.
 """
 
 from __future__ import annotations
@@ -52,26 +53,40 @@ def cell_updates_per_s(size: int, cycles: int, physical: bool = False,
 
 
 def measure(sizes: Iterable[int] = DEFAULT_SIZES, cycles: int | None = None,
-            physical: bool = True, verbose: bool = True) -> dict[str, float]:
+            physical: bool = True, verbose: bool = True,
+            budget: int = 200_000_000) -> dict[str, float]:
     """Measure both engines; return ``{figure name: cell-updates/s}``.
 
     Names: ``numpy_sim_cell_updates_per_s_{n}x{n}`` (logical, bit-sliced) and
     ``numpy_sim_physical_cell_updates_per_s_{n}x{n}`` (physical, S = 1). ``cycles``
-    defaults to enough cycles for about 2·10^8 (logical) / 2·10^7 (physical)
-    cell-updates per timed run, at least 20. Prints ``FIGURE`` lines if ``verbose``.
+    defaults to enough cycles for about ``budget`` (logical) / ``budget / 10``
+    (physical) cell-updates per timed run, at least 20. Prints ``FIGURE`` lines if
+    ``verbose``.
     """
     figures: dict[str, float] = {}
     for n in sizes:
-        t_log = cycles or max(20, 200_000_000 // (n * n))
+        t_log = cycles or max(20, budget // (n * n))
         figures[f"numpy_sim_cell_updates_per_s_{n}x{n}"] = cell_updates_per_s(n, t_log)
         if physical:
-            t_phy = cycles or max(20, 20_000_000 // (n * n))
+            t_phy = cycles or max(20, budget // 10 // (n * n))
             figures[f"numpy_sim_physical_cell_updates_per_s_{n}x{n}"] = (
                 cell_updates_per_s(n, t_phy, physical=True))
     if verbose:
         for name, value in figures.items():
             print(f"FIGURE {name} {value:.4g} cell-updates/s", flush=True)
     return figures
+
+
+def run(quick: bool = False) -> list[tuple[str, float, str]]:
+    """``bench/run.py`` entry point: figures as ``(name, value, unit)``.
+
+    ``quick`` shrinks the cycle budget fourfold (same sizes, noisier figures).
+    """
+    figures = measure(DEFAULT_SIZES, None, physical=True, verbose=False,
+                      budget=50_000_000 if quick else 200_000_000)
+    for name, value in figures.items():
+        print(f"  {name}: {value:.4g} cell-updates/s", flush=True)
+    return [(name, value, "cell-updates/s") for name, value in figures.items()]
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,10 +21,11 @@ Contracts
 Implementation note (speed): each output's LUT read is written as a right
 shift of the whole 64-bit configuration by the 6-bit amount ``{d, a}`` kept
 at 64 bits and then sliced (``(cfg >> {d,a})[0]``). Verilator compiles it to
-one 64-bit shift and mask per output, the fastest of the forms measured
-(see ``fabric/verilog.py``), and it lints clean because no expression is
-truncated implicitly (``Value.bit_select`` would emit a 1-bit wide ``>>``
-that Verilator flags WIDTHTRUNC).
+one 64-bit shift and mask per output (an ``Array`` read becomes a 16-way
+``case``, a mux tree 15 ternaries), and it lints clean because no expression
+is truncated implicitly (``Value.bit_select`` would emit a 1-bit wide ``>>``
+that Verilator flags WIDTHTRUNC). The other forms stay available through
+``lut_style`` and are tested against the truth model too.
 """
 
 from __future__ import annotations
@@ -78,8 +79,10 @@ class Cell(wiring.Component):
 
     def __init__(self, *, fault_injection: bool = False, lut_style: str = "shift") -> None:
         if not isinstance(fault_injection, bool):
+            self._MustUse__silence = True    # refused: no "created but never used" warning
             raise TypeError(f"fault_injection must be a bool, not {fault_injection!r}")
         if lut_style not in LUT_STYLES:
+            self._MustUse__silence = True
             raise ValueError(f"unknown LUT style {lut_style!r}; expected one of {LUT_STYLES}")
         self._fault_injection = fault_injection
         self._lut_style = lut_style

@@ -11,12 +11,22 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Suffix of a second feed of a token word: input word ``"x@1"`` carries token word
+#: ``x`` again, on other port bits, typically in the opposite parity class (see
+#: compiler/parity.py). Streams give it the values of ``x``.
+ALIAS = "@1"
+
 INPUT_PORTS: tuple[str, ...] = ("west_in", "east_in", "north_in", "south_in")
 OUTPUT_PORTS: tuple[str, ...] = ("west_out", "east_out", "north_out", "south_out")
 
 
 class IOMapError(ValueError):
     """An I/O map that is malformed or does not fit its fabric."""
+
+
+def base_word(word: str) -> str:
+    """The token word that I/O-map word ``word`` carries (``"x@1"`` -> ``"x"``)."""
+    return word[: -len(ALIAS)] if word.endswith(ALIAS) else word
 
 
 def port_width(port: str, width: int, height: int) -> int:

@@ -53,7 +53,7 @@ _ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
 _MOBIUS = ((1, 0x5555_5555_5555_5555), (2, 0x3333_3333_3333_3333),
            (4, 0x0F0F_0F0F_0F0F_0F0F), (8, 0x00FF_00FF_00FF_00FF))
 #: words per row chunk in the logical kernel (keeps the temporaries cache-sized).
-_CHUNK_WORDS = 2048
+_CHUNK_WORDS = 4096
 
 
 def check_configs(configs: object) -> npt.NDArray[np.uint64]:

@@ -3,7 +3,8 @@
 This is the bridge between the token view (word values per token) and the port
 view (edge-bus bits per cycle) of a program, through its :class:`~fabric.iomap.IOMap`:
 bit ``b`` of token ``n``'s word is on ``port[index]`` during cycle ``n + offset``
-(docs/ARCHITECTURE.md §1 and §6).
+(docs/ARCHITECTURE.md §1 and §6). An input word ``x@1`` is a second feed of token
+word ``x`` and receives its values.
 
 Every edge-input bit that the I/O map does not claim for a real token — unmapped
 port bits, and mapped ones in the cycles before the first or after the last token —
@@ -18,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, port_width
+from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, base_word, port_width
 
 
 class Simulator(Protocol):
@@ -42,11 +43,12 @@ def encode_tokens(iomap: IOMap, width: int, height: int, tokens: Mapping[str, np
                   rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Edge-input bits, cycle by cycle, that carry ``tokens`` (word -> int array over
     tokens, two's complement for negative values); everything else is garbage."""
-    missing = sorted(set(iomap.inputs) - set(tokens))
-    extra = sorted(set(tokens) - set(iomap.inputs))
+    wanted = {base_word(w) for w in iomap.inputs}
+    missing = sorted(wanted - set(tokens))
+    extra = sorted(set(tokens) - wanted)
     if missing or extra:
         raise StreamError(f"token words {sorted(tokens)} do not match the program's inputs "
-                          f"{sorted(iomap.inputs)} (missing {missing}, unknown {extra})")
+                          f"{sorted(wanted)} (missing {missing}, unknown {extra})")
     lengths = {w: len(np.asarray(v)) for w, v in tokens.items()}
     if len(set(lengths.values())) > 1:
         raise StreamError(f"token words have different lengths: {lengths}")
@@ -55,7 +57,7 @@ def encode_tokens(iomap: IOMap, width: int, height: int, tokens: Mapping[str, np
     inputs = {p: rng.integers(0, 2, size=(cycles, port_width(p, width, height)), dtype=np.uint8)
               for p in INPUT_PORTS}
     for word, bits in iomap.inputs.items():
-        values = np.asarray(tokens[word], dtype=np.int64)
+        values = np.asarray(tokens[base_word(word)], dtype=np.int64)
         for b, pb in enumerate(bits):
             column = ((values >> b) & 1).astype(np.uint8)
             inputs[pb.port][pb.offset:pb.offset + n_tokens, pb.index] = column

@@ -42,10 +42,14 @@ CACHE_ENV = "LUTGRID_BUILD_DIR"
 #: before it is read); ``-O3`` is Verilator's own optimisation level.
 DEFAULT_BUILD_ARGS: tuple[str, ...] = ("-O3", "--x-assign", "fast", "--x-initial", "fast")
 #: C++ optimisation level of the model (``OPT_FAST``/``OPT_GLOBAL`` of
-#: ``verilated.mk``). ``-O1`` builds markedly faster than ``-O2`` at a small cost in
-#: simulation speed; see ``bench/bench_fabric.py`` for the measurements.
+#: ``verilated.mk``, whose default is ``-Os``). The C++ compile dominates build time
+#: (about 90 % at 16x16), so a light level is used; ``-O1`` vs ``-O2``/``-Os`` has not
+#: been measured on the final RTL yet (``build_fabric(cxx_opt=...)`` to compare).
 DEFAULT_CXX_OPT = "-O1"
 _STAMP = "lutgrid_build.json"
+#: Verilator control file making only the top-level ports visible to VPI (cocotb
+#: needs nothing else), written next to the Verilog when ``public_all`` is off.
+_PORTS_VLT = f'`verilator_config\npublic_flat_rw -module "{TOPLEVEL}" -var "*"\n'
 
 
 class BuildError(RuntimeError):
@@ -60,13 +64,13 @@ class ShapeLike(Protocol):
     """What this module needs of ``fabric.geometry.FabricShape``."""
 
     @property
-    def width(self) -> int: ...  # noqa: D102
+    def width(self) -> int: ...
 
     @property
-    def height(self) -> int: ...  # noqa: D102
+    def height(self) -> int: ...
 
     @property
-    def spares(self) -> int: ...  # noqa: D102
+    def spares(self) -> int: ...
 
 
 def verilator_root() -> Path:
@@ -180,6 +184,28 @@ def _build_key(verilog: str, build_args: Sequence[str], cxx_opt: str) -> str:
     return h.hexdigest()[:16]
 
 
+def _runner(public_all: bool) -> Any:
+    """cocotb's Verilator runner; unless ``public_all``, without ``--public-flat-rw``.
+
+    cocotb's runner passes ``--public-flat-rw``, which makes every signal of every
+    cell instance visible to VPI and keeps Verilator from optimising across them.
+    The bench only touches top-level ports, so by default that flag is dropped and a
+    control file marks the top-level signals public instead.
+    """
+    from cocotb_tools import runner as cocotb_runner
+
+    if public_all:
+        return cocotb_runner.get_runner("verilator")
+
+    class PortsOnlyVerilator(cocotb_runner.Verilator):  # type: ignore[misc]
+        def _build_command(self) -> list[list[str]]:
+            cmds = super()._build_command()
+            cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+            return cmds
+
+    return PortsOnlyVerilator()
+
+
 def _generate_verilog(shape: ShapeLike, fault_injection: bool) -> str:
     from fabric.verilog import generate_verilog
 
@@ -190,14 +216,17 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
                  fault_injection: bool = False, verilog: str | None = None,
                  build_args: Sequence[str] = DEFAULT_BUILD_ARGS,
                  cxx_opt: str = DEFAULT_CXX_OPT, jobs: int | None = None,
-                 force: bool = False, quiet: bool = True) -> FabricBuild:
+                 force: bool = False, quiet: bool = True,
+                 public_all: bool = False) -> FabricBuild:
     """Build (or fetch from the cache) the Verilator model of ``shape``.
 
     The Verilog is ``fabric.verilog.generate_verilog(shape, fault_injection=...)``
     unless ``verilog`` is given. The model lands in
     ``build_dir/<W>x<H>s<S>[-fi]-<key>`` where ``key`` hashes the Verilog, the
     options and the tool versions; a directory with a completed build is reused
-    unless ``force``. A per-key file lock makes concurrent builds of one fabric
+    unless ``force``. ``public_all`` keeps cocotb's ``--public-flat-rw`` (every
+    internal signal visible to VPI, slower model); by default only the top-level
+    ports are public. A per-key file lock makes concurrent builds of one fabric
     safe. ``jobs`` (default: number of CPUs) is the ``make -j`` level. With
     ``quiet`` the tool output goes to ``build.log`` in the build directory, whose
     tail is put into the :class:`BuildError` on failure.
@@ -209,7 +238,7 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
     text = verilog if verilog is not None else _generate_verilog(shape, fault_injection)
     verilog_seconds = time.perf_counter() - t0 if verilog is None else 0.0
     args = tuple(build_args)
-    key = _build_key(text, args, cxx_opt)
+    key = _build_key(text, (*args, f"public_all={public_all}"), cxx_opt)
     name = f"{shape.width}x{shape.height}s{shape.spares}{'-fi' if fault_injection else ''}"
     directory = (root / f"{name}-{key}").resolve()
     directory.mkdir(parents=True, exist_ok=True)
@@ -225,6 +254,10 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
             return result(0.0, True)
         stamp.unlink(missing_ok=True)
         (directory / "fabric.v").write_text(text)
+        sources: list[Any] = [directory / "fabric.v"]
+        if not public_all:
+            (directory / "ports.vlt").write_text(_PORTS_VLT)
+            sources.insert(0, cocotb_runner.VerilatorControlFile(directory / "ports.vlt"))
         ncpu = jobs or os.cpu_count() or 1
         makeflags = f"OPT_FAST={cxx_opt} OPT_GLOBAL={cxx_opt} OPT_SLOW=-O0"
         log_file = directory / "build.log" if quiet else None
@@ -233,8 +266,8 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
         t1 = time.perf_counter()
         try:
             with applied_env({"MAKEFLAGS": makeflags}):
-                runner = cocotb_runner.get_runner("verilator")
-                runner.build(sources=[directory / "fabric.v"], hdl_toplevel=TOPLEVEL,
+                runner = _runner(public_all)
+                runner.build(sources=sources, hdl_toplevel=TOPLEVEL,
                              build_dir=directory, build_args=list(args),
                              log_file=log_file, timescale=("1ns", "1ps"))
         except (RuntimeError, SystemExit) as exc:

@@ -1,0 +1,562 @@
+"""Placement and scheduling: clusters to cells, token bits to edge ports, cycles to all.
+
+Model (DESIGN §1-§3, ARCHITECTURE §1). A cluster (see :mod:`compiler.pack`) sits in
+one cell ``(x, y)`` and computes at cycle ``t`` (token-relative: its output registers
+hold the value of token ``n`` during cycle ``n + t``); its inputs must be on distinct
+input sides of the cell at ``t - 1``. An input bit on an edge port at offset ``o``
+behaves like a register just outside the fabric at time ``o``; an output bit at
+offset ``o`` is the border cell's outward register at time ``o``.
+
+For every edge ``driver -(k tokens)-> sink`` the route has ``hops = T_sink - t_driver
++ k`` cell-to-cell steps, where ``T_sink`` is the sink cluster's cycle (or an output's
+offset + 1). :func:`min_hops` is the least possible value (Manhattan distance through
+the entry/exit cells; 2 for a cluster reading a cluster in its own cell) and ``hops``
+must have its parity (DESIGN §3): :func:`schedule` guarantees both, the router then
+builds routes of exactly that length.
+
+Placement is a greedy list placement in topological order ("wavefront"): each
+cluster goes to the free cell, near its already placed drivers, that minimises the
+cycles its input routes take (including padding) plus a small penalty on lag
+``t - x - y`` (keeps data moving east/south, DESIGN §3) and on crowding.
+Deterministic for a fixed seed: all choices break ties by coordinates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cells.truth import E, N, S, W
+from compiler.errors import FitError
+from compiler.pack import Packed
+
+Cell = tuple[int, int]
+Port = tuple[str, int]
+
+IN_SIDE = {"west_in": W, "east_in": E, "north_in": N, "south_in": S}
+OUT_SIDE = {"west_out": W, "east_out": E, "north_out": N, "south_out": S}
+
+
+def port_cell(port: str, index: int, width: int, height: int) -> Cell:
+    """The border cell that an edge port bit feeds (``*_in``) or reads (``*_out``)."""
+    side = port.split("_")[0]
+    if side == "west":
+        return (0, index)
+    if side == "east":
+        return (width - 1, index)
+    if side == "north":
+        return (index, 0)
+    return (index, height - 1)
+
+
+def manhattan(a: Cell, b: Cell) -> int:
+    """Manhattan distance in cells."""
+    return abs(a[0] - b[0]) + abs(a[1] - b[1])
+
+
+def _backward(src: Cell, dst: Cell) -> int:
+    """Hops west or north on the way from ``src`` to ``dst`` (each costs 2 cycles of lag)."""
+    return max(0, src[0] - dst[0]) + max(0, src[1] - dst[1])
+
+
+def min_hops(src: Cell, src_is_port: bool, dst: Cell, dst_is_port: bool) -> int:
+    """Least number of cell-to-cell steps of a route (see the module docstring).
+
+    ``src``/``dst`` are the driver's cell (or the entry cell of its input port) and the
+    sink's cell (or the cell of its output port).
+    """
+    d = manhattan(src, dst) + int(src_is_port) + int(dst_is_port)
+    if d == 0:
+        return 2
+    return d
+
+
+@dataclass
+class Placement:
+    """Where and when everything happens.
+
+    ``cell[c]``/``time[c]``: cell and compute cycle of cluster ``c``.
+    ``in_port[d]``/``in_time[d]``: edge port and offset of input driver ``d``.
+    ``out_port[i]``/``out_time[i]``: edge port and offset of output bit ``i`` (of
+    ``packed.outputs``). Times are normalised: the smallest input offset is 0.
+    """
+
+    width: int
+    height: int
+    packed: Packed
+    cell: list[Cell]
+    time: list[int]
+    in_port: dict[int, Port]
+    in_time: dict[int, int]
+    out_port: list[Port]
+    out_time: list[int]
+    seed: int = 0
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def latency(self) -> int:
+        """Largest output offset (cycles), 0 without outputs."""
+        return max(self.out_time, default=0)
+
+    def driver_loc(self, d: int) -> tuple[Cell, bool, int]:
+        """(cell, is_port, time) of a driver (cluster LUT or input bit)."""
+        p = self.packed
+        if d in p.cluster_of:
+            c = p.cluster_of[d]
+            return self.cell[c], False, self.time[c]
+        port, idx = self.in_port[d]
+        return port_cell(port, idx, self.width, self.height), True, self.in_time[d]
+
+    def sink_loc(self, kind: str, idx: int) -> tuple[Cell, bool, int]:
+        """(cell, is_port, T) of a sink: cluster (T = its cycle) or output (offset+1)."""
+        if kind == "c":
+            return self.cell[idx], False, self.time[idx]
+        port, pi = self.out_port[idx]
+        return port_cell(port, pi, self.width, self.height), True, self.out_time[idx] + 1
+
+
+def _as_shape(shape: object) -> tuple[int, int]:
+    if shape is None:
+        raise ValueError("fabric shape required")
+    if hasattr(shape, "width") and hasattr(shape, "height"):
+        return int(shape.width), int(shape.height)  # type: ignore[attr-defined]
+    w, h = shape  # type: ignore[misc]
+    return int(w), int(h)
+
+
+class _Placer:
+    """Greedy wavefront list placement on a ``width`` x ``height`` canvas."""
+
+    def __init__(self, packed: Packed, width: int, height: int, seed: int,
+                 in_edges: tuple[str, ...], lag_weight: float = 0.5,
+                 crowd_weight: float = 0.3, spacing: int = 1) -> None:
+        self.p = packed
+        self.w, self.h = width, height
+        self.rng = np.random.default_rng(seed)
+        self.in_edges = in_edges
+        self.lag_weight = lag_weight
+        self.crowd_weight = crowd_weight
+        self.occ = np.zeros((height, width), dtype=bool)
+        #: expected output registers each cell must give: its own LUTs plus one per
+        #: input of a neighbouring cluster (spread over that cluster's sides)
+        self.demand = np.zeros((height, width), dtype=np.float64)
+        self.cap = 2.0
+        self.spacing = spacing
+        #: keep the border ring free for edge-port traffic (when the fabric allows)
+        self.inset = width >= 3 and height >= 3 and len(packed.clusters) * spacing ** 2 <= (
+            width - 2) * (height - 2) // 2
+        # border registers facing out are only good for outputs
+        self.demand[0, :] += 1
+        self.demand[-1, :] += 1
+        self.demand[:, 0] += 1
+        self.demand[:, -1] += 1
+        self.cell: list[Cell] = [(-1, -1)] * len(packed.clusters)
+        self.time: list[int] = [0] * len(packed.clusters)
+        self.in_port: dict[int, Port] = {}
+        self.in_need: dict[int, int] = {}     # input driver -> earliest time needed
+        self.in_sinks: dict[int, int] = {}
+        self.free_in: set[Port] = set()
+        for e in in_edges:
+            n = height if e in ("west_in", "east_in") else width
+            self.free_in.update((e, i) for i in range(n))
+        self.border_order = sorted(((x, y) for y in range(height) for x in range(width)),
+                                   key=lambda c: (min(c), c[0] + c[1], c[1]))
+        self.border_ptr = 0
+        self.jitter = self.rng.random(len(packed.clusters)) * 1e-3
+
+    # -- geometry
+    def neighbours_in_grid(self, c: Cell) -> int:
+        x, y = c
+        return (x > 0) + (x < self.w - 1) + (y > 0) + (y < self.h - 1)
+
+    def crowd(self, c: Cell) -> int:
+        x, y = c
+        n = 0
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
+            xx, yy = x + dx, y + dy
+            if 0 <= xx < self.w and 0 <= yy < self.h and self.occ[yy, xx]:
+                n += 1
+        return n
+
+    def nearest_free_port(self, c: Cell) -> Port | None:
+        best = None
+        for port in sorted(self.free_in):
+            pc = port_cell(port[0], port[1], self.w, self.h)
+            key = (manhattan(pc, c) + 2 * _backward(pc, c) + 3 * self.demand[pc[1], pc[0]],
+                   port)
+            if best is None or key < best[0]:
+                best = (key, port)
+        return None if best is None else best[1]
+
+    def port_dist(self, c: Cell) -> int:
+        x, y = c
+        ds = []
+        if "west_in" in self.in_edges:
+            ds.append(x)
+        if "north_in" in self.in_edges:
+            ds.append(y)
+        if "east_in" in self.in_edges:
+            ds.append(self.w - 1 - x)
+        if "south_in" in self.in_edges:
+            ds.append(self.h - 1 - y)
+        return min(ds) + 1
+
+    # -- candidates
+    def nbrs(self, c: Cell) -> list[Cell]:
+        x, y = c
+        return [(xx, yy) for xx, yy in ((x, y - 1), (x + 1, y), (x, y + 1), (x - 1, y))
+                if 0 <= xx < self.w and 0 <= yy < self.h]
+
+    def legal(self, c: Cell, n_luts: int, n_in: int) -> bool:
+        """Free, enough in-grid sides, and no cell asked for more than ``cap``
+        registers."""
+        if self.occ[c[1], c[0]]:
+            return False
+        if self.inset and not (0 < c[0] < self.w - 1 and 0 < c[1] < self.h - 1):
+            return False
+        if self.spacing > 1 and (c[0] % self.spacing != 1 or c[1] % self.spacing != 1):
+            return False
+        nb = self.nbrs(c)
+        if len(nb) < n_in:
+            return False
+        if self.demand[c[1], c[0]] + n_luts > self.cap:
+            return False
+        share = n_in / len(nb)
+        return all(self.demand[y, x] + share <= self.cap for x, y in nb)
+
+    def commit(self, c: Cell, n_luts: int, n_in: int) -> None:
+        self.occ[c[1], c[0]] = True
+        self.demand[c[1], c[0]] += n_luts
+        nb = self.nbrs(c)
+        for x, y in nb:
+            self.demand[y, x] += n_in / len(nb)
+
+    def candidates(self, anchors: list[Cell], n_luts: int, n_in: int) -> list[Cell]:
+        if not anchors:
+            out = []
+            i = self.border_ptr
+            while i < len(self.border_order) and len(out) < 12:
+                c = self.border_order[i]
+                if self.legal(c, n_luts, n_in):
+                    out.append(c)
+                elif not out and self.occ[c[1], c[0]]:
+                    self.border_ptr = i + 1
+                i += 1
+            if out:
+                return out
+            anchors = [(0, 0)]
+        r = 2
+        limit = self.w + self.h
+        while True:
+            found: set[Cell] = set()
+            for ax, ay in anchors:
+                for dx in range(-r, r + 1):
+                    rem = r - abs(dx)
+                    x = ax + dx
+                    if not 0 <= x < self.w:
+                        continue
+                    for y in range(max(0, ay - rem), min(self.h - 1, ay + rem) + 1):
+                        if (x, y) not in found and self.legal((x, y), n_luts, n_in):
+                            found.add((x, y))
+            if len(found) >= 6 or r > limit:
+                return sorted(found)
+            r *= 2
+
+    def place_all(self) -> None:
+        p = self.p
+        for c in p.clusters:
+            ins = c.inputs
+            lut_preds = [(p.cluster_of[d], k) for d, k in ins if d in p.cluster_of]
+            in_preds = [(d, k) for d, k in ins if d not in p.cluster_of]
+            anchors = [self.cell[u] for u, _ in lut_preds]
+            for d, _ in in_preds:
+                if d in self.in_port:
+                    anchors.append(port_cell(*self.in_port[d], self.w, self.h))
+            anchors = sorted(set(anchors))
+            cands = self.candidates(anchors, len(c.luts), len(ins))
+            if not cands:
+                raise FitError(
+                    f"placement: no free cell for cluster {c.index} of "
+                    f"{len(p.clusters)}; the program needs at least {len(p.clusters)} cells "
+                    f"and the fabric has {self.w * self.h}",
+                    needed=len(p.clusters), available=self.w * self.h)
+            phase = p.phase[c.luts[0]]
+            best = None
+            for cell in cands:
+                cost, t = self.evaluate(cell, phase, lut_preds, in_preds, len(ins))
+                if cost is None:
+                    continue
+                key = (cost + self.jitter[c.index], cell)
+                if best is None or key < best[0]:
+                    best = (key, cell, t)
+            if best is None:
+                raise FitError(
+                    f"placement: no cell with room left for cluster {c.index} of "
+                    f"{len(p.clusters)}; the fabric {self.w}x{self.h} is too small",
+                    needed=len(p.clusters), available=self.w * self.h)
+            _, cell, t = best
+            self.cell[c.index] = cell
+            self.time[c.index] = t
+            self.commit(cell, len(c.luts), len(ins))
+            for d, k in in_preds:
+                if d not in self.in_port:
+                    port = self.nearest_free_port(cell)
+                    if port is None:
+                        raise FitError(f"placement: no free edge input port left for input "
+                                       f"bit (driver {d}); the fabric {self.w}x{self.h} has "
+                                       f"too few ports on {', '.join(self.in_edges)}")
+                    self.free_in.discard(port)
+                    self.in_port[d] = port
+                    pc = port_cell(port[0], port[1], self.w, self.h)
+                    self.demand[pc[1], pc[0]] += 1
+                pc = port_cell(*self.in_port[d], self.w, self.h)
+                need = t + k - min_hops(pc, True, cell, False)
+                self.in_need[d] = min(self.in_need.get(d, need), need)
+                self.in_sinks[d] = self.in_sinks.get(d, 0) + 1
+
+    def evaluate(self, cell: Cell, phase: int, lut_preds: list[tuple[int, int]],
+                 in_preds: list[tuple[int, int]], n_inputs: int
+                 ) -> tuple[float | None, int]:
+        """Cost of putting a cluster on ``cell`` and its earliest cycle there."""
+        x, y = cell
+        t = None
+        for u, k in lut_preds:
+            tt = self.time[u] + min_hops(self.cell[u], False, cell, False) - k
+            t = tt if t is None else max(t, tt)
+        if t is None:
+            base = x + y + 1
+            t = base + ((phase - base - x - y) & 1)
+        cost = 0.0
+        for u, k in lut_preds:
+            cost += t - self.time[u] + k
+        for d, k in in_preds:
+            if d in self.in_port:
+                pc = port_cell(*self.in_port[d], self.w, self.h)
+                hops = min_hops(pc, True, cell, False)
+                need = t + k - hops
+                have = self.in_need[d]
+                if need >= have:
+                    cost += hops + (need - have) * 0.5
+                else:
+                    cost += hops + (have - need) * self.in_sinks[d] * 0.5
+            else:
+                cost += self.port_dist(cell)
+        cost += self.lag_weight * (t - x - y)
+        cost += self.crowd_weight * self.crowd(cell)
+        return cost, t
+
+
+def schedule(pl: Placement) -> None:
+    """Assign every cycle of ``pl`` (clusters, input and output offsets), in place.
+
+    Clusters are scheduled as soon as possible given the placement, input offsets
+    as late as possible (each input bit's offset is the tightest of its readers),
+    then clusters whose every reader has slack are pushed later when that shortens
+    more routes than it lengthens. Times are then normalised (smallest input offset
+    0), output offsets made non-negative (by whole detours of 2 cycles), and
+    constant outputs put at the latency.
+    """
+    p = pl.packed
+    w, h = pl.width, pl.height
+    nclu = len(p.clusters)
+    t = [0] * nclu
+    in_ids = sorted(pl.in_port)
+
+    def in_cell(d: int) -> Cell:
+        return port_cell(*pl.in_port[d], w, h)
+
+    in0 = {}
+    for d in in_ids:
+        c = in_cell(d)
+        in0[d] = (p.phase.get(d, 0) + c[0] + c[1]) & 1
+    for c in p.clusters:
+        best = None
+        cell = pl.cell[c.index]
+        for d, k in c.inputs:
+            if d in p.cluster_of:
+                u = p.cluster_of[d]
+                tt = t[u] + min_hops(pl.cell[u], False, cell, False) - k
+            else:
+                tt = in0[d] + min_hops(in_cell(d), True, cell, False) - k
+            best = tt if best is None else max(best, tt)
+        t[c.index] = best if best is not None else 0
+        if best is None:
+            raise AssertionError("cluster without inputs")
+
+    def input_times() -> dict[int, int]:
+        it: dict[int, int] = {}
+        for d in in_ids:
+            need = None
+            for kind, idx, k in p.sinks.get(d, []):
+                if kind != "c":
+                    continue
+                v = t[idx] + k - min_hops(in_cell(d), True, pl.cell[idx], False)
+                need = v if need is None else min(need, v)
+            it[d] = need if need is not None else in0[d]
+        return it
+
+    # push clusters later where every reader has slack and readers outnumber inputs
+    readers: dict[int, list[tuple[int, int]]] = {}
+    for c in p.clusters:
+        for d, k in c.inputs:
+            if d in p.cluster_of:
+                readers.setdefault(p.cluster_of[d], []).append((c.index, k))
+    out_readers: dict[int, int] = {}
+    for o in p.outputs:
+        if o.ref is not None and o.ref[0] in p.cluster_of:
+            cu = p.cluster_of[o.ref[0]]
+            out_readers[cu] = out_readers.get(cu, 0) + 1
+    for _ in range(2):
+        for c in reversed(p.clusters):
+            ci = c.index
+            rd = readers.get(ci, [])
+            if not rd or out_readers.get(ci):
+                continue
+            slack = min(t[v] + k - t[ci] - min_hops(pl.cell[ci], False, pl.cell[v], False)
+                        for v, k in rd)
+            slack -= slack & 1
+            if slack >= 2 and len(rd) > len(c.inputs):
+                t[ci] += slack
+    it = input_times()
+    ot: list[int] = []
+    for i, o in enumerate(p.outputs):
+        if o.ref is None:
+            ot.append(0)
+            continue
+        d, k = o.ref
+        cell, is_port, ts = pl.driver_loc(d) if d in p.cluster_of else (
+            in_cell(d), True, it[d])
+        if d in p.cluster_of:
+            ts = t[p.cluster_of[d]]
+        oc = port_cell(*pl.out_port[i], w, h)
+        ot.append(ts + min_hops(cell, is_port, oc, True) - k - 1)
+    live_in = [it[d] for d in in_ids if p.sinks.get(d)]
+    shift = min(live_in) if live_in else min(t, default=0)
+    t = [v - shift for v in t]
+    it = {d: (v - shift if p.sinks.get(d) else 0) for d, v in it.items()}
+    for i, o in enumerate(p.outputs):
+        if o.ref is not None:
+            v = ot[i] - shift
+            if v < 0:
+                v += -v + (v & 1)
+            ot[i] = v
+    top = max((ot[i] for i, o in enumerate(p.outputs) if o.ref is not None), default=0)
+    for i, o in enumerate(p.outputs):
+        if o.ref is None:
+            ot[i] = max(top, 1)
+    pl.time = t
+    pl.in_time = it
+    pl.out_time = ot
+
+
+def place(nl_or_packed: object, fabric_shape: object = None, seed: int = 0, *,
+          auto: bool = False, lag_weight: float = 0.5, crowd_weight: float = 0.3,
+          margin: int = 2, spacing: int = 1) -> Placement:
+    """Place and schedule a netlist (or a :class:`~compiler.pack.Packed`).
+
+    ``fabric_shape`` is ``(width, height)`` or a :class:`fabric.geometry.FabricShape`.
+    With ``auto=True`` the shape is a canvas: inputs enter on the west and north
+    edges, the placed region is cropped (plus ``margin`` cells east and south for
+    routing) and outputs leave on its east and south edges. Raises
+    :class:`~compiler.errors.FitError` when clusters or ports do not fit.
+    """
+    from compiler.pack import pack
+
+    packed = nl_or_packed if isinstance(nl_or_packed, Packed) else pack(nl_or_packed)
+    width, height = _as_shape(fabric_shape)
+    ncl = len(packed.clusters)
+    n_in = len(packed.inputs)
+    n_out = len(packed.outputs)
+    if ncl > width * height:
+        raise FitError(f"the program needs at least {ncl} cells (one per LUT cluster) but "
+                       f"the fabric has {width}x{height} = {width * height}",
+                       needed=ncl, available=width * height)
+    ports = 2 * (width + height)
+    if n_in > ports or n_out > ports:
+        raise FitError(f"the program has {n_in} input and {n_out} output bits but a "
+                       f"{width}x{height} fabric has {ports} edge ports each way")
+    edges = ("west_in", "north_in") if auto or n_in <= width + height else (
+        "west_in", "north_in", "east_in", "south_in")
+    pl_ = _Placer(packed, width, height, seed, edges, lag_weight, crowd_weight, spacing)
+    pl_.place_all()
+    if auto:
+        xs = [c[0] for c in pl_.cell] + [0]
+        ys = [c[1] for c in pl_.cell] + [0]
+        for port, idx in pl_.in_port.values():
+            if port == "north_in":
+                xs.append(idx)
+            else:
+                ys.append(idx)
+        width = max(xs) + 1 + margin
+        height = max(ys) + 1 + margin
+        while width + height < n_out:
+            width += 1
+            height += 1
+    # dead inputs get any free input port
+    free_in = sorted(p for p in pl_.free_in
+                     if p[1] < (height if p[0] in ("west_in", "east_in") else width))
+    for e in ("east_in", "south_in"):
+        if e not in edges:
+            n = height if e == "east_in" else width
+            free_in.extend((e, i) for i in range(n))
+    in_port = dict(pl_.in_port)
+    for _, _, d in packed.inputs:
+        if d not in in_port:
+            if not free_in:
+                raise FitError(f"no edge input port left for {n_in} input bits on a "
+                               f"{width}x{height} fabric")
+            in_port[d] = free_in.pop(0)
+    pl = Placement(width, height, packed, pl_.cell, pl_.time, in_port, {}, [], [], seed)
+    pl.out_port = _assign_outputs(pl, auto)
+    schedule(pl)
+    return pl
+
+
+def _assign_outputs(pl: Placement, auto: bool) -> list[Port]:
+    """Nearest free edge output port for every output bit (east/south first)."""
+    w, h = pl.width, pl.height
+    p = pl.packed
+    main = ["east_out", "south_out"]
+    rest = ["west_out", "north_out"]
+    free: list[Port] = []
+    for e in main + rest:
+        n = h if e in ("west_out", "east_out") else w
+        free.extend((e, i) for i in range(n))
+    free_set = set(free)
+    res: list[Port | None] = [None] * len(p.outputs)
+    order = []
+    for i, o in enumerate(p.outputs):
+        if o.ref is None:
+            continue
+        d = o.ref[0]
+        if d in p.cluster_of:
+            cell = pl.cell[p.cluster_of[d]]
+        else:
+            cell = port_cell(*pl.in_port[d], w, h)
+        order.append((min(w - 1 - cell[0], h - 1 - cell[1]), i, cell))
+    order.sort()
+    for _, i, cell in order:
+        best = None
+        for port in (free if not auto else free):
+            if port not in free_set:
+                continue
+            pc = port_cell(port[0], port[1], w, h)
+            pen = 0 if port[0] in main else 2 * (w + h)
+            key = (manhattan(pc, cell) + 2 * _backward(cell, pc) + pen, port)
+            if best is None or key < best[0]:
+                best = (key, port)
+        if best is None:
+            raise FitError(f"no edge output port left for {len(p.outputs)} output bits on a "
+                           f"{w}x{h} fabric")
+        res[i] = best[1]
+        free_set.discard(best[1])
+    for i, o in enumerate(p.outputs):
+        if o.ref is None:
+            port = next((q for q in free if q in free_set), None)
+            if port is None:
+                raise FitError(f"no edge output port left for {len(p.outputs)} output bits "
+                               f"on a {w}x{h} fabric")
+            res[i] = port
+            free_set.discard(port)
+    return [r for r in res if r is not None]

@@ -1,0 +1,489 @@
+"""Exact-latency negotiated-congestion routing (PathFinder over a time-extended graph).
+
+Resources are the output registers ``R(x, y, d)`` of the cells (DESIGN §1). In a
+streaming program a register carries one *stream*: one signal at one token-relative
+cycle ``tau`` (it holds that signal of token ``n`` during cycle ``n + tau``). A
+register ``R(c, d)`` at ``tau`` may hold
+
+* a pass-through: the same net on one input side of ``c`` at ``tau - 1``
+  (the input on side ``s`` of ``c`` is ``R(neighbour(c, s), opposite(s))``, or the
+  edge input port on the border), or
+* the value of a LUT of the cluster placed on ``c`` (computed at ``tau``).
+
+A net is one driver (LUT or input bit) with sinks: a cluster needing the driver's
+stream ``k`` tokens back on some input side at ``T - 1`` (so at ``tau = T - 1 + k``),
+or an edge output port register at ``tau = offset + k``. Every sink is reached by a
+path of *exactly* ``tau_sink - tau_root`` steps (padding uses detours of 2 cycles);
+branches of one net share registers only at equal ``tau``. The search for one sink
+is a layered dynamic programme over cycles (vectorised with numpy over a bounding
+box of the source and the sink), seeded by the net's tree so far.
+
+Congestion is negotiated as in PathFinder: register cost ``(base + history) * (1 +
+present * other_users)``; after each iteration overused registers gain history and
+the present factor grows; only nets touching overused registers are ripped up again.
+A register in an otherwise empty cell costs extra, so routes pack into used cells.
+"""
+
+from __future__ import annotations
+
+import time as _time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cells.truth import OPPOSITE, SIDE_DELTA
+from compiler.errors import RouteError
+from compiler.place import IN_SIDE, OUT_SIDE, Placement, port_cell
+
+INF = np.float64(1e18)
+#: source marker of a register computed by a LUT of its cell
+COMPUTE = -1
+
+
+@dataclass
+class NetRoute:
+    """The routed tree of one net.
+
+    ``nodes[reg] = (tau, src)``: register ``reg`` (index ``4 * (y * W + x) + d``)
+    holds the net at cycle ``tau``; ``src`` is the input side of its cell it copies,
+    or :data:`COMPUTE` for a register computed by the driver LUT.
+    ``terminals[(kind, idx, k)]`` is the input side of the sink cluster's cell the
+    stream arrives on (``kind == "c"``), or the output register (``kind == "o"``).
+    """
+
+    driver: int
+    nodes: dict[int, tuple[int, int]] = field(default_factory=dict)
+    terminals: dict[tuple[str, int, int], int] = field(default_factory=dict)
+
+
+@dataclass
+class Routes:
+    """All nets of a placement, plus routing statistics."""
+
+    width: int
+    height: int
+    nets: dict[int, NetRoute]
+    iterations: int = 0
+    seconds: float = 0.0
+    longest: int = 0
+
+    def registers_used(self) -> int:
+        """Number of output registers carrying a signal."""
+        return sum(len(n.nodes) for n in self.nets.values())
+
+
+@dataclass
+class _Sink:
+    kind: str
+    idx: int
+    k: int
+    cell: tuple[int, int]
+    tau: int
+    reg: int = -1          # output register for kind "o"
+
+
+@dataclass
+class _Net:
+    driver: int
+    root_cell: tuple[int, int]
+    root_tau: int
+    port_side: int          # side of root_cell the input port enters, or -1 for a LUT
+    sinks: list[_Sink]
+
+
+class Router:
+    """PathFinder router for one :class:`~compiler.place.Placement`."""
+
+    def __init__(self, pl: Placement, *, max_iters: int = 150, open_cost: float = 1.0,
+                 hist_fac: float = 0.6, pres_fac: float = 0.6, pres_growth: float = 1.6
+                 ) -> None:
+        self.pl = pl
+        self.w, self.h = pl.width, pl.height
+        self.max_iters = max_iters
+        self.open_cost = open_cost
+        self.hist_fac = hist_fac
+        self.pres_fac = pres_fac
+        self.pres_growth = pres_growth
+        self.occ = np.zeros((self.h, self.w, 4), dtype=np.int32)
+        self.hist = np.zeros((self.h, self.w, 4), dtype=np.float64)
+        self.compute = np.zeros((self.h, self.w), dtype=bool)
+        for c in pl.cell:
+            self.compute[c[1], c[0]] = True
+        self.nets = self._build_nets()
+        self.routes: dict[int, NetRoute] = {}
+        self.in_extra: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ set-up
+    def _build_nets(self) -> list[_Net]:
+        pl = self.pl
+        p = pl.packed
+        nets = []
+        for d in sorted(p.sinks):
+            if d in p.cluster_of:
+                cell = pl.cell[p.cluster_of[d]]
+                tau0 = pl.time[p.cluster_of[d]]
+                pside = -1
+            else:
+                port, idx = pl.in_port[d]
+                cell = port_cell(port, idx, self.w, self.h)
+                tau0 = pl.in_time[d]
+                pside = IN_SIDE[port]
+            sinks = []
+            for kind, idx, k in p.sinks[d]:
+                if kind == "c":
+                    sinks.append(_Sink(kind, idx, k, pl.cell[idx], pl.time[idx] - 1 + k))
+                else:
+                    port, pi = pl.out_port[idx]
+                    oc = port_cell(port, pi, self.w, self.h)
+                    reg = 4 * (oc[1] * self.w + oc[0]) + OUT_SIDE[port]
+                    sinks.append(_Sink(kind, idx, k, oc, pl.out_time[idx] + k, reg))
+            sinks.sort(key=lambda s: (s.tau, abs(s.cell[0] - cell[0]) + abs(s.cell[1] - cell[1]),
+                                      s.kind, s.idx, s.k))
+            for s in sinks:
+                if s.tau < tau0:
+                    raise RouteError(f"internal: sink {s} of driver {d} needs cycle {s.tau} "
+                                     f"before the driver exists ({tau0})")
+            nets.append(_Net(d, cell, tau0, pside, sinks))
+        nets.sort(key=lambda n: (n.root_tau, n.driver))
+        return nets
+
+    # ------------------------------------------------------------------ occupancy
+    def _claim(self, reg: int, delta: int) -> None:
+        d = reg & 3
+        c = reg >> 2
+        self.occ[c // self.w, c % self.w, d] += delta
+
+    def _ripup(self, net: _Net) -> None:
+        r = self.routes.pop(net.driver, None)
+        if r is None:
+            return
+        for reg in r.nodes:
+            self._claim(reg, -1)
+
+    # ------------------------------------------------------------------ search
+    def _search(self, net: _Net, route: NetRoute, sink: _Sink, margin: int,
+                forbid: dict[int, int], pres: float
+                ) -> tuple[list[tuple[int, int, int]], int] | None:
+        """Cheapest exact-length path from the net's tree to ``sink``.
+
+        Returns ``(path, terminal)``: path registers ``(reg, tau, src)`` to add, and the
+        terminal (input side at the sink cell, or the output register); ``None`` when
+        no path exists inside the box.
+        """
+        w, h = self.w, self.h
+        rx, ry = net.root_cell
+        sx, sy = sink.cell
+        x0 = max(0, min(rx, sx) - margin)
+        x1 = min(w - 1, max(rx, sx) + margin)
+        y0 = max(0, min(ry, sy) - margin)
+        y1 = min(h - 1, max(ry, sy) + margin)
+        hh, ww = y1 - y0 + 1, x1 - x0 + 1
+        occ = self.occ[y0:y1 + 1, x0:x1 + 1]
+        used = occ.sum(axis=2) > 0
+        used |= self.compute[y0:y1 + 1, x0:x1 + 1]
+        base = 1.0 + self.open_cost * (~used)
+        cost = (base[:, :, None] + self.hist[y0:y1 + 1, x0:x1 + 1]) * (1.0 + pres * occ)
+        none = -(1 << 40)
+        tt = np.full((hh, ww, 4), none, dtype=np.int64)
+        for reg, (tau, _) in route.nodes.items():
+            c = reg >> 2
+            x, y = c % w, c // w
+            if x0 <= x <= x1 and y0 <= y <= y1:
+                tt[y - y0, x - x0, reg & 3] = tau
+        pin_tau = tt.copy()
+        for reg, tau in forbid.items():
+            c = reg >> 2
+            x, y = c % w, c // w
+            if x0 <= x <= x1 and y0 <= y <= y1 and pin_tau[y - y0, x - x0, reg & 3] == none:
+                pin_tau[y - y0, x - x0, reg & 3] = tau
+        pin = pin_tau != none
+        tau0 = net.root_tau
+        tau_s = sink.tau
+        side_layers: list[np.ndarray] = []
+        inj_layers: list[np.ndarray] = []
+        # layer tau0
+        inj_val = np.full((hh, ww, 4), INF)
+        if net.port_side < 0:
+            inj_val[ry - y0, rx - x0, :] = cost[ry - y0, rx - x0, :]
+        inj_val[tt == tau0] = 0.0
+        C = inj_val.copy()
+        C[pin & (pin_tau != tau0)] = INF
+        inj = (C < INF) & (inj_val <= C)
+        tau = tau0
+        A = np.empty((hh, ww, 4))
+        while True:
+            inj_layers.append(inj)
+            if sink.kind == "o" and tau == tau_s:
+                break
+            A.fill(INF)
+            A[1:, :, 0] = C[:-1, :, 2]
+            A[:, :-1, 1] = C[:, 1:, 3]
+            A[:-1, :, 2] = C[1:, :, 0]
+            A[:, 1:, 3] = C[:, :-1, 1]
+            if net.port_side >= 0 and tau == tau0:
+                A[ry - y0, rx - x0, net.port_side] = 0.0
+            side = A.argmin(axis=2)
+            amin = np.take_along_axis(A, side[:, :, None], axis=2)[:, :, 0]
+            side_layers.append(side)
+            if sink.kind == "c" and tau == tau_s:
+                break
+            C = amin[:, :, None] + cost
+            tau += 1
+            inj_val = np.where(tt == tau, 0.0, INF)
+            inj = inj_val <= C
+            C = np.minimum(C, inj_val)
+            C[pin & (pin_tau != tau)] = INF
+        # pick the terminal
+        if sink.kind == "c":
+            cy, cx = sy - y0, sx - x0
+            s = int(side_layers[-1][cy, cx])
+            if A[cy, cx, s] >= INF:
+                return None
+            terminal = s
+            dx, dy = SIDE_DELTA[s]
+            nx, ny = sx + dx, sy + dy
+            if not (0 <= nx < w and 0 <= ny < h):
+                return [], terminal        # straight from the edge input port
+            cur = (nx, ny, OPPOSITE[s])
+        else:
+            c = sink.reg >> 2
+            cur = (c % w, c // w, sink.reg & 3)
+            terminal = sink.reg
+            if C[cur[1] - y0, cur[0] - x0, cur[2]] >= INF:
+                return None
+        path: list[tuple[int, int, int]] = []
+        t = tau_s
+        while True:
+            x, y, d = cur
+            li = t - tau0
+            reg = 4 * (y * w + x) + d
+            if inj_layers[li][y - y0, x - x0, d]:
+                if tt[y - y0, x - x0, d] != t:
+                    path.append((reg, t, COMPUTE))
+                break
+            s = int(side_layers[li - 1][y - y0, x - x0])
+            path.append((reg, t, s))
+            dx, dy = SIDE_DELTA[s]
+            nx, ny = x + dx, y + dy
+            if not (0 <= nx < w and 0 <= ny < h):
+                break                     # came from the edge input port
+            cur = (nx, ny, OPPOSITE[s])
+            t -= 1
+        return path, terminal
+
+    def _route_net(self, net: _Net, pres: float) -> int:
+        """Route every sink of ``net``; return the number of sinks that failed."""
+        route = NetRoute(net.driver)
+        self.routes[net.driver] = route
+        failed = 0
+        diag = self.w + self.h
+        for sink in net.sinks:
+            dist = (abs(sink.cell[0] - net.root_cell[0])
+                    + abs(sink.cell[1] - net.root_cell[1]))
+            slack = max(0, sink.tau - net.root_tau - dist)
+            margin = 1 + min(slack // 2, 2 + int(np.sqrt(slack)))
+            forbid: dict[int, int] = {}
+            res = None
+            for _attempt in range(40):
+                res = self._search(net, route, sink, margin, forbid, pres)
+                if res is None:
+                    if margin >= diag:
+                        break
+                    margin *= 2
+                    continue
+                path, _ = res
+                seen: dict[int, int] = {}
+                dup: dict[int, int] = {}
+                for reg, tau, _s in path:
+                    if reg in seen and seen[reg] != tau:
+                        dup[reg] = min(tau, seen[reg])
+                    seen[reg] = tau
+                if not dup:
+                    break
+                forbid.update(dup)
+                res = None
+            if res is None:
+                failed += 1
+                continue
+            path, terminal = res
+            for reg, tau, s in path:
+                if reg not in route.nodes:
+                    route.nodes[reg] = (tau, s)
+                    self._claim(reg, +1)
+            route.terminals[(sink.kind, sink.idx, sink.k)] = terminal
+        return failed
+
+    def _sink_path(self, route: NetRoute, sink: _Sink) -> list[int]:
+        """Registers of the tree path that feeds ``sink`` (terminal back to the root)."""
+        term = route.terminals.get((sink.kind, sink.idx, sink.k))
+        if term is None:
+            return []
+        w, h = self.w, self.h
+        if sink.kind == "c":
+            dx, dy = SIDE_DELTA[term]
+            x, y = sink.cell[0] + dx, sink.cell[1] + dy
+            if not (0 <= x < w and 0 <= y < h):
+                return []
+            reg = 4 * (y * w + x) + OPPOSITE[term]
+        else:
+            reg = term
+        out = []
+        while reg in route.nodes and reg not in out:
+            out.append(reg)
+            _tau, src = route.nodes[reg]
+            if src == COMPUTE:
+                break
+            c = reg >> 2
+            dx, dy = SIDE_DELTA[src]
+            x, y = c % w + dx, c // w + dy
+            if not (0 <= x < w and 0 <= y < h):
+                break
+            reg = 4 * (y * w + x) + OPPOSITE[src]
+        return out
+
+    def _relax(self) -> int:
+        """Retime: give sinks stuck on shared registers 2 more cycles.
+
+        For every overused register, all nets but the first keep their route and the
+        sinks of the others whose paths use it are delayed by 2 cycles (a cluster sink
+        delays its cluster, and every later cluster and output that then lacks time is
+        pushed too). Returns the number of clusters and outputs moved.
+        """
+        pl = self.pl
+        p = pl.packed
+        users: dict[int, list[int]] = {}
+        for drv, r in self.routes.items():
+            for reg in r.nodes:
+                users.setdefault(reg, []).append(drv)
+        hot = {reg for reg, us in users.items() if len(us) > 1}
+        bump_c: set[int] = set()
+        bump_o: set[int] = set()
+        through: dict[int, list[tuple[int, int, str, int]]] = {}
+        for net in self.nets:
+            r = self.routes.get(net.driver)
+            if r is None:
+                continue
+            for sink in net.sinks:
+                for reg in self._sink_path(r, sink):
+                    if reg in hot:
+                        if sink.kind == "o":
+                            item = (0, 0, "o", sink.idx)
+                        elif net.port_side >= 0:
+                            item = (1, 0, "i", net.driver)
+                        else:
+                            item = (2, -pl.time[sink.idx], "c", sink.idx)
+                        through.setdefault(reg, []).append(item)
+        bump_i: set[int] = set()
+        for reg in sorted(through):
+            cands = sorted(set(through[reg]))
+            _, _, kind, idx = cands[0]
+            {"c": bump_c, "o": bump_o, "i": bump_i}[kind].add(idx)
+        for d in bump_i:
+            self.in_extra[d] = self.in_extra.get(d, 0) + 1
+        from compiler.place import min_hops
+        for ci in bump_c:
+            pl.time[ci] += 2
+        for oi in bump_o:
+            pl.out_time[oi] += 2
+        # keep every edge feasible
+        for c in p.clusters:
+            need = pl.time[c.index]
+            for d, k in c.inputs:
+                cell, is_port, ts = pl.driver_loc(d)
+                need = max(need, ts + min_hops(cell, is_port, pl.cell[c.index], False) - k)
+            pl.time[c.index] += (need - pl.time[c.index] + 1) // 2 * 2
+        # inputs as late as their readers allow (minus the extra slack they were given)
+        for d in sorted(pl.in_port):
+            need = None
+            pc = port_cell(*pl.in_port[d], self.w, self.h)
+            for kind, idx, k in p.sinks.get(d, []):
+                cell, _, ts = pl.sink_loc(kind, idx)
+                v = ts + k - min_hops(pc, True, cell, kind == "o")
+                need = v if need is None else min(need, v)
+            if need is not None:
+                pl.in_time[d] = need - 2 * self.in_extra.get(d, 0)
+        live = [pl.in_time[d] for d in pl.in_port if p.sinks.get(d)]
+        shift = min(live) if live else 0
+        pl.time = [t - shift for t in pl.time]
+        pl.in_time = {d: (t - shift if p.sinks.get(d) else 0) for d, t in pl.in_time.items()}
+        pl.out_time = [t - shift for t in pl.out_time]
+        for i, o in enumerate(p.outputs):
+            if o.ref is None:
+                continue
+            cell, is_port, ts = pl.driver_loc(o.ref[0])
+            oc, _, _ = pl.sink_loc("o", i)
+            need = ts + min_hops(cell, is_port, oc, True) - o.ref[1] - 1
+            if need > pl.out_time[i]:
+                pl.out_time[i] += (need - pl.out_time[i] + 1) // 2 * 2
+        top = max((pl.out_time[i] for i, o in enumerate(p.outputs) if o.ref is not None),
+                  default=1)
+        for i, o in enumerate(p.outputs):
+            if o.ref is None:
+                pl.out_time[i] = max(top, 1)
+        for net in self.nets:
+            self._ripup(net)
+        self.nets = self._build_nets()
+        return len(bump_c) + len(bump_o)
+
+    def run(self) -> Routes:
+        """Negotiate until no register is shared; raise :class:`RouteError` if it fails.
+
+        When negotiation stalls (every ``relax_every`` iterations from
+        ``relax_after`` on) the schedule is relaxed by :meth:`_relax`.
+        """
+        start = _time.perf_counter()
+        pres = self.pres_fac
+        todo = list(self.nets)
+        it = 0
+        over = failed = 0
+        best = None
+        since = 0
+        stall = getattr(self, "_stall", 3)
+        for it in range(1, self.max_iters + 1):
+            failed = 0
+            for net in todo:
+                self._ripup(net)
+                failed += self._route_net(net, pres)
+            overused = self.occ > 1
+            over = int(overused.sum())
+            if over == 0 and failed == 0:
+                break
+            self.hist += self.hist_fac * overused * (self.occ - 1)
+            pres *= self.pres_growth
+            score = over + 10 * failed
+            if best is None or score < best:
+                best, since = score, 0
+            else:
+                since += 1
+            if since >= stall and it < self.max_iters:
+                self._relax()
+                best, since = None, 0
+                pres = max(self.pres_fac, pres / 8)
+                todo = list(self.nets)
+                continue
+            hot = set(np.flatnonzero(overused.reshape(-1)).tolist())
+            todo = [n for n in self.nets
+                    if n.driver not in self.routes
+                    or any(r in hot for r in self.routes[n.driver].nodes)
+                    or len(self.routes[n.driver].terminals) < len(n.sinks)]
+        else:
+            raise RouteError(
+                f"routing did not converge after {self.max_iters} iterations: {over} "
+                f"registers still shared, {failed} sinks unroutable on the "
+                f"{self.w}x{self.h} fabric; give it more room")
+        longest = 0
+        for net in self.nets:
+            for s in net.sinks:
+                longest = max(longest, s.tau - net.root_tau + (1 if s.kind == "c" else 0))
+        return Routes(self.w, self.h, dict(sorted(self.routes.items())), it,
+                      _time.perf_counter() - start, longest)
+
+
+def route(nl: object, placement: Placement, seed: int = 0, **kwargs: float) -> Routes:
+    """Route every net of ``placement`` with exact latencies (ARCHITECTURE §8).
+
+    ``nl`` is accepted for the documented signature; the placement carries the packed
+    netlist. ``seed`` is unused: the router is deterministic by construction.
+    """
+    del nl, seed
+    return Router(placement, **kwargs).run()  # type: ignore[arg-type]
