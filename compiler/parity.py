@@ -116,6 +116,8 @@ def legalise_parity(nl: Netlist) -> Netlist:
                     memo[(s, p)] = out.lut(ins, node.table)
         return memo[(sig, phase)]
 
+    for word, bit in nl.inputs:  # keep every declared input, read or not
+        out.input(word, bit)
     for (word, bit), sig in nl.outputs.items():
         out.output(word, bit, build(sig, 0))
     return out

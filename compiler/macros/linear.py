@@ -260,7 +260,8 @@ def _ripple_fn(acc_const: int | None, has_cin: bool, add_side: int | None, inver
 
 def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
                  bias: Sequence[int] | np.ndarray | None = None, x_bits: int = 4,
-                 shift: int = 0, out_bits: int | None = None) -> Bitstream:
+                 shift: int = 0, out_bits: int | None = None, x_name: str = "x",
+                 y_name: str = "y") -> Bitstream:
     """Lay out ``y = sat(rshift(W @ x + b, shift), out_bits)`` (DESIGN §5 Linear).
 
     ``weights`` is ``(d_out, d_in)`` signed int4, ``bias`` ``(d_out,)`` any ints (default
@@ -268,7 +269,8 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
     precision (no saturation). Returns the bitstream with its I/O map: input word
     ``x[i]`` (``x`` if d_in == 1) bit j on ``south_in`` at a per-bit offset (the skew),
     output word ``y[o]`` (``y`` if d_out == 1), signed, on ``east_out``; one token per
-    cycle, latency ``iomap.latency`` cycles. Deterministic: same arguments, same bytes.
+    cycle, latency ``iomap.latency`` cycles. ``x_name``/``y_name`` rename the words.
+    Deterministic: same arguments, same bytes.
     Raises :class:`LinearLayoutError` for arguments it cannot lay out; the tap router
     is tuned for x_bits <= 5 (wider x with two-digit weights may fail to route).
     """
@@ -365,14 +367,14 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
             depth = nr + j + plan.extras[i]
             in_t[(i, j)] = -2 * depth + xx - height
     t0 = min(in_t.values())
-    inputs = {word_name("x", i, d_in): tuple(PortBit("south_in", block_x[i] + plan.ripples[i] + j,
-                                                     in_t[(i, j)] - t0)
-                                             for j in range(x_bits))
+    inputs = {word_name(x_name, i, d_in):
+              tuple(PortBit("south_in", block_x[i] + plan.ripples[i] + j, in_t[(i, j)] - t0)
+                    for j in range(x_bits))
               for i in range(d_in)}
     outputs = {}
     for o, strip in enumerate(plan.strips):
         top_k = shift + int(out_bits) - 1 if strip.sat else strip.value_bits - 1
-        outputs[word_name("y", o, d_out)] = tuple(
+        outputs[word_name(y_name, o, d_out)] = tuple(
             PortBit("east_out", strip.y_of(k), out_psi[(o, k)] + x_last - strip.y_of(k) - t0)
             for k in range(first_out, top_k + 1))
     latency = max(pb.offset for bits in outputs.values() for pb in bits)

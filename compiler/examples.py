@@ -1,0 +1,74 @@
+"""Built-in example programs (word-level graphs), by name.
+
+They are the programs the benchmarks measure and ``lutgrid compile --example NAME``
+compiles. Weights and tables come from fixed seeds, so every build is reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from compiler.ir import Graph
+
+#: Seed of every random weight and table below.
+SEED = 1234
+
+
+def adder8() -> Graph:
+    """``y = a + b`` for signed 8-bit a, b, full precision (9 bits)."""
+    g = Graph()
+    a, b = g.input("a", bits=8), g.input("b", bits=8)
+    g.output("y", g.add(a, b, bits=None))
+    return g
+
+
+def linear(d_out: int, d_in: int, x_bits: int = 4, shift: int = 0,
+           bits: int | None = None) -> Graph:
+    """``y = sat(rshift(W @ x + b, shift), bits)`` with random int4 W (seed
+    :data:`SEED`), zero bias, signed ``x_bits``-bit x; ``bits=None`` is full precision."""
+    rng = np.random.default_rng(SEED)
+    weights = rng.integers(-8, 8, size=(d_out, d_in))
+    g = Graph()
+    x = g.input("x", dim=d_in, bits=x_bits)
+    g.output("y", g.linear(x, weights, shift=shift, bits=bits))
+    return g
+
+
+def mul8x8() -> Graph:
+    """``y = a * b`` for signed 8-bit variables, full 16-bit product."""
+    g = Graph()
+    a, b = g.input("a", bits=8), g.input("b", bits=8)
+    g.output("y", g.mul(a, b, bits=16))
+    return g
+
+
+def table16() -> Graph:
+    """A 16-entry table (4-bit index) of random signed 8-bit values."""
+    rng = np.random.default_rng(SEED)
+    g = Graph()
+    x = g.input("x", bits=4, signed=False)
+    g.output("y", g.table(x, [int(v) for v in rng.integers(-128, 128, size=16)], bits=8))
+    return g
+
+
+def running_sum() -> Graph:
+    """``y[t] = x[t] + x[t-1] + x[t-2]`` over a sequence (``first`` restarts it): delays
+    of both parities, zero-gated as DESIGN §5 requires."""
+    g = Graph()
+    x = g.input("x", bits=4)
+    g.first()
+    g.output("y", g.sum([x, g.delay(x, 1), g.delay(x, 2)], bits=None))
+    return g
+
+
+EXAMPLES: dict[str, Callable[[], Graph]] = {
+    "adder8": adder8,
+    "linear4x4": lambda: linear(4, 4),
+    "linear8x8": lambda: linear(8, 8),
+    "linear16x16": lambda: linear(16, 16),
+    "mul8x8": mul8x8,
+    "table16": table16,
+    "running_sum": running_sum,
+}

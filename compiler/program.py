@@ -1,0 +1,187 @@
+"""A compiled program and what it must compute: the one object that the CLI, the demo
+and the benchmarks hand to the simulators.
+
+``compile_program(source)`` takes a word-level :class:`~compiler.ir.Graph` or a
+bit-level :class:`~compiler.netlist.Netlist` through the whole flow (lower →
+parity → pack → place → route → emit) and returns a :class:`Program`: the
+bitstream with its I/O map, the compile report, and two functions that make a
+test stream — :meth:`Program.random_tokens` and :meth:`Program.expected` (the
+numpy reference of DESIGN §5 for graphs, the netlist evaluator for netlists).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from compiler.ir import FIRST, Graph, reference
+from compiler.lower import lower, word_name
+from compiler.macros.match import match_linear
+from compiler.netlist import Netlist, bits_to_words, evaluate
+from compiler.parity import expand_aliases, legalise_parity
+from fabric.bitstream import Bitstream
+from fabric.usage import Usage, usage
+
+
+@dataclass
+class Program:
+    """A compiled program (bitstream + I/O map) and its reference.
+
+    Token words are the netlist's (``x`` or ``x[i]`` for vector element i; ``first``
+    is the sequence flag). ``warmup`` is the number of leading tokens whose outputs
+    are undefined (raw netlist delays that no ``first`` flag gates); graphs have 0.
+    """
+
+    name: str
+    bitstream: Bitstream
+    netlist: Netlist
+    graph: Graph | None
+    report: object | None
+    compile_seconds: float
+    warmup: int = 0
+    flow: str = "general"
+
+    @property
+    def usage(self) -> Usage:
+        """Cell counts read from the bitstream (comparable across flows)."""
+        return usage(self.bitstream)
+
+    def summary(self) -> str:
+        """One paragraph for people: flow, fabric, cells, latency, compile time."""
+        u = self.usage
+        lines = [f"{self.name}: {self.flow} flow, latency {self.bitstream.iomap.latency} "
+                 f"cycles, compiled in {self.compile_seconds:.2f} s", "  " + u.text()]
+        if self.report is not None and hasattr(self.report, "text"):
+            lines += ["  " + line for line in self.report.text().splitlines()]
+        return "\n".join(lines)
+
+    @property
+    def input_words(self) -> dict[str, int]:
+        """Token input word -> bit count (second feeds ``w@1`` excluded)."""
+        words: dict[str, int] = {}
+        if self.graph is not None:
+            for name, value in self.graph.inputs.items():
+                for i in range(value.dim):
+                    words[word_name(name, i, value.dim)] = value.type.bits
+            return dict(sorted(words.items()))
+        for word, bit in self.netlist.inputs:
+            if not word.endswith("@1"):
+                words[word] = max(words.get(word, 0), bit + 1)
+        return dict(sorted(words.items()))
+
+    def random_tokens(self, n_tokens: int, seed: int = 0,
+                      first_rate: float = 0.05) -> dict[str, np.ndarray]:
+        """``n_tokens`` random token words (int64); ``first`` is set on token 0 and then
+        with probability ``first_rate``, so sequences restart inside the stream."""
+        rng = np.random.default_rng(seed)
+        tokens: dict[str, np.ndarray] = {}
+        for word, bits in self.input_words.items():
+            if word == FIRST:
+                first = (rng.random(n_tokens) < first_rate).astype(np.int64)
+                first[:1] = 1
+                tokens[word] = first
+            else:
+                tokens[word] = rng.integers(0, 1 << bits, size=n_tokens, dtype=np.int64)
+        return tokens
+
+    def port_tokens(self, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """The token words the bitstream's I/O map reads (others are dropped)."""
+        wanted = {w.removesuffix("@1") for w in self.bitstream.iomap.inputs}
+        return {w: v for w, v in tokens.items() if w in wanted}
+
+    def expected(self, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Output words (unsigned, int64) that token words ``tokens`` must produce."""
+        widths: dict[str, int] = {}
+        for word, bit in self.netlist.outputs:
+            widths[word] = max(widths.get(word, 0), bit + 1)
+        if self.graph is None:
+            words = {w for w, _ in self.netlist.inputs}
+            bits = evaluate(self.netlist, expand_aliases(tokens, words))
+            return {w: bits_to_words(b) for w, b in bits.items()}
+        graph_tokens: dict[str, np.ndarray] = {}
+        for name, value in self.graph.inputs.items():
+            cols = [np.asarray(tokens[word_name(name, i, value.dim)], dtype=np.int64)
+                    for i in range(value.dim)]
+            stacked = np.stack(cols, axis=1)
+            if value.type.signed:  # token words arrive as raw bits: sign-extend them
+                top = 1 << (value.type.bits - 1)
+                stacked = (stacked & (2 * top - 1)) - ((stacked & top) << 1)
+            graph_tokens[name] = stacked
+        ref = reference(self.graph, graph_tokens)
+        out: dict[str, np.ndarray] = {}
+        for name, value in self.graph.outputs.items():
+            for i in range(value.dim):
+                word = word_name(name, i, value.dim)
+                out[word] = np.asarray(ref[name][:, i], dtype=np.int64) & ((1 << widths[word]) - 1)
+        return out
+
+    def check(self, got: Mapping[str, np.ndarray], tokens: Mapping[str, np.ndarray]) -> None:
+        """Raise ``AssertionError`` naming the first token and word where ``got`` (as
+        decoded from the fabric, unsigned) differs from :meth:`expected`."""
+        want = self.expected(tokens)
+        for word in sorted(want):
+            mask = (1 << len(self.bitstream.iomap.outputs[word])) - 1
+            a = np.asarray(got[word], dtype=np.int64)[self.warmup:] & mask
+            b = want[word][self.warmup:] & mask
+            bad = np.flatnonzero(a != b)
+            if bad.size:
+                t = int(bad[0]) + self.warmup
+                raise AssertionError(f"{self.name}: output {word!r} of token {t} is "
+                                     f"{int(a[bad[0]])}, expected {int(b[bad[0]])} "
+                                     f"({bad.size} of {len(a)} tokens differ)")
+
+
+def delay_warmup(nl: Netlist) -> int:
+    """Tokens before every output is defined: the largest sum of delays on any path."""
+    depth = [0] * len(nl.nodes)
+    for sid, node in enumerate(nl.nodes):
+        if node.inputs:
+            depth[sid] = max(depth[s] for s in node.inputs) + (node.k if node.kind == "delay"
+                                                                else 0)
+    return max((depth[s] for s in nl.outputs.values()), default=0)
+
+
+def compile_program(source: Graph | Netlist, name: str = "program", width: int | None = None,
+                    height: int | None = None, seed: int = 0, macros: bool = True) -> Program:
+    """Compile ``source`` onto a ``width`` x ``height`` fabric (both ``None``: sized
+    automatically). A graph that a macro implements exactly (a constant int4 Linear,
+    :mod:`compiler.macros.match`) is laid out by the macro unless ``macros`` is False;
+    the rest goes through pack/place/route. Raises ``compiler.errors.FitError`` when
+    it does not fit."""
+    from compiler.flow import compile_netlist  # the back end is the heavy import
+
+    start = time.perf_counter()
+    if isinstance(source, Graph):
+        graph: Graph | None = source
+        netlist = lower(source).netlist
+        warmup = 0
+        match = match_linear(source) if macros else None
+        if match is not None:
+            bitstream = match.build()
+            if width is not None and height is not None:
+                _check_fits(bitstream, width, height)
+            return Program(name, bitstream, netlist, graph, None,
+                           time.perf_counter() - start, 0, "linear macro")
+    elif isinstance(source, Netlist):
+        graph, netlist = None, source
+        warmup = delay_warmup(source)
+    else:
+        raise TypeError(f"cannot compile a {type(source).__name__}: expected a "
+                        f"compiler.ir.Graph or a compiler.netlist.Netlist")
+    legal = legalise_parity(netlist)
+    result = compile_netlist(legal, width=width, height=height, seed=seed)
+    return Program(name, result.bitstream, legal, graph, result.report,
+                   time.perf_counter() - start, warmup)
+
+
+def _check_fits(bitstream: Bitstream, width: int, height: int) -> None:
+    from compiler.errors import FitError
+
+    if bitstream.width > width or bitstream.height > height:
+        raise FitError(f"the program needs a {bitstream.width}x{bitstream.height} fabric "
+                       f"({bitstream.width * bitstream.height} cells), the fabric is "
+                       f"{width}x{height} ({width * height} cells)",
+                       needed=bitstream.width * bitstream.height, available=width * height)

@@ -1,0 +1,59 @@
+"""One way to get a simulator of a bitstream, whichever engine runs it.
+
+Both engines take the *logical* configurations and, optionally, a physical defect
+map; both expose ``run(inputs) -> outputs`` with the shapes of docs/ARCHITECTURE.md
+§5, so :func:`sim.stream.stream_tokens` drives either.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+import numpy as np
+
+from fabric.geometry import FabricShape
+from sim.numpy_sim import FabricSim
+
+
+class RTLSimulator:
+    """The Verilator model of the fabric (built on first use, cached by Verilog hash),
+    loaded through the configuration chains on every :meth:`run`.
+
+    Each call to :meth:`run` loads, resets and streams from cycle 0, so unlike
+    :class:`~sim.numpy_sim.FabricSim` it does not carry state across calls.
+    """
+
+    def __init__(self, configs: np.ndarray, defects: np.ndarray | None = None,
+                 spares: int = 1, seed: int = 0,
+                 build_dir: str | os.PathLike[str] | None = None) -> None:
+        self.configs = np.asarray(configs, dtype=np.uint64)
+        h, w = self.configs.shape
+        self.shape = FabricShape(w, h, spares)
+        self.defects = defects
+        self.seed = seed
+        self.build_dir = build_dir
+        self.last_run = None
+
+    def run(self, inputs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Load, reset and run ``len(inputs[...])`` cycles; return the output buses."""
+        from sim.rtl_run import run_rtl_full  # cocotb is a heavy import
+
+        full = {b: np.asarray(v, dtype=np.uint8) for b, v in inputs.items()}
+        self.last_run = run_rtl_full(self.shape, self.configs, full, self.defects,
+                                     build_dir=self.build_dir, seed=self.seed)
+        return self.last_run.outputs
+
+
+def make_simulator(engine: str, configs: np.ndarray, defects: np.ndarray | None = None,
+                   spares: int = 1, seed: int = 0,
+                   build_dir: str | os.PathLike[str] | None = None) -> FabricSim | RTLSimulator:
+    """``engine`` is ``"numpy"`` or ``"verilator"``; ``defects`` is a bool
+    ``(H, W+spares)`` physical defect map or ``None`` (the logical fabric)."""
+    if engine == "numpy":
+        if defects is None:
+            return FabricSim(configs)
+        return FabricSim(configs, defects=defects, spares=spares, noise_seed=seed)
+    if engine == "verilator":
+        return RTLSimulator(configs, defects, spares, seed, build_dir)
+    raise ValueError(f"unknown simulator engine {engine!r}: choose 'numpy' or 'verilator'")
