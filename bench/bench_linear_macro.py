@@ -26,7 +26,7 @@ import numpy as np
 
 from compiler.macros import build_linear, cells_used
 from compiler.macros.taps import route_block
-from compiler.macros.verify import verify_linear
+from sim.verify_linear import verify_linear
 
 SEED = 20240603
 X_BITS = 4

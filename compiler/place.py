@@ -24,10 +24,11 @@ Deterministic for a fixed seed: all choices break ties by coordinates.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import permutations
 
 import numpy as np
 
-from cells.truth import E, N, S, W
+from cells.truth import E, N, S, SIDE_DELTA, W
 from compiler.errors import FitError
 from compiler.pack import Packed
 
@@ -72,6 +73,64 @@ def min_hops(src: Cell, src_is_port: bool, dst: Cell, dst_is_port: bool) -> int:
     return d
 
 
+def side_hops(src: Cell, port_side: int, cell: Cell, side: int, width: int,
+              height: int) -> int | None:
+    """Least route length (cycles from driver to sink compute) into ``cell`` on ``side``.
+
+    ``src`` is the driver's cell, or the entry cell of its edge input port, in which
+    case ``port_side`` is the side the port enters on (``-1`` for a LUT driver).
+    ``None`` when the side leads off the fabric (unless the port enters right there).
+    The route ends in the neighbour's register facing ``cell`` one cycle before the
+    sink computes, hence ``dist(src, neighbour) + 1`` (+ 1 for the port's own hop).
+    """
+    dx, dy = SIDE_DELTA[side]
+    nb = (cell[0] + dx, cell[1] + dy)
+    if not (0 <= nb[0] < width and 0 <= nb[1] < height):
+        return 1 if port_side == side and src == cell else None
+    return manhattan(src, nb) + 1 + int(port_side >= 0)
+
+
+#: one input of a cluster for :func:`assign_sides`: (ready, src cell, port side);
+#: ``ready = t_driver - k`` or ``None`` for an input whose time is still free
+Req = tuple[int | None, Cell, int]
+
+
+def assign_sides(reqs: list[Req], cell: Cell, width: int, height: int
+                 ) -> tuple[int | None, tuple[int, ...]] | None:
+    """Earliest compute cycle of a cluster on ``cell`` and the input side of each input.
+
+    Every input needs its own side (DESIGN §1); input ``i`` on side ``s`` is ready at
+    ``ready_i + side_hops``. Returns ``(T, sides)`` minimising ``T`` (then the total
+    route length), ``T = None`` when no input has a fixed time, or ``None`` when the
+    cell has too few usable sides.
+    """
+    n = len(reqs)
+    table = [[side_hops(src, ps, cell, s, width, height) for s in range(4)]
+             for _, src, ps in reqs]
+    best: tuple[tuple[int, int], int | None, tuple[int, ...]] | None = None
+    for perm in permutations(range(4), n):
+        tmax: int | None = None
+        tot = 0
+        ok = True
+        for i, s in enumerate(perm):
+            hp = table[i][s]
+            if hp is None:
+                ok = False
+                break
+            tot += hp
+            r = reqs[i][0]
+            if r is not None:
+                tmax = r + hp if tmax is None else max(tmax, r + hp)
+        if not ok:
+            continue
+        key = (tmax if tmax is not None else -(1 << 30), tot)
+        if best is None or key < best[0]:
+            best = (key, tmax, perm)
+    if best is None:
+        return None
+    return best[1], best[2]
+
+
 @dataclass
 class Placement:
     """Where and when everything happens.
@@ -114,6 +173,29 @@ class Placement:
             return self.cell[idx], False, self.time[idx]
         port, pi = self.out_port[idx]
         return port_cell(port, pi, self.width, self.height), True, self.out_time[idx] + 1
+
+    def reqs(self, ci: int, in_times: dict[int, int] | None) -> list[Req]:
+        """:data:`Req` list of cluster ``ci``'s inputs; input bits are ready at
+        ``in_times[d] - k`` (or free when ``in_times`` is ``None``)."""
+        out: list[Req] = []
+        for d, k in self.packed.clusters[ci].inputs:
+            if d in self.packed.cluster_of:
+                u = self.packed.cluster_of[d]
+                out.append((self.time[u] - k, self.cell[u], -1))
+            else:
+                port, idx = self.in_port[d]
+                pc = port_cell(port, idx, self.width, self.height)
+                r = None if in_times is None else in_times[d] - k
+                out.append((r, pc, IN_SIDE[port]))
+        return out
+
+    def plan(self, ci: int, in_times: dict[int, int] | None
+             ) -> tuple[int | None, tuple[int, ...]]:
+        """:func:`assign_sides` for cluster ``ci`` on its cell (raises if impossible)."""
+        res = assign_sides(self.reqs(ci, in_times), self.cell[ci], self.width, self.height)
+        if res is None:
+            raise FitError(f"cluster {ci} on {self.cell[ci]} has too few input sides")
+        return res
 
 
 def _as_shape(shape: object) -> tuple[int, int]:
@@ -310,30 +392,46 @@ class _Placer:
                     self.in_port[d] = port
                     pc = port_cell(port[0], port[1], self.w, self.h)
                     self.demand[pc[1], pc[0]] += 1
-                pc = port_cell(*self.in_port[d], self.w, self.h)
-                need = t + k - min_hops(pc, True, cell, False)
+                need = t + k - self._port_hops(d, cell, len(ins))
                 self.in_need[d] = min(self.in_need.get(d, need), need)
                 self.in_sinks[d] = self.in_sinks.get(d, 0) + 1
+
+    def _port_hops(self, d: int, cell: Cell, n_in: int) -> int:
+        """Route length from input ``d``'s port to ``cell`` (best side; approximate)."""
+        port, idx = self.in_port[d]
+        pc = port_cell(port, idx, self.w, self.h)
+        hs = [side_hops(pc, IN_SIDE[port], cell, s, self.w, self.h) for s in range(4)]
+        return min(h for h in hs if h is not None)
 
     def evaluate(self, cell: Cell, phase: int, lut_preds: list[tuple[int, int]],
                  in_preds: list[tuple[int, int]], n_inputs: int
                  ) -> tuple[float | None, int]:
         """Cost of putting a cluster on ``cell`` and its earliest cycle there."""
         x, y = cell
-        t = None
-        for u, k in lut_preds:
-            tt = self.time[u] + min_hops(self.cell[u], False, cell, False) - k
-            t = tt if t is None else max(t, tt)
+        reqs: list[Req] = [(self.time[u] - k, self.cell[u], -1) for u, k in lut_preds]
+        for d, _k in in_preds:
+            if d in self.in_port:
+                port, idx = self.in_port[d]
+                reqs.append((None, port_cell(port, idx, self.w, self.h), IN_SIDE[port]))
+            else:
+                reqs.append((None, cell, -1))
+        plan = assign_sides(reqs, cell, self.w, self.h)
+        if plan is None:
+            return None, 0
+        t, sides = plan
         if t is None:
             base = x + y + 1
             t = base + ((phase - base - x - y) & 1)
         cost = 0.0
         for u, k in lut_preds:
             cost += t - self.time[u] + k
-        for d, k in in_preds:
+        for j, (d, k) in enumerate(in_preds):
             if d in self.in_port:
-                pc = port_cell(*self.in_port[d], self.w, self.h)
-                hops = min_hops(pc, True, cell, False)
+                port, idx = self.in_port[d]
+                pc = port_cell(port, idx, self.w, self.h)
+                hops = side_hops(pc, IN_SIDE[port], cell, sides[len(lut_preds) + j],
+                                 self.w, self.h)
+                assert hops is not None
                 need = t + k - hops
                 have = self.in_need[d]
                 if need >= have:
@@ -347,21 +445,24 @@ class _Placer:
         return cost, t
 
 
-def schedule(pl: Placement) -> None:
+def schedule(pl: Placement, slack: int = 0) -> None:
     """Assign every cycle of ``pl`` (clusters, input and output offsets), in place.
 
-    Clusters are scheduled as soon as possible given the placement, input offsets
-    as late as possible (each input bit's offset is the tightest of its readers),
-    then clusters whose every reader has slack are pushed later when that shortens
-    more routes than it lengthens. Times are then normalised (smallest input offset
-    0), output offsets made non-negative (by whole detours of 2 cycles), and
-    constant outputs put at the latency.
+    Clusters are scheduled as soon as possible given the placement, each input on
+    its own side (:func:`assign_sides`, so a LUT whose inputs all come from one
+    quadrant waits for the detours to its far sides), plus ``slack`` extra cycles
+    (rounded to even) per cluster for the router to negotiate with. Input offsets
+    are as late as possible (each input bit's offset is the tightest of its
+    readers); clusters whose every reader has slack are pushed later when that
+    shortens more routes than it lengthens. Times are then normalised (smallest
+    input offset 0), output offsets made non-negative (by whole detours of 2
+    cycles), and constant outputs put at the latency.
     """
     p = pl.packed
     w, h = pl.width, pl.height
     nclu = len(p.clusters)
-    t = [0] * nclu
     in_ids = sorted(pl.in_port)
+    slack -= slack & 1
 
     def in_cell(d: int) -> Cell:
         return port_cell(*pl.in_port[d], w, h)
@@ -370,70 +471,62 @@ def schedule(pl: Placement) -> None:
     for d in in_ids:
         c = in_cell(d)
         in0[d] = (p.phase.get(d, 0) + c[0] + c[1]) & 1
+    pl.time = [0] * nclu
+    t = pl.time
     for c in p.clusters:
-        best = None
-        cell = pl.cell[c.index]
-        for d, k in c.inputs:
-            if d in p.cluster_of:
-                u = p.cluster_of[d]
-                tt = t[u] + min_hops(pl.cell[u], False, cell, False) - k
-            else:
-                tt = in0[d] + min_hops(in_cell(d), True, cell, False) - k
-            best = tt if best is None else max(best, tt)
-        t[c.index] = best if best is not None else 0
-        if best is None:
+        tt, _ = pl.plan(c.index, in0)
+        if tt is None:
             raise AssertionError("cluster without inputs")
-
-    def input_times() -> dict[int, int]:
-        it: dict[int, int] = {}
-        for d in in_ids:
-            need = None
-            for kind, idx, k in p.sinks.get(d, []):
-                if kind != "c":
-                    continue
-                v = t[idx] + k - min_hops(in_cell(d), True, pl.cell[idx], False)
-                need = v if need is None else min(need, v)
-            it[d] = need if need is not None else in0[d]
-        return it
+        t[c.index] = tt + slack
 
     # push clusters later where every reader has slack and readers outnumber inputs
-    readers: dict[int, list[tuple[int, int]]] = {}
+    readers: dict[int, list[int]] = {}
     for c in p.clusters:
-        for d, k in c.inputs:
+        for d, _k in c.inputs:
             if d in p.cluster_of:
-                readers.setdefault(p.cluster_of[d], []).append((c.index, k))
-    out_readers: dict[int, int] = {}
-    for o in p.outputs:
-        if o.ref is not None and o.ref[0] in p.cluster_of:
-            cu = p.cluster_of[o.ref[0]]
-            out_readers[cu] = out_readers.get(cu, 0) + 1
+                readers.setdefault(p.cluster_of[d], []).append(c.index)
+    out_readers: set[int] = {p.cluster_of[o.ref[0]] for o in p.outputs
+                             if o.ref is not None and o.ref[0] in p.cluster_of}
     for _ in range(2):
         for c in reversed(p.clusters):
             ci = c.index
-            rd = readers.get(ci, [])
-            if not rd or out_readers.get(ci):
+            rd = sorted(set(readers.get(ci, [])))
+            if not rd or ci in out_readers or len(rd) <= len(c.inputs):
                 continue
-            slack = min(t[v] + k - t[ci] - min_hops(pl.cell[ci], False, pl.cell[v], False)
-                        for v, k in rd)
-            slack -= slack & 1
-            if slack >= 2 and len(rd) > len(c.inputs):
-                t[ci] += slack
-    it = input_times()
+            for _step in range(8):
+                t[ci] += 2
+                if any((pl.plan(v, in0)[0] or 0) > t[v] for v in rd):
+                    t[ci] -= 2
+                    break
+
+    it: dict[int, int] = {}
+    for c in p.clusters:
+        _, sides = pl.plan(c.index, in0)
+        for (d, k), sd in zip(c.inputs, sides, strict=True):
+            if d in p.cluster_of:
+                continue
+            hops = side_hops(in_cell(d), IN_SIDE[pl.in_port[d][0]], pl.cell[c.index], sd,
+                             w, h)
+            assert hops is not None
+            v = t[c.index] + k - hops - slack
+            it[d] = min(it.get(d, v), v)
+    for d in in_ids:
+        it.setdefault(d, in0[d])
     ot: list[int] = []
     for i, o in enumerate(p.outputs):
         if o.ref is None:
             ot.append(0)
             continue
         d, k = o.ref
-        cell, is_port, ts = pl.driver_loc(d) if d in p.cluster_of else (
-            in_cell(d), True, it[d])
         if d in p.cluster_of:
-            ts = t[p.cluster_of[d]]
+            cell, is_port, ts = pl.cell[p.cluster_of[d]], False, t[p.cluster_of[d]]
+        else:
+            cell, is_port, ts = in_cell(d), True, it[d]
         oc = port_cell(*pl.out_port[i], w, h)
-        ot.append(ts + min_hops(cell, is_port, oc, True) - k - 1)
+        ot.append(ts + min_hops(cell, is_port, oc, True) - k - 1 + slack)
     live_in = [it[d] for d in in_ids if p.sinks.get(d)]
     shift = min(live_in) if live_in else min(t, default=0)
-    t = [v - shift for v in t]
+    pl.time = [v - shift for v in t]
     it = {d: (v - shift if p.sinks.get(d) else 0) for d, v in it.items()}
     for i, o in enumerate(p.outputs):
         if o.ref is not None:
@@ -445,7 +538,6 @@ def schedule(pl: Placement) -> None:
     for i, o in enumerate(p.outputs):
         if o.ref is None:
             ot[i] = max(top, 1)
-    pl.time = t
     pl.in_time = it
     pl.out_time = ot
 
@@ -560,3 +652,128 @@ def _assign_outputs(pl: Placement, auto: bool) -> list[Port]:
             res[i] = port
             free_set.discard(port)
     return [r for r in res if r is not None]
+
+
+def layered_shape(packed: Packed, gap: int = 2, row_step: int = 2) -> tuple[int, int]:
+    """Fabric size that :func:`place_layered` needs with these spacings."""
+    depth, _ = _levels(packed)
+    nlev = max(depth.values(), default=0)
+    per = [0] * (nlev + 1)
+    for c, lv in depth.items():
+        per[lv] += 1
+    rows = max([row_step * n + 1 for n in per] + [row_step * len(packed.inputs) // 2 + 2,
+                                                   len(packed.outputs) // 2 + 2, 3])
+    width = 1 + (gap + 1) * nlev + gap + 1
+    while width + rows < len(packed.outputs) + 2:
+        width += 1
+    return width, rows
+
+
+def _levels(packed: Packed) -> tuple[dict[int, int], list[list[int]]]:
+    """ASAP level of every cluster (1 = reads only token inputs) and the clusters of
+    each level, in index order."""
+    p = packed
+    depth: dict[int, int] = {}
+    for c in p.clusters:
+        lv = 1
+        for d, _k in c.inputs:
+            if d in p.cluster_of:
+                lv = max(lv, depth[p.cluster_of[d]] + 1)
+        depth[c.index] = lv
+    nlev = max(depth.values(), default=0)
+    levels: list[list[int]] = [[] for _ in range(nlev + 1)]
+    for ci, lv in depth.items():
+        levels[lv].append(ci)
+    return depth, levels
+
+
+def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
+                  gap: int = 2, row_step: int = 2, slack: int = 2) -> Placement:
+    """Levelised band placement ("layered drawing"), routable by spacing.
+
+    Level ``l`` (ASAP depth of the cluster) occupies column ``(gap + 1) * l``; columns
+    in between are routing channels of ``gap`` cells. Within a level clusters sit on
+    every ``row_step``-th row, ordered by the barycentre of their drivers' rows so
+    that nets run mostly east (DESIGN §3: east/south hops keep the lag). Token inputs
+    enter on the west edge, two rows apart where the height allows (north edge for
+    the rest); outputs leave on the east/south edges. The schedule
+    (:func:`schedule`) adds ``slack`` cycles per cluster for the router.
+
+    Without ``fabric_shape`` the fabric is :func:`layered_shape`; with it the layout
+    must fit (else :class:`FitError`). Deterministic: no random choice is made
+    (``seed`` is recorded only).
+    """
+    p = packed
+    need_w, need_h = layered_shape(p, gap, row_step)
+    if fabric_shape is None:
+        width, height = need_w, need_h
+    else:
+        width, height = _as_shape(fabric_shape)
+        ncl = len(p.clusters)
+        if ncl > width * height:
+            raise FitError(f"the program needs at least {ncl} cells (one per LUT cluster) "
+                           f"but the fabric has {width}x{height} = {width * height}",
+                           needed=ncl, available=width * height)
+        if width < need_w or height < need_h:
+            raise FitError(f"the layered layout needs a {need_w}x{need_h} fabric, the "
+                           f"fabric is {width}x{height}", needed=need_w * need_h,
+                           available=width * height)
+    depth, levels = _levels(p)
+    # input ports: west edge, spread over the height; the overflow goes north
+    in_port: dict[int, Port] = {}
+    ins = [d for _, _, d in p.inputs]
+    live = [d for d in ins if p.sinks.get(d)]
+    dead = [d for d in ins if not p.sinks.get(d)]
+    step = max(1, min(2, (height - 1) // max(1, len(live))))
+    rows = list(range(1, height - 1, step)) if height >= 3 else list(range(height))
+    rows += [y for y in range(height) if y not in rows]
+    for i, d in enumerate(live):
+        if i < len(rows):
+            in_port[d] = ("west_in", rows[i])
+        else:
+            j = i - len(rows)
+            if j >= width:
+                raise FitError(f"no edge input port left for {len(ins)} input bits on a "
+                               f"{width}x{height} fabric")
+            in_port[d] = ("north_in", j)
+    row_of: dict[int, float] = {d: float(port_cell(*in_port[d], width, height)[1])
+                                for d in live}
+    cell: list[Cell] = [(-1, -1)] * len(p.clusters)
+    slots = list(range(1, height - 1, row_step)) if height >= 3 else list(range(height))
+    for lv in range(1, len(levels)):
+        members = levels[lv]
+        if len(members) > len(slots):
+            raise FitError(f"level {lv} has {len(members)} clusters but only {len(slots)} "
+                           f"rows on a {width}x{height} fabric",
+                           needed=len(members) * row_step, available=height)
+        bary = {}
+        for ci in members:
+            ys = [row_of[d] for d, _ in p.clusters[ci].inputs if d in row_of]
+            bary[ci] = sum(ys) / len(ys) if ys else 0.0
+        order = sorted(members, key=lambda ci: (bary[ci], ci))
+        # monotone slot assignment close to the barycentres
+        n, m = len(order), len(slots)
+        idx: list[int] = []
+        for i, ci in enumerate(order):
+            want = min(range(m), key=lambda s: (abs(slots[s] - bary[ci]), s))
+            lo = idx[-1] + 1 if idx else 0
+            hi = m - (n - i)
+            idx.append(min(max(want, lo), hi))
+        x = (gap + 1) * lv
+        for ci, s in zip(order, idx, strict=True):
+            cell[ci] = (x, slots[s])
+            for lut in p.clusters[ci].luts:
+                row_of[lut] = float(slots[s])
+    pl = Placement(width, height, p, cell, [0] * len(p.clusters), in_port, {}, [], [], seed)
+    free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
+               for i in range(height if e in ("west_in", "east_in") else width)
+               if (e, i) not in set(in_port.values())]
+    for d in dead:
+        if not free_in:
+            raise FitError(f"no edge input port left for {len(ins)} input bits on a "
+                           f"{width}x{height} fabric")
+        pl.in_port[d] = free_in.pop(0)
+    pl.out_port = _assign_outputs(pl, True)
+    schedule(pl, slack)
+    pl.stats["layered"] = 1.0
+    return pl

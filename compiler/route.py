@@ -36,6 +36,8 @@ from compiler.errors import RouteError
 from compiler.place import IN_SIDE, OUT_SIDE, Placement, port_cell
 
 INF = np.float64(1e18)
+_ALL = bool(__import__("os").environ.get("LG_ALL"))
+_DEBUG = bool(__import__("os").environ.get("LG_ROUTE_DEBUG"))
 #: source marker of a register computed by a LUT of its cell
 COMPUTE = -1
 
@@ -281,7 +283,7 @@ class Router:
             dist = (abs(sink.cell[0] - net.root_cell[0])
                     + abs(sink.cell[1] - net.root_cell[1]))
             slack = max(0, sink.tau - net.root_tau - dist)
-            margin = 1 + min(slack // 2, 2 + int(np.sqrt(slack)))
+            margin = 1 + slack // 2
             forbid: dict[int, int] = {}
             res = None
             for _attempt in range(40):
@@ -380,26 +382,38 @@ class Router:
             {"c": bump_c, "o": bump_o, "i": bump_i}[kind].add(idx)
         for d in bump_i:
             self.in_extra[d] = self.in_extra.get(d, 0) + 1
-        from compiler.place import min_hops
+        from compiler.place import IN_SIDE as _IN_SIDE
+        from compiler.place import min_hops, side_hops
         for ci in bump_c:
             pl.time[ci] += 2
         for oi in bump_o:
             pl.out_time[oi] += 2
-        # keep every edge feasible
+        # keep every edge feasible (inputs are free here: they are re-timed below)
         for c in p.clusters:
-            need = pl.time[c.index]
-            for d, k in c.inputs:
-                cell, is_port, ts = pl.driver_loc(d)
-                need = max(need, ts + min_hops(cell, is_port, pl.cell[c.index], False) - k)
-            pl.time[c.index] += (need - pl.time[c.index] + 1) // 2 * 2
+            need, _ = pl.plan(c.index, None)
+            if need is not None and need > pl.time[c.index]:
+                pl.time[c.index] += (need - pl.time[c.index] + 1) // 2 * 2
         # inputs as late as their readers allow (minus the extra slack they were given)
+        need_in: dict[int, int] = {}
+        for c in p.clusters:
+            _, sides = pl.plan(c.index, None)
+            for (d, k), sd in zip(c.inputs, sides, strict=True):
+                if d in p.cluster_of:
+                    continue
+                port, idx = pl.in_port[d]
+                hops = side_hops(port_cell(port, idx, self.w, self.h), _IN_SIDE[port],
+                                 pl.cell[c.index], sd, self.w, self.h)
+                assert hops is not None
+                v = pl.time[c.index] + k - hops
+                need_in[d] = min(need_in.get(d, v), v)
         for d in sorted(pl.in_port):
-            need = None
             pc = port_cell(*pl.in_port[d], self.w, self.h)
+            need = need_in.get(d)
             for kind, idx, k in p.sinks.get(d, []):
-                cell, _, ts = pl.sink_loc(kind, idx)
-                v = ts + k - min_hops(pc, True, cell, kind == "o")
-                need = v if need is None else min(need, v)
+                if kind == "o":
+                    cell, _, ts = pl.sink_loc(kind, idx)
+                    v = ts + k - min_hops(pc, True, cell, True)
+                    need = v if need is None else min(need, v)
             if need is not None:
                 pl.in_time[d] = need - 2 * self.in_extra.get(d, 0)
         live = [pl.in_time[d] for d in pl.in_port if p.sinks.get(d)]
@@ -451,6 +465,8 @@ class Router:
             self.hist += self.hist_fac * overused * (self.occ - 1)
             pres *= self.pres_growth
             score = over + 10 * failed
+            if _DEBUG:
+                print("it", it, "over", over, "failed", failed, "pres", round(pres, 2), flush=True)
             if best is None or score < best:
                 best, since = score, 0
             else:
@@ -462,7 +478,7 @@ class Router:
                 todo = list(self.nets)
                 continue
             hot = set(np.flatnonzero(overused.reshape(-1)).tolist())
-            todo = [n for n in self.nets
+            todo = list(self.nets) if _ALL else [n for n in self.nets
                     if n.driver not in self.routes
                     or any(r in hot for r in self.routes[n.driver].nodes)
                     or len(self.routes[n.driver].terminals) < len(n.sinks)]

@@ -35,6 +35,12 @@ def _check_words(what: str, got: dict, want: dict) -> None:
                                  f"{int(got[word][bad[0]])}, expected {int(want[word][bad[0]])}")
 
 
+def _note_build(engine: str, width: int, height: int) -> None:
+    if engine == "verilator":
+        _line(f"  (Verilator: the first run of a {width}x{height} fabric builds its model, "
+              f"20-120 s on 2 cores; later runs reuse the cached build)")
+
+
 def _adder(out: Path, tokens: int, seed: int, rtl: bool) -> list[str]:
     from fabric.bitstream import Bitstream
     from fabric.defects import random_defects
@@ -52,6 +58,7 @@ def _adder(out: Path, tokens: int, seed: int, rtl: bool) -> list[str]:
     runs = [("numpy", None), ("numpy", dm)] + ([("verilator", dm)] if rtl else [])
     for engine, defects in runs:
         start = time.perf_counter()
+        _note_build(engine, shape.width, shape.height)
         sim = make_simulator(engine, ex.configs, defects, SPARES, seed)
         got = stream_tokens(sim, ex.iomap, shape.width, shape.height, toks, seed=seed + 1)
         where = (f"{int(defects.sum())} defective cells" if defects is not None
@@ -83,6 +90,7 @@ def _program(out: Path, name: str, tokens: int, seed: int, rtl: bool) -> list[st
     runs = [("numpy", None), ("numpy", dm)] + ([("verilator", dm)] if rtl else [])
     for engine, defects in runs:
         start = time.perf_counter()
+        _note_build(engine, bs.width, bs.height)
         sim = make_simulator(engine, bs.configs, defects, SPARES, seed)
         got = stream_tokens(sim, bs.iomap, bs.width, bs.height, program.port_tokens(toks),
                             seed=seed + 1)

@@ -81,21 +81,20 @@ def word_name(base: str, i: int, dim: int) -> str:
     return base if dim == 1 else f"{base}[{i}]"
 
 
-def rshift(v: np.ndarray, s: int) -> np.ndarray:
-    """DESIGN §5 ``rshift``: ``floor((v + 2**(s-1)) / 2**s)``, ``v`` when ``s == 0``."""
-    return v if s == 0 else (v + (1 << (s - 1))) >> s
-
-
 def linear_reference(weights: np.ndarray, bias: np.ndarray | None, x: np.ndarray, shift: int = 0,
                      out_bits: int | None = None) -> np.ndarray:
-    """numpy reference of DESIGN §5 Linear: ``x`` is ``(tokens, d_in)``, the result
-    ``(tokens, d_out)`` int64."""
+    """DESIGN §5 Linear for ``x`` of shape ``(tokens, d_in)``: the result ``(tokens,
+    d_out)`` int64, computed by :func:`compiler.ir.reference` (the single source of
+    truth) on the equivalent one-op graph."""
+    from compiler.ir import Graph, reference
+
     w = np.asarray(weights, dtype=np.int64)
-    b = np.zeros(w.shape[0], np.int64) if bias is None else np.asarray(bias, np.int64)
-    v = rshift(np.asarray(x, np.int64) @ w.T + b, shift)
-    if out_bits is not None:
-        v = np.clip(v, -(1 << (out_bits - 1)), (1 << (out_bits - 1)) - 1)
-    return v
+    xs = np.asarray(x, dtype=np.int64)
+    bits = max(int(np.abs(xs).max(initial=0)).bit_length() + 1, 2)
+    g = Graph()
+    xv = g.input("x", dim=w.shape[1], bits=bits)
+    g.output("y", g.linear(xv, w, bias, shift=shift, bits=out_bits))
+    return np.asarray(reference(g, {"x": xs})["y"], dtype=np.int64)
 
 
 def _signed_bits(lo: int, hi: int) -> int:

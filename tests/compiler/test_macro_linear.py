@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from compiler.macros import LinearLayoutError, build_linear, cells_used
 from compiler.macros.taps import csd_digits, weight_taps
-from compiler.macros.verify import verify_linear
+from sim.verify_linear import verify_linear
 
 
 def _check(w: np.ndarray, b: np.ndarray | None, x_bits: int = 4, shift: int = 0,

@@ -1,9 +1,11 @@
-"""Fixtures for the Verilator tests: one build cache per test session.
+"""Fixtures for the Verilator tests: the content-addressed build cache.
 
-Each Verilator build of a fabric costs 10-20 s on two cores, so every RTL test of a
-session shares one cache directory (:func:`sim.verilator.build_fabric` keys its
-builds on the Verilog hash): each fabric is built once per session. Setting
-``LUTGRID_BUILD_DIR`` makes the cache persist across sessions instead.
+Each Verilator build of a fabric costs 20-120 s on two cores. Builds are keyed on
+the hash of the Verilog text, the build options and the tool versions
+(:func:`sim.verilator.build_fabric`), so a cached model is exactly the model a fresh
+build would give; the tests therefore share the user's cache
+(``~/.cache/lutgrid/verilator``, or ``$LUTGRID_BUILD_DIR``) with ``lutgrid demo``.
+``LUTGRID_FRESH_BUILDS=1`` gives the session a private, empty cache instead.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from sim.verilator import default_build_dir
+
 
 @pytest.fixture(scope="session")
 def rtl_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -21,5 +25,6 @@ def rtl_build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     missing = [tool for tool in ("make", "g++", "perl") if shutil.which(tool) is None]
     if missing:
         pytest.skip(f"Verilator builds need {', '.join(missing)} on PATH")
-    env = os.environ.get("LUTGRID_BUILD_DIR")
-    return Path(env) if env else tmp_path_factory.mktemp("verilator")
+    if os.environ.get("LUTGRID_FRESH_BUILDS") == "1":
+        return tmp_path_factory.mktemp("verilator")
+    return default_build_dir()
