@@ -84,9 +84,11 @@ def usage(bitstream: Bitstream) -> Usage:
                  int((kinds == IDLE).sum()), luts, copies, kinds)
 
 
-def heatmap_png(u: Usage, path: str | os.PathLike[str], scale: int = 6) -> None:
+def heatmap_png(u: Usage, path: str | os.PathLike[str], scale: int | None = None) -> None:
     """Write a PNG of the grid (compute red, route-only blue, idle grey), ``scale``
-    pixels per cell, atomically."""
+    pixels per cell (default: about 800 pixels on the long side), atomically."""
+    if scale is None:
+        scale = max(1, min(16, 800 // max(u.width, u.height)))
     from io import BytesIO
 
     from PIL import Image

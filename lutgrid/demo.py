@@ -41,42 +41,51 @@ def _note_build(engine: str, width: int, height: int) -> None:
               f"20-120 s on 2 cores; later runs reuse the cached build)")
 
 
-def _adder(out: Path, tokens: int, seed: int, rtl: bool) -> list[str]:
-    from fabric.bitstream import Bitstream
+def _stream_everywhere(name: str, bitstream, tokens: dict, check, seed: int,
+                       rtl: bool) -> list[str]:
+    """Stream ``tokens`` through ``bitstream`` on the logical numpy fabric, on a random
+    defect map in numpy and (``rtl``) in Verilator; ``check(got)`` raises on any
+    mismatch. Returns one line per run."""
     from fabric.defects import random_defects
-    from fabric.examples import random_tokens, ripple_adder
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
 
-    ex = ripple_adder(4)
-    shape = ex.shape
-    Bitstream(ex.configs, ex.iomap).save(out / "adder4.lgb")
-    toks = random_tokens(ex, tokens, seed)
-    want = ex.reference(toks)
-    dm = random_defects(shape.height, shape.width, SPARES, np.random.default_rng(seed))
+    bs = bitstream
+    n = len(next(iter(tokens.values())))
+    dm = random_defects(bs.height, bs.width, SPARES, np.random.default_rng(seed))
     rows = []
     runs = [("numpy", None), ("numpy", dm)] + ([("verilator", dm)] if rtl else [])
     for engine, defects in runs:
         start = time.perf_counter()
-        _note_build(engine, shape.width, shape.height)
-        sim = make_simulator(engine, ex.configs, defects, SPARES, seed)
-        got = stream_tokens(sim, ex.iomap, shape.width, shape.height, toks, seed=seed + 1)
+        _note_build(engine, bs.width, bs.height)
+        sim = make_simulator(engine, bs.configs, defects, SPARES, seed)
+        got = stream_tokens(sim, bs.iomap, bs.width, bs.height, tokens, seed=seed + 1)
+        check(got)
         where = (f"{int(defects.sum())} defective cells" if defects is not None
                  else "no defects")
-        _check_words(f"adder4 on {engine}, {where}", got, want)
-        rows.append(f"  adder4      {engine:9s}  {where:22s}  {tokens} tokens OK "
+        rows.append(f"  {name:11s} {engine:9s}  {where:22s}  {n} tokens OK "
                     f"({time.perf_counter() - start:.1f} s)")
         _line(rows[-1])
     return rows
 
 
+def _adder(out: Path, tokens: int, seed: int, rtl: bool) -> list[str]:
+    from fabric.bitstream import Bitstream
+    from fabric.examples import random_tokens, ripple_adder
+
+    ex = ripple_adder(4)
+    bs = Bitstream(ex.configs, ex.iomap)
+    bs.save(out / "adder4.lgb")
+    toks = random_tokens(ex, tokens, seed)
+    want = ex.reference(toks)
+    return _stream_everywhere("adder4", bs, toks,
+                              lambda got: _check_words("adder4", got, want), seed, rtl)
+
+
 def _program(out: Path, name: str, tokens: int, seed: int, rtl: bool) -> list[str]:
     from compiler.examples import EXAMPLES
     from compiler.program import compile_program
-    from fabric.defects import random_defects
     from fabric.usage import heatmap_png
-    from sim.simulators import make_simulator
-    from sim.stream import stream_tokens
 
     program = compile_program(EXAMPLES[name](), name, seed=seed)
     bs = program.bitstream
@@ -85,22 +94,8 @@ def _program(out: Path, name: str, tokens: int, seed: int, rtl: bool) -> list[st
     heatmap_png(program.usage, out / f"{name}.png")
     _line("  " + program.summary().replace("\n", "\n  "))
     toks = program.random_tokens(tokens, seed=seed)
-    dm = random_defects(bs.height, bs.width, SPARES, np.random.default_rng(seed))
-    rows = []
-    runs = [("numpy", None), ("numpy", dm)] + ([("verilator", dm)] if rtl else [])
-    for engine, defects in runs:
-        start = time.perf_counter()
-        _note_build(engine, bs.width, bs.height)
-        sim = make_simulator(engine, bs.configs, defects, SPARES, seed)
-        got = stream_tokens(sim, bs.iomap, bs.width, bs.height, program.port_tokens(toks),
-                            seed=seed + 1)
-        program.check(got, toks)
-        where = (f"{int(defects.sum())} defective cells" if defects is not None
-                 else "no defects")
-        rows.append(f"  {name:11s} {engine:9s}  {where:22s}  {tokens} tokens OK "
-                    f"({time.perf_counter() - start:.1f} s)")
-        _line(rows[-1])
-    return rows
+    return _stream_everywhere(name, bs, program.port_tokens(toks),
+                              lambda got: program.check(got, toks), seed, rtl)
 
 
 def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True) -> int:
