@@ -15,8 +15,16 @@ Figures (``FIGURE <name> <value> <unit>``), for n in 8, 16, 32, 64:
 * ``numpy_vs_verilator_speed_ratio_16x16`` — numpy :class:`FabricSim` cycles/s ÷
   Verilator cycles/s on the same 16×16 fabric and program, same number of cycles.
 
+The figures above are those of the tile netlist (the hardware, ``style="tiles"``).
+The bit-sliced simulation view (``style="sliced"``, :mod:`fabric.verilog_sliced`)
+is measured beside it in the same run, same program and cycles, for n in 16, 32,
+64: ``verilator_build_s_{n}x{n}_sliced``, ``verilator_cycles_per_s_{n}x{n}_sliced``,
+``verilator_free_cycles_per_s_{n}x{n}_sliced`` and, where both views were built,
+``sliced_vs_tiles_speed_ratio_{n}x{n}`` (driven cycles/s of sliced ÷ tiles).
+
 ``run(quick)`` is the entry point of ``bench/run.py``; ``quick`` skips the 64×64
-Verilator build (minutes on two cores). The builds go to a temporary directory.
+tile build (about 11 minutes on two cores) but not the 64×64 sliced build (under a
+minute). The builds go to a temporary directory.
 """
 
 from __future__ import annotations
@@ -31,6 +39,8 @@ import numpy as np
 
 Figure = tuple[str, float, str]
 SIZES = (8, 16, 32, 64)
+#: Sizes at which the bit-sliced view is measured too.
+SLICED_SIZES = (16, 32, 64)
 SEED = 20261121
 
 
@@ -56,29 +66,31 @@ def verilog_figures(sizes: tuple[int, ...] = SIZES) -> list[Figure]:
     return out
 
 
-def verilator_figures(n: int, build_dir: Path, cycles: int | None = None
-                      ) -> tuple[list[Figure], float]:
-    """Fresh build of the n×n fabric, then a throughput run; returns the figures and
-    the streamed cycles/s."""
+def verilator_figures(n: int, build_dir: Path, cycles: int | None = None,
+                      style: str = "tiles") -> tuple[list[Figure], float]:
+    """Fresh build of the n×n fabric in Verilog ``style`` (``"tiles"`` or
+    ``"sliced"``), then a throughput run; returns the figures (names suffixed
+    ``_sliced`` for the sliced view) and the streamed cycles/s."""
     from fabric.geometry import FabricShape
     from sim.verilator import build_fabric, run_bench
 
     shape = FabricShape(n, n)
-    build = build_fabric(shape, build_dir, force=True)
+    suffix = "" if style == "tiles" else f"_{style}"
+    build = build_fabric(shape, build_dir, force=True, style=style)
     rng = np.random.default_rng(SEED)
     configs = rng.integers(0, 2**64, size=(n, n), dtype=np.uint64)
     cycles = cycles or _stream_cycles(n)
     job = {"width": n, "height": n, "spares": shape.spares, "fault_injection": False,
            "seed": SEED, "mode": "throughput", "cycles": cycles, "configs": configs,
            "defects": np.zeros((n, n + shape.spares), dtype=bool)}
-    result = run_bench(build, job, build_dir / f"run-{n}x{n}")
+    result = run_bench(build, job, build_dir / f"run-{n}x{n}{suffix}")
     rate = float(result["cycles_per_s"])
     free = float(result["free_cycles_per_s"])
-    print(f"verilator {n}x{n}: build {build.build_seconds:.1f} s, {rate:.0f} cycles/s "
-          f"driven, {free:.0f} cycles/s free-running", flush=True)
-    return [(f"verilator_build_s_{n}x{n}", build.build_seconds, "s"),
-            (f"verilator_cycles_per_s_{n}x{n}", rate, "cycles/s"),
-            (f"verilator_free_cycles_per_s_{n}x{n}", free, "cycles/s")], rate
+    print(f"verilator {n}x{n} {style}: build {build.build_seconds:.1f} s, {rate:.0f} "
+          f"cycles/s driven, {free:.0f} cycles/s free-running", flush=True)
+    return [(f"verilator_build_s_{n}x{n}{suffix}", build.build_seconds, "s"),
+            (f"verilator_cycles_per_s_{n}x{n}{suffix}", rate, "cycles/s"),
+            (f"verilator_free_cycles_per_s_{n}x{n}{suffix}", free, "cycles/s")], rate
 
 
 def numpy_cycles_per_s(n: int, cycles: int) -> float:
@@ -102,16 +114,25 @@ def numpy_cycles_per_s(n: int, cycles: int) -> float:
 
 def run(quick: bool = False, build_dir: Path | None = None,
         sizes: tuple[int, ...] = SIZES) -> list[Figure]:
-    """All figures of this module; ``quick`` skips the 64×64 Verilator build."""
+    """All figures of this module; ``quick`` skips the 64×64 tile build (the
+    sliced view is built at every size of :data:`SLICED_SIZES` in ``sizes``)."""
     figures = verilog_figures(sizes)
     with tempfile.TemporaryDirectory(prefix="lutgrid-bench-") as tmp:
         root = build_dir or Path(tmp)
         for n in sizes:
-            if quick and n >= 64:
-                continue
-            got, rate = verilator_figures(n, root)
-            figures += got
-            if n == 16:
+            rate = None
+            if not (quick and n >= 64):
+                got, rate = verilator_figures(n, root)
+                figures += got
+            if n in SLICED_SIZES:
+                got, sliced_rate = verilator_figures(n, root, style="sliced")
+                figures += got
+                if rate:
+                    ratio = sliced_rate / rate
+                    print(f"sliced vs tiles {n}x{n}: {ratio:.2f}x driven cycles/s",
+                          flush=True)
+                    figures.append((f"sliced_vs_tiles_speed_ratio_{n}x{n}", ratio, "x"))
+            if n == 16 and rate:
                 cycles = _stream_cycles(n)
                 np_rate = numpy_cycles_per_s(n, cycles)
                 print(f"numpy 16x16: {np_rate:.0f} cycles/s", flush=True)
@@ -123,7 +144,8 @@ def run(quick: bool = False, build_dir: Path | None = None,
 def main(argv: list[str] | None = None) -> int:
     """Print every figure as ``FIGURE <name> <value> <unit>``."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="skip the 64x64 Verilator build")
+    parser.add_argument("--quick", action="store_true",
+                        help="skip the 64x64 tile build (the sliced one still runs)")
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)),
                         help="comma-separated square fabric sizes")
     parser.add_argument("--build-dir", type=Path, default=None,

@@ -1,8 +1,17 @@
-"""The back-end flow: netlist -> pack -> place/schedule -> route -> emit (+ report).
+"""The back-end flow: netlist -> parity -> pack -> place/schedule -> route -> emit.
 
 >>> res = compile_netlist(nl)                 # fabric sized automatically
 >>> res = compile_netlist(nl, width=32, height=32, seed=1)
 >>> res.bitstream.save("prog.lgb"); print(res.report.text())
+
+Placement is first the levelised band layout (:func:`compiler.place.place_layered`),
+tried with growing channel widths, row pitches and schedule slack until the
+negotiated router converges (each try has an iteration limit and a time limit
+that grows linearly with the clusters), then the dominance layout
+(:func:`compiler.place.place_dominance`); on a fabric of fixed size that is too
+small for those, the greedy wavefront placer is tried too. The time limit is a
+safety net: on a much slower machine a try may give up where it would converge
+here (the result is then another, equally verified, layout).
 
 Same netlist and seed give the same bitstream bytes. A program that does not fit
 raises :class:`~compiler.errors.FitError` (cells needed vs available) and writes
@@ -11,14 +20,15 @@ nothing.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 
 from compiler.emit import emit
 from compiler.errors import FitError, RouteError
+from compiler.netlist import Netlist
 from compiler.pack import Packed, pack
-from compiler.place import Placement, place
+from compiler.parity import legalise_parity
+from compiler.place import Placement, place, place_dominance, place_layered
 from compiler.report import Report, make_report
 from compiler.route import Router, Routes
 from fabric.bitstream import Bitstream
@@ -35,44 +45,77 @@ class CompileResult:
     packed: Packed
 
 
-#: (spacing, margin, canvas cells per cluster) tried in turn when auto-sizing
-_AUTO_TRIES = ((1, 2, 6.0), (2, 3, 12.0), (3, 4, 24.0))
+_DEBUG = bool(__import__("os").environ.get("LG_FLOW_DEBUG"))
+
+#: (channel gap, row pitch, schedule slack) of the layered layout, tried in turn
+LAYER_TRIES = ((3, 3, 2), (4, 3, 2), (3, 4, 4), (4, 4, 4), (5, 5, 6), (6, 6, 8))
+#: (site column step, row step, schedule slack) of the dominance layout, tried after
+DOMINANCE_TRIES = ((3, 3, 2), (4, 4, 2))
+
+
+def _time_limit(ncl: int) -> float:
+    """Seconds one routing try may take (grows linearly with the clusters)."""
+    return 4.0 + 0.15 * ncl
 
 
 def compile_netlist(nl: object, width: int | None = None, height: int | None = None,
-                    seed: int = 0, max_iters: int = 150) -> CompileResult:
+                    seed: int = 0, max_iters: int = 60, legalise: bool = True,
+                    time_budget: float | None = None) -> CompileResult:
     """Compile a bit-level netlist (ARCHITECTURE §7) to a bitstream.
 
-    With ``width``/``height`` both ``None`` the fabric is sized automatically (inputs
-    on the west/north edges, the placed region cropped, outputs east/south); with
-    both given the program must fit that fabric. Raises :class:`FitError`.
+    ``legalise`` first runs :func:`compiler.parity.legalise_parity` (cones feeding odd
+    delays get a second input feed ``w@1``; the I/O map carries it). With
+    ``width``/``height`` both ``None`` the fabric is sized automatically (inputs on
+    the west edge, outputs east/south); with both given the program must fit that
+    fabric. ``time_budget`` (seconds, ``None``: unlimited) bounds the whole search:
+    no new try starts after it and a running try stops at it. Raises
+    :class:`FitError` (cells needed vs available) or :class:`RouteError` (a
+    :class:`FitError`) when no try routes.
     """
     if (width is None) != (height is None):
         raise ValueError("give both width and height, or neither (automatic size)")
+    if legalise and isinstance(nl, Netlist):
+        nl = legalise_parity(nl)
     t0 = time.perf_counter()
     packed = pack(nl)
     t_pack = time.perf_counter() - t0
     ncl = max(1, len(packed.clusters))
+    if width is not None and height is not None and ncl > width * height:
+        raise FitError(f"the program needs at least {ncl} cells (one per LUT cluster) but "
+                       f"the fabric has {width}x{height} = {width * height}",
+                       needed=ncl, available=width * height)
     last: Exception | None = None
-    tries = _AUTO_TRIES if width is None else ((1, 0, 0.0), (2, 0, 0.0))
-    for spacing, margin, density in tries:
+    shape = None if width is None else (width, height)
+    plans: list[tuple[str, tuple[int, int, int]]] = [("layered", t) for t in LAYER_TRIES]
+    plans += [("dominance", t) for t in DOMINANCE_TRIES]
+    if shape is not None:
+        plans += [("greedy", (1, 0, 0)), ("greedy", (2, 0, 0))]
+    for kind, (a, b, c) in plans:
         t1 = time.perf_counter()
-        if width is None:
-            side = int(math.ceil(math.sqrt(ncl * density))) + 4
-            side = max(side, (len(packed.inputs) + 1) // 2 + 1, (len(packed.outputs) + 1) // 2 + 1)
-            pl = place(packed, (side, side), seed, auto=True, spacing=spacing,
-                       margin=margin)
-        else:
-            try:
-                pl = place(packed, (width, height), seed, spacing=spacing)
-            except FitError as exc:
-                last = exc
-                continue
+        limit = _time_limit(ncl)
+        if time_budget is not None:
+            left = time_budget - (t1 - t0)
+            if left <= 0:
+                break
+            limit = min(limit, left)
+        try:
+            if kind == "layered":
+                pl = place_layered(packed, shape, seed, gap=a, row_step=b, slack=c)
+            elif kind == "dominance":
+                pl = place_dominance(packed, shape, seed, col_step=a, row_step=b, slack=c)
+            else:
+                pl = place(packed, shape, seed, spacing=a)
+        except FitError as exc:
+            last = exc
+            continue
         t_place = time.perf_counter() - t1
         t2 = time.perf_counter()
         try:
-            routes = Router(pl, max_iters=max_iters).run()
+            routes = Router(pl, max_iters=max_iters, time_limit=limit).run()
         except RouteError as exc:
+            if _DEBUG:
+                print("try", kind, (a, b, c), pl.width, pl.height, "failed",
+                      round(time.perf_counter() - t2, 2), exc)
             last = exc
             continue
         t_route = time.perf_counter() - t2
@@ -81,12 +124,12 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
         t_emit = time.perf_counter() - t3
         rep = make_report(pl, routes, {"pack": t_pack, "place": t_place, "route": t_route,
                                        "emit": t_emit})
-        return CompileResult(bs, rep, pl, routes, packed)
-    assert last is not None
-    if isinstance(last, FitError) and last.needed is not None:
-        raise last
-    if width is not None:
-        raise FitError(f"the program ({ncl} LUT cells) could not be routed on the "
-                       f"{width}x{height} fabric: {last}", needed=None,
-                       available=width * height)
+        return CompileResult(bs, rep, pl, routes, pl.packed)
+    if last is None:
+        raise RouteError(f"the program ({ncl} LUT cells) could not be placed and routed "
+                         f"within the {time_budget} s budget")
+    if isinstance(last, RouteError):
+        where = "" if width is None else f" on the {width}x{height} fabric"
+        raise RouteError(f"the program ({ncl} LUT cells) could not be routed{where}: {last}",
+                         needed=None, available=None if width is None else width * height)
     raise last

@@ -231,8 +231,9 @@ class Graph:
     # ------------------------------------------------------------- inputs
     def input(self, name: str, dim: int = 1, bits: int = 8, signed: bool = True) -> Value:
         """Token input vector ``name`` of ``dim`` words (``"first"`` is reserved)."""
-        if not isinstance(name, str) or not name or "[" in name:
-            raise GraphError(f"input name must be a non-empty str without '[', got {name!r}")
+        if not isinstance(name, str) or not name or "[" in name or "@" in name:
+            raise GraphError(f"input name must be a non-empty str without '[' or '@' (they "
+                             f"mark vector elements and extra feeds), got {name!r}")
         if name == FIRST:
             raise GraphError("input name 'first' is reserved: use Graph.first()")
         if name in self.inputs:

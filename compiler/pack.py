@@ -86,6 +86,10 @@ class Packed:
     phase: dict[int, int] = field(default_factory=dict)
     sinks: dict[int, list[tuple[str, int, int]]] = field(default_factory=dict)
     n_netlist_luts: int = 0
+    #: identity LUTs added by placement to split long nets (they only move bits)
+    relays: set[int] = field(default_factory=set)
+    #: relay -> links from its input to the deepest reader of its chain
+    relay_links: dict[int, int] = field(default_factory=dict)
 
     @property
     def input_ids(self) -> set[int]:

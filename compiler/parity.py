@@ -22,16 +22,16 @@ from collections.abc import Mapping
 import numpy as np
 
 from compiler.netlist import Netlist
-from fabric.iomap import ALIAS, base_word
+from fabric.iomap import ALIAS, base_word, is_feed
 
 
 def expand_aliases(tokens: Mapping[str, np.ndarray], words: list[str] | set[str]
                    ) -> dict[str, np.ndarray]:
     """Token words for the input words ``words`` of a legalised netlist: every
-    ``w@1`` receives the values of ``w``; other words pass through."""
+    feed ``w@TAG`` receives the values of ``w``; other words pass through."""
     out = dict(tokens)
     for word in words:
-        if word.endswith(ALIAS) and word not in out:
+        if is_feed(word) and word not in out:
             out[word] = tokens[base_word(word)]
     return out
 

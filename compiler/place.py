@@ -28,9 +28,9 @@ from itertools import permutations
 
 import numpy as np
 
-from cells.truth import E, N, S, SIDE_DELTA, W
+from cells.truth import SIDE_DELTA, E, N, S, W
 from compiler.errors import FitError
-from compiler.pack import Packed
+from compiler.pack import Cluster, MLut, Packed, _phases, _sinks
 
 Cell = tuple[int, int]
 Port = tuple[str, int]
@@ -499,6 +499,8 @@ def schedule(pl: Placement, slack: int = 0) -> None:
                     t[ci] -= 2
                     break
 
+    _retime_relays(pl, in0, slack)
+    t = pl.time
     it: dict[int, int] = {}
     for c in p.clusters:
         _, sides = pl.plan(c.index, in0)
@@ -654,21 +656,6 @@ def _assign_outputs(pl: Placement, auto: bool) -> list[Port]:
     return [r for r in res if r is not None]
 
 
-def layered_shape(packed: Packed, gap: int = 2, row_step: int = 2) -> tuple[int, int]:
-    """Fabric size that :func:`place_layered` needs with these spacings."""
-    depth, _ = _levels(packed)
-    nlev = max(depth.values(), default=0)
-    per = [0] * (nlev + 1)
-    for c, lv in depth.items():
-        per[lv] += 1
-    rows = max([row_step * n + 1 for n in per] + [row_step * len(packed.inputs) // 2 + 2,
-                                                   len(packed.outputs) // 2 + 2, 3])
-    width = 1 + (gap + 1) * nlev + gap + 1
-    while width + rows < len(packed.outputs) + 2:
-        width += 1
-    return width, rows
-
-
 def _levels(packed: Packed) -> tuple[dict[int, int], list[list[int]]]:
     """ASAP level of every cluster (1 = reads only token inputs) and the clusters of
     each level, in index order."""
@@ -687,23 +674,39 @@ def _levels(packed: Packed) -> tuple[dict[int, int], list[list[int]]]:
     return depth, levels
 
 
+def layered_shape(packed: Packed, gap: int = 2, row_step: int = 2) -> tuple[int, int]:
+    """Fabric size that :func:`place_layered` needs for ``packed`` (after relays)."""
+    _, levels = _levels(packed)
+    nlev = len(levels) - 1
+    rows = max([row_step * len(lv) + 1 for lv in levels]
+               + [row_step * len(packed.inputs) // 2 + 2, len(packed.outputs) // 2 + 2, 3])
+    rows += row_step + 1          # room for detours (delay lines, fan-out trees)
+    width = 1 + (gap + 1) * nlev + gap + 1
+    while width + rows < len(packed.outputs) + 2:
+        width += 1
+    return width, rows
+
+
 def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
-                  gap: int = 2, row_step: int = 2, slack: int = 2) -> Placement:
+                  gap: int = 2, row_step: int = 2, slack: int = 2,
+                  relays: bool = True) -> Placement:
     """Levelised band placement ("layered drawing"), routable by spacing.
 
     Level ``l`` (ASAP depth of the cluster) occupies column ``(gap + 1) * l``; columns
     in between are routing channels of ``gap`` cells. Within a level clusters sit on
     every ``row_step``-th row, ordered by the barycentre of their drivers' rows so
-    that nets run mostly east (DESIGN §3: east/south hops keep the lag). Token inputs
-    enter on the west edge, two rows apart where the height allows (north edge for
-    the rest); outputs leave on the east/south edges. The schedule
-    (:func:`schedule`) adds ``slack`` cycles per cluster for the router.
+    that nets run mostly east (DESIGN §3: east/south hops keep the lag). With
+    ``relays`` nets that skip levels are split by identity LUTs (:func:`add_relays`,
+    Sugiyama's dummy nodes), so every route crosses one channel. Token inputs enter
+    on the west edge, two rows apart where the height allows (north edge for the
+    rest); outputs leave on the east/south edges. The schedule (:func:`schedule`)
+    adds ``slack`` cycles per cluster for the router and spreads relay delays.
 
     Without ``fabric_shape`` the fabric is :func:`layered_shape`; with it the layout
     must fit (else :class:`FitError`). Deterministic: no random choice is made
     (``seed`` is recorded only).
     """
-    p = packed
+    p = add_relays(packed) if relays else packed
     need_w, need_h = layered_shape(p, gap, row_step)
     if fabric_shape is None:
         width, height = need_w, need_h
@@ -718,8 +721,7 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
             raise FitError(f"the layered layout needs a {need_w}x{need_h} fabric, the "
                            f"fabric is {width}x{height}", needed=need_w * need_h,
                            available=width * height)
-    depth, levels = _levels(p)
-    # input ports: west edge, spread over the height; the overflow goes north
+    _, levels = _levels(p)
     in_port: dict[int, Port] = {}
     ins = [d for _, _, d in p.inputs]
     live = [d for d in ins if p.sinks.get(d)]
@@ -765,9 +767,10 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
             for lut in p.clusters[ci].luts:
                 row_of[lut] = float(slots[s])
     pl = Placement(width, height, p, cell, [0] * len(p.clusters), in_port, {}, [], [], seed)
+    used = set(in_port.values())
     free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
                for i in range(height if e in ("west_in", "east_in") else width)
-               if (e, i) not in set(in_port.values())]
+               if (e, i) not in used]
     for d in dead:
         if not free_in:
             raise FitError(f"no edge input port left for {len(ins)} input bits on a "
@@ -776,4 +779,238 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
     pl.out_port = _assign_outputs(pl, True)
     schedule(pl, slack)
     pl.stats["layered"] = 1.0
+    return pl
+
+
+def add_relays(packed: Packed) -> Packed:
+    """Split every net that skips levels (Sugiyama's dummy nodes).
+
+    A driver at level ``l`` (inputs: level 0) read by a cluster at level ``m > l + 1``
+    gets a chain of identity LUTs ("relays", one cluster each) at levels ``l+1 ..
+    m-1``; a reader at level ``m`` then reads the relay at level ``m - 1`` (same
+    ``k``: a relay is the same stream). Outputs keep reading their driver. Returns a
+    new :class:`Packed` (clusters renumbered in level order, ``relays`` set); the
+    netlist function is unchanged.
+    """
+    p = packed
+    depth, _ = _levels(p)
+    lvl: dict[int, int] = {d: 0 for _, _, d in p.inputs}
+    for c in p.clusters:
+        for lut in c.luts:
+            lvl[lut] = depth[c.index]
+    next_id = max([*lvl, *p.luts, 0]) + 1
+    luts = dict(p.luts)
+    relays: set[int] = set()
+    chain: dict[tuple[int, int], int] = {}     # (driver, level) -> relay id at level
+    rlevel: dict[int, int] = {}
+    root: dict[int, int] = {}                  # relay -> original driver
+
+    def at_level(d: int, m: int) -> int:
+        """The stream of ``d`` as seen from level ``m`` (a relay at ``m - 1``)."""
+        nonlocal next_id
+        if lvl[d] >= m - 1:
+            return d
+        key = (d, m - 1)
+        if key not in chain:
+            src = at_level(d, m - 1)
+            r = next_id
+            next_id += 1
+            luts[r] = MLut(r, ((src, 0),), 0b10)
+            relays.add(r)
+            root[r] = d
+            rlevel[r] = m - 1
+            lvl[r] = m - 1
+            chain[key] = r
+        return chain[key]
+
+    new_inputs: list[tuple[tuple[int, int], ...]] = []
+    for c in p.clusters:
+        m = depth[c.index]
+        refs = tuple(sorted((at_level(d, m), k) for d, k in c.inputs))
+        new_inputs.append(refs)
+    # each MLut's inputs stay in their order, aligned with its table (input i = bit i)
+    for c in p.clusters:
+        m = depth[c.index]
+        for lut in c.luts:
+            old = p.luts[lut]
+            luts[lut] = MLut(lut, tuple((at_level(d, m), k) for d, k in old.inputs), old.table)
+    groups: list[tuple[int, tuple[int, ...], tuple[tuple[int, int], ...]]] = []
+    for c, refs in zip(p.clusters, new_inputs, strict=True):
+        groups.append((depth[c.index], c.luts, refs))
+    for r in sorted(relays):
+        groups.append((rlevel[r], (r,), luts[r].inputs))
+    groups.sort(key=lambda g: (g[0], g[1]))
+    clusters = [Cluster(i, luts_, refs) for i, (_, luts_, refs) in enumerate(groups)]
+    cluster_of = {lut: c.index for c in clusters for lut in c.luts}
+    order = [lut for c in clusters for lut in c.luts]
+    out = Packed(inputs=p.inputs, input_widths=p.input_widths, luts=luts, order=order,
+                 clusters=clusters, cluster_of=cluster_of, outputs=p.outputs,
+                 n_netlist_luts=p.n_netlist_luts, relays=relays)
+    out.sinks = _sinks(out)
+    out.phase = _phases(out)
+    last: dict[int, int] = {}
+    for c in p.clusters:
+        for d, _k in c.inputs:
+            last[d] = max(last.get(d, 0), depth[c.index])
+    #: relay -> links left to the deepest reader of its chain (incl. its input link)
+    out.relay_links = {r: last[root[r]] - rlevel[r] + 1 for r in relays}
+    return out
+
+
+def _retime_relays(pl: Placement, in_times: dict[int, int], cap: int) -> None:
+    """Spread the slack of relay chains: each relay as late as its readers allow
+    (ALAP, backward) but, going forward, only its share of the chain's remaining
+    slack (at least ``cap``) after its own input is ready, so no single hop of a
+    long net carries all the delay. Falls back to the previous times if any
+    cluster would become infeasible."""
+    p = pl.packed
+    if not p.relays:
+        return
+    t = pl.time
+    saved = list(t)
+    readers: dict[int, list[int]] = {}
+    for c in p.clusters:
+        for d, _k in c.inputs:
+            if d in p.cluster_of:
+                readers.setdefault(p.cluster_of[d], []).append(c.index)
+    rel = [c.index for c in p.clusters if c.luts[0] in p.relays]
+
+    def ok(ci: int) -> bool:
+        return all((pl.plan(v, in_times)[0] or 0) <= t[v] for v in set(readers.get(ci, [])))
+
+    alap: dict[int, int] = {}
+    for ci in reversed(rel):
+        base = t[ci]
+        lo, step = 0, 2
+        while step <= 256:                 # exponential then binary search (even steps)
+            t[ci] = base + lo + step
+            if ok(ci):
+                lo += step
+                step *= 2
+            else:
+                break
+        while step > 2:
+            step //= 2
+            t[ci] = base + lo + step
+            if ok(ci):
+                lo += step
+        t[ci] = base + lo
+        alap[ci] = t[ci]
+    links = p.relay_links
+    for ci in rel:
+        asap, _ = pl.plan(ci, in_times)
+        assert asap is not None
+        asap = max(asap, saved[ci])
+        share = (alap[ci] - asap) // max(1, links.get(p.clusters[ci].luts[0], 1))
+        t[ci] = min(alap[ci], asap + max(cap, share - (share & 1)))
+    if any((pl.plan(c.index, in_times)[0] or 0) > t[c.index] for c in p.clusters):
+        pl.time = saved
+
+
+def max_cut(packed: Packed) -> int:
+    """Most drivers live across one level boundary (a lower bound on the rows that a
+    west-to-east layout needs: each cell has one east-going register)."""
+    depth, levels = _levels(packed)
+    lvl = {d: 0 for _, _, d in packed.inputs}
+    for c in packed.clusters:
+        for lut in c.luts:
+            lvl[lut] = depth[c.index]
+    last: dict[int, int] = {}
+    for c in packed.clusters:
+        for d, _k in c.inputs:
+            last[d] = max(last.get(d, 0), depth[c.index])
+    cut = [0] * (len(levels) + 1)
+    for d, m in last.items():
+        for b in range(lvl[d], m):
+            cut[b] += 1
+    return max(cut, default=0)
+
+
+def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
+                    col_step: int = 2, row_step: int = 2, band: int | None = None,
+                    slack: int = 0, spread: float = 2.0, relays: bool = False
+                    ) -> Placement:
+    """Dominance placement: every net runs east and south only (DESIGN §3 lag law).
+
+    Token inputs enter on the west edge, one per row from the top. Level ``l`` (ASAP
+    depth) gets a band of ``band`` site columns (sites every ``col_step`` columns
+    and ``row_step`` rows); a cluster takes the free site of its band on the
+    highest row at or below all its drivers' rows. A driver is then always north-west
+    of its readers, so a monotone route keeps the lag ``t - x - y``: the schedule
+    needs no detours except 2 cycles for a cluster's third and fourth input (they
+    enter from the east/south side) and the ``slack`` it adds for the router.
+    Outputs leave on the east/south edges.
+
+    Without ``fabric_shape`` the fabric is as large as the layout (plus spare rows
+    and columns); with it the layout must fit (else :class:`FitError`).
+    With ``relays`` nets that skip levels are split (:func:`add_relays`). The first
+    input row pitch spreads the inputs over ``spread`` times :func:`max_cut` rows.
+    Deterministic (``seed`` is only recorded).
+    """
+    p = add_relays(packed) if relays else packed
+    ncl = len(p.clusters)
+    if fabric_shape is not None:
+        fw, fh = _as_shape(fabric_shape)
+        if ncl > fw * fh:
+            raise FitError(f"the program needs at least {ncl} cells (one per LUT cluster) "
+                           f"but the fabric has {fw}x{fh} = {fw * fh}",
+                           needed=ncl, available=fw * fh)
+    _, levels = _levels(p)
+    ins = [d for _, _, d in p.inputs]
+    live = [d for d in ins if p.sinks.get(d)]
+    dead = [d for d in ins if not p.sinks.get(d)]
+    in_step = max(1, -(-int(spread * max_cut(p)) // max(1, len(live))))
+    row_of: dict[int, int] = {d: i * in_step for i, d in enumerate(live)}
+    biggest = max((len(lv) for lv in levels), default=1)
+    max_row = max(in_step * (len(live) - 1), 0)
+    if band is None:
+        band = max(1, -(-biggest // max(2, (max_row + 4) // row_step)))
+    cell: list[Cell] = [(-1, -1)] * ncl
+    x0 = col_step
+    for lv in range(1, len(levels)):
+        taken: set[Cell] = set()
+        need: dict[int, int] = {}
+        for ci in levels[lv]:
+            need[ci] = max((row_of[d] for d, _ in p.clusters[ci].inputs if d in row_of),
+                           default=0)
+        for ci in sorted(levels[lv], key=lambda c: (need[c], c)):
+            y = -(-need[ci] // row_step) * row_step
+            while True:
+                free = [x0 + col_step * j for j in range(band)
+                        if (x0 + col_step * j, y) not in taken]
+                if free:
+                    break
+                y += row_step
+            c = (free[0], y)
+            taken.add(c)
+            cell[ci] = c
+            max_row = max(max_row, y)
+            for lut in p.clusters[ci].luts:
+                row_of[lut] = y
+        x0 += col_step * band
+    width = x0 + 1
+    height = max_row + row_step + 2
+    while width + height < len(p.outputs) + 2:
+        width += 1
+        height += 1
+    if fabric_shape is not None:
+        if fw < width or fh < height:
+            raise FitError(f"the dominance layout needs a {width}x{height} fabric, the "
+                           f"fabric is {fw}x{fh}", needed=width * height,
+                           available=fw * fh)
+        width, height = fw, fh
+    in_port: dict[int, Port] = {d: ("west_in", row_of[d]) for d in live}
+    pl = Placement(width, height, p, cell, [0] * ncl, in_port, {}, [], [], seed)
+    used = set(in_port.values())
+    free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
+               for i in range(height if e in ("west_in", "east_in") else width)
+               if (e, i) not in used]
+    for d in dead:
+        if not free_in:
+            raise FitError(f"no edge input port left for {len(ins)} input bits on a "
+                           f"{width}x{height} fabric")
+        pl.in_port[d] = free_in.pop(0)
+    pl.out_port = _assign_outputs(pl, True)
+    schedule(pl, slack)
+    pl.stats["dominance"] = 1.0
     return pl

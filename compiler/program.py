@@ -23,6 +23,7 @@ from compiler.macros.match import match_linear
 from compiler.netlist import Netlist, bits_to_words, evaluate
 from compiler.parity import expand_aliases, legalise_parity
 from fabric.bitstream import Bitstream
+from fabric.iomap import base_word, is_feed
 from fabric.usage import Usage, usage
 
 
@@ -60,7 +61,7 @@ class Program:
 
     @property
     def input_words(self) -> dict[str, int]:
-        """Token input word -> bit count (second feeds ``w@1`` excluded)."""
+        """Token input word -> bit count (extra feeds ``w@TAG`` excluded)."""
         words: dict[str, int] = {}
         if self.graph is not None:
             for name, value in self.graph.inputs.items():
@@ -68,7 +69,7 @@ class Program:
                     words[word_name(name, i, value.dim)] = value.type.bits
             return dict(sorted(words.items()))
         for word, bit in self.netlist.inputs:
-            if not word.endswith("@1"):
+            if not is_feed(word):
                 words[word] = max(words.get(word, 0), bit + 1)
         return dict(sorted(words.items()))
 
@@ -89,7 +90,7 @@ class Program:
 
     def port_tokens(self, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The token words the bitstream's I/O map reads (others are dropped)."""
-        wanted = {w.removesuffix("@1") for w in self.bitstream.iomap.inputs}
+        wanted = {base_word(w) for w in self.bitstream.iomap.inputs}
         return {w: v for w, v in tokens.items() if w in wanted}
 
     def expected(self, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -1,8 +1,9 @@
 """What a compiled program costs: text report and PNG heat map of the placed grid.
 
 Cell classes: **compute** (at least one output register holds a LUT value),
-**route-only** (only pass-throughs), **idle** (nothing), plus the constant-output
-cells counted as compute. Counts are cells; latency and longest route are cycles;
+**route-only** (only pass-throughs; relays, the identity LUTs that placement adds to
+split long nets, count as pass-throughs), **idle** (nothing), plus the
+constant-output cells counted as compute. Counts are cells; latency and longest route are cycles;
 compile time is wall-clock seconds.
 """
 
@@ -98,13 +99,14 @@ def make_report(placement: Placement, routes: Routes, seconds: dict[str, float])
     usage = np.zeros((h, w), dtype=np.int8)
     load = np.zeros((h, w), dtype=np.int8)
     regs = passes = 0
+    relays = pl.packed.relays
     for net in routes.nets.values():
         for reg, (_tau, src) in net.nodes.items():
             c = reg >> 2
             x, y = c % w, c // w
             load[y, x] += 1
             regs += 1
-            if src == COMPUTE:
+            if src == COMPUTE and net.driver not in relays:
                 usage[y, x] = 2
             else:
                 passes += 1
@@ -118,7 +120,7 @@ def make_report(placement: Placement, routes: Routes, seconds: dict[str, float])
             regs += 1
     p = pl.packed
     return Report(
-        width=w, height=h, netlist_luts=p.n_netlist_luts, lut_outputs=len(p.luts),
+        width=w, height=h, netlist_luts=p.n_netlist_luts, lut_outputs=len(p.luts) - len(p.relays),
         clusters=len(p.clusters), compute_cells=int((usage == 2).sum()),
         route_only_cells=int((usage == 1).sum()), idle_cells=int((usage == 0).sum()),
         registers=regs, pass_registers=passes, latency=pl.latency,

@@ -36,7 +36,6 @@ from compiler.errors import RouteError
 from compiler.place import IN_SIDE, OUT_SIDE, Placement, port_cell
 
 INF = np.float64(1e18)
-_ALL = bool(__import__("os").environ.get("LG_ALL"))
 _DEBUG = bool(__import__("os").environ.get("LG_ROUTE_DEBUG"))
 #: source marker of a register computed by a LUT of its cell
 COMPUTE = -1
@@ -97,11 +96,19 @@ class Router:
     """PathFinder router for one :class:`~compiler.place.Placement`."""
 
     def __init__(self, pl: Placement, *, max_iters: int = 150, open_cost: float = 1.0,
-                 hist_fac: float = 0.6, pres_fac: float = 0.6, pres_growth: float = 1.6
+                 hist_fac: float = 0.6, pres_fac: float = 0.6, pres_growth: float = 1.6,
+                 stall: int = 6, reroute_all: bool = True, time_limit: float | None = None
                  ) -> None:
         self.pl = pl
         self.w, self.h = pl.width, pl.height
         self.max_iters = max_iters
+        #: iterations without progress before :meth:`_relax` retimes
+        self._stall = stall
+        #: rip up every net each iteration (classic PathFinder) or only those on
+        #: overused registers
+        self.reroute_all = reroute_all
+        #: wall-clock seconds after which :meth:`run` gives up (``None``: no limit)
+        self.time_limit = time_limit
         self.open_cost = open_cost
         self.hist_fac = hist_fac
         self.pres_fac = pres_fac
@@ -217,16 +224,15 @@ class Router:
             inj_layers.append(inj)
             if sink.kind == "o" and tau == tau_s:
                 break
-            A.fill(INF)
+            A = np.full((hh, ww, 4), INF)
             A[1:, :, 0] = C[:-1, :, 2]
             A[:, :-1, 1] = C[:, 1:, 3]
             A[:-1, :, 2] = C[1:, :, 0]
             A[:, 1:, 3] = C[:, :-1, 1]
             if net.port_side >= 0 and tau == tau0:
                 A[ry - y0, rx - x0, net.port_side] = 0.0
-            side = A.argmin(axis=2)
-            amin = np.take_along_axis(A, side[:, :, None], axis=2)[:, :, 0]
-            side_layers.append(side)
+            amin = A.min(axis=2)
+            side_layers.append(A)        # arrival costs per side; argmin on backtrack
             if sink.kind == "c" and tau == tau_s:
                 break
             C = amin[:, :, None] + cost
@@ -238,7 +244,7 @@ class Router:
         # pick the terminal
         if sink.kind == "c":
             cy, cx = sy - y0, sx - x0
-            s = int(side_layers[-1][cy, cx])
+            s = int(np.argmin(side_layers[-1][cy, cx]))
             if A[cy, cx, s] >= INF:
                 return None
             terminal = s
@@ -263,7 +269,7 @@ class Router:
                 if tt[y - y0, x - x0, d] != t:
                     path.append((reg, t, COMPUTE))
                 break
-            s = int(side_layers[li - 1][y - y0, x - x0])
+            s = int(np.argmin(side_layers[li - 1][y - y0, x - x0]))
             path.append((reg, t, s))
             dx, dy = SIDE_DELTA[s]
             nx, ny = x + dx, y + dy
@@ -442,8 +448,10 @@ class Router:
     def run(self) -> Routes:
         """Negotiate until no register is shared; raise :class:`RouteError` if it fails.
 
-        When negotiation stalls (every ``relax_every`` iterations from
-        ``relax_after`` on) the schedule is relaxed by :meth:`_relax`.
+        When the overuse has not improved for ``stall`` iterations the schedule is
+        relaxed by :meth:`_relax` (retiming: 2 more cycles for the sinks stuck on
+        shared registers). Gives up after ``max_iters`` iterations or ``time_limit``
+        seconds.
         """
         start = _time.perf_counter()
         pres = self.pres_fac
@@ -452,12 +460,18 @@ class Router:
         over = failed = 0
         best = None
         since = 0
-        stall = getattr(self, "_stall", 3)
+        stall = self._stall
         for it in range(1, self.max_iters + 1):
             failed = 0
             for net in todo:
                 self._ripup(net)
                 failed += self._route_net(net, pres)
+                if (self.time_limit is not None
+                        and _time.perf_counter() - start > self.time_limit):
+                    raise RouteError(
+                        f"routing did not converge within {self.time_limit:.1f} s "
+                        f"(iteration {it}) on the {self.w}x{self.h} fabric; give it "
+                        f"more room")
             overused = self.occ > 1
             over = int(overused.sum())
             if over == 0 and failed == 0:
@@ -478,10 +492,18 @@ class Router:
                 todo = list(self.nets)
                 continue
             hot = set(np.flatnonzero(overused.reshape(-1)).tolist())
-            todo = list(self.nets) if _ALL else [n for n in self.nets
-                    if n.driver not in self.routes
-                    or any(r in hot for r in self.routes[n.driver].nodes)
-                    or len(self.routes[n.driver].terminals) < len(n.sinks)]
+            if self.reroute_all:
+                todo = list(self.nets)
+            else:
+                todo = [n for n in self.nets
+                        if n.driver not in self.routes
+                        or any(r in hot for r in self.routes[n.driver].nodes)
+                        or len(self.routes[n.driver].terminals) < len(n.sinks)]
+            if self.time_limit is not None and _time.perf_counter() - start > self.time_limit:
+                raise RouteError(
+                    f"routing did not converge within {self.time_limit:.1f} s ({it} "
+                    f"iterations): {over} registers still shared, {failed} sinks "
+                    f"unroutable on the {self.w}x{self.h} fabric; give it more room")
         else:
             raise RouteError(
                 f"routing did not converge after {self.max_iters} iterations: {over} "

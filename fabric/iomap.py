@@ -11,9 +11,13 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-#: Suffix of a second feed of a token word: input word ``"x@1"`` carries token word
-#: ``x`` again, on other port bits, typically in the opposite parity class (see
-#: compiler/parity.py). Streams give it the values of ``x``.
+#: Separator of an extra feed of a token word: input word ``"x@TAG"`` carries token word
+#: ``x`` again, on other port bits (and usually at other offsets): ``x@1`` is the
+#: opposite-parity feed of compiler/parity.py; a compiler may add more feeds so that
+#: an input bit enters near each group of its readers. Streams give every feed the
+#: values of ``x``.
+FEED_SEPARATOR = "@"
+#: The opposite-parity feed of a token word (``"x" + ALIAS``).
 ALIAS = "@1"
 
 INPUT_PORTS: tuple[str, ...] = ("west_in", "east_in", "north_in", "south_in")
@@ -26,7 +30,12 @@ class IOMapError(ValueError):
 
 def base_word(word: str) -> str:
     """The token word that I/O-map word ``word`` carries (``"x@1"`` -> ``"x"``)."""
-    return word[: -len(ALIAS)] if word.endswith(ALIAS) else word
+    return word.split(FEED_SEPARATOR, 1)[0]
+
+
+def is_feed(word: str) -> bool:
+    """True for an extra feed ``x@TAG`` of a token word."""
+    return FEED_SEPARATOR in word
 
 
 def port_width(port: str, width: int, height: int) -> int:

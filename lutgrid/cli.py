@@ -29,10 +29,12 @@ def cmd_verilog(args: argparse.Namespace) -> int:
 
     shape = FabricShape(args.width, args.height, args.spares)
     start = time.perf_counter()
-    path = write_verilog(args.output, shape, fault_injection=args.fault_injection)
+    path = write_verilog(args.output, shape, fault_injection=args.fault_injection,
+                         style=args.style)
     size = Path(path).stat().st_size
+    what = "tiles" if args.style == "tiles" else "cells, bit-sliced simulation view"
     _say(f"wrote {path}: {shape.width}x{shape.height} logical, {shape.physical_width} "
-         f"physical columns, {shape.physical_cells} tiles, {size:,} bytes in "
+         f"physical columns, {shape.physical_cells} {what}, {size:,} bytes in "
          f"{time.perf_counter() - start:.1f} s")
     return 0
 
@@ -126,6 +128,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Stream random tokens through a bitstream; compare engines and defect maps."""
     from fabric.bitstream import Bitstream
     from fabric.defects import random_defects
+    from fabric.iomap import base_word
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
 
@@ -133,7 +136,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if bs.iomap is None:
         raise CLIError(f"{args.bitstream} has no I/O map: nothing to stream")
     rng = np.random.default_rng(args.seed)
-    tokens = {w.removesuffix("@1"): rng.integers(0, 1 << len(bits), size=args.tokens)
+    tokens = {base_word(w): rng.integers(0, 1 << len(bits), size=args.tokens)
               for w, bits in bs.iomap.inputs.items()}
     runs = [("numpy", None)]
     if args.defects:
@@ -223,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--spares", type=int, default=1, help="spare columns S (default 1)")
     v.add_argument("--fault-injection", action="store_true",
                    help="add the noise port that defective cells load (for tests)")
+    v.add_argument("--style", choices=("tiles", "sliced"), default="tiles",
+                   help="tiles: the hardware, one tile module instantiated per cell "
+                        "(default); sliced: a bit-sliced simulation view of the same "
+                        "fabric, same ports, much faster in Verilator")
     v.add_argument("-o", "--output", required=True, help="Verilog file to write")
     v.set_defaults(func=cmd_verilog)
 

@@ -67,7 +67,7 @@ def run_rtl_full(shape: ShapeLike, configs: npt.ArrayLike,
                  inputs: Mapping[str, npt.ArrayLike], defects: npt.ArrayLike | None = None,
                  *, build_dir: os.PathLike[str] | str | None = None, seed: int = 0,
                  fault_injection: bool | None = None, work_dir: os.PathLike[str] | str | None
-                 = None) -> RTLRun:
+                 = None, style: str = "tiles") -> RTLRun:
     """Like :func:`run_rtl`, returning an :class:`RTLRun` with timings and the build."""
     cfg = check_configs(np.asarray(configs))
     if cfg.shape != (shape.height, shape.width):
@@ -86,7 +86,7 @@ def run_rtl_full(shape: ShapeLike, configs: npt.ArrayLike,
         fault_injection = bool(dm.any())
     ins = _check_inputs(shape, inputs)
     cycles = ins["west_in"].shape[0]
-    build = build_fabric(shape, build_dir, fault_injection=fault_injection)
+    build = build_fabric(shape, build_dir, fault_injection=fault_injection, style=style)
     job = {"width": shape.width, "height": shape.height, "spares": shape.spares,
            "fault_injection": fault_injection, "seed": seed, "mode": "stream",
            "configs": cfg, "defects": dm, "cycles": cycles,
@@ -103,7 +103,8 @@ def run_rtl_full(shape: ShapeLike, configs: npt.ArrayLike,
 def run_rtl(shape: ShapeLike, configs: npt.ArrayLike, inputs: Mapping[str, npt.ArrayLike],
             defects: npt.ArrayLike | None = None, *,
             build_dir: os.PathLike[str] | str | None = None, seed: int = 0,
-            fault_injection: bool | None = None) -> dict[str, npt.NDArray[np.uint8]]:
+            fault_injection: bool | None = None, style: str = "tiles"
+            ) -> dict[str, npt.NDArray[np.uint8]]:
     """Load ``configs`` (``uint64 (H, W)``) on the Verilator model of ``shape`` and run.
 
     ``defects``: ``bool (H, W+S)`` physical defect map (``None`` = none). Unless
@@ -111,9 +112,12 @@ def run_rtl(shape: ShapeLike, configs: npt.ArrayLike, inputs: Mapping[str, npt.A
     build, whose defective cells load fresh random bits (from ``seed``) into their
     outputs every cycle. ``build_dir`` is the Verilator build cache
     (:func:`sim.verilator.build_fabric`; default ``$LUTGRID_BUILD_DIR`` or
-    ``~/.cache/lutgrid/verilator``). Returns the four output buses, ``uint8 (T, n)``.
+    ``~/.cache/lutgrid/verilator``). ``style`` is the Verilog view simulated:
+    ``"tiles"`` (default, the hardware netlist) or ``"sliced"`` (its bit-sliced
+    simulation view, same semantics, much faster to build and run). Returns the
+    four output buses, ``uint8 (T, n)``.
     Raises ``DefectError`` for a row with more defects than spares, ``ValueError``
     for malformed arrays, ``BuildError``/``BenchError`` when Verilator fails.
     """
     return run_rtl_full(shape, configs, inputs, defects, build_dir=build_dir, seed=seed,
-                        fault_injection=fault_injection).outputs
+                        fault_injection=fault_injection, style=style).outputs

@@ -22,11 +22,17 @@ class RTLSimulator:
 
     Each call to :meth:`run` loads, resets and streams from cycle 0, so unlike
     :class:`~sim.numpy_sim.FabricSim` it does not carry state across calls.
+    ``style`` is the Verilog view: ``"tiles"`` (default, the hardware netlist) or
+    ``"sliced"`` (its bit-sliced simulation view; see :mod:`fabric.verilog_sliced`).
     """
 
     def __init__(self, configs: np.ndarray, defects: np.ndarray | None = None,
                  spares: int = 1, seed: int = 0,
-                 build_dir: str | os.PathLike[str] | None = None) -> None:
+                 build_dir: str | os.PathLike[str] | None = None,
+                 style: str = "tiles") -> None:
+        from fabric.verilog import check_style
+
+        self.style = check_style(style)
         self.configs = np.asarray(configs, dtype=np.uint64)
         h, w = self.configs.shape
         self.shape = FabricShape(w, h, spares)
@@ -41,19 +47,22 @@ class RTLSimulator:
 
         full = {b: np.asarray(v, dtype=np.uint8) for b, v in inputs.items()}
         self.last_run = run_rtl_full(self.shape, self.configs, full, self.defects,
-                                     build_dir=self.build_dir, seed=self.seed)
+                                     build_dir=self.build_dir, seed=self.seed,
+                                     style=self.style)
         return self.last_run.outputs
 
 
 def make_simulator(engine: str, configs: np.ndarray, defects: np.ndarray | None = None,
                    spares: int = 1, seed: int = 0,
-                   build_dir: str | os.PathLike[str] | None = None) -> FabricSim | RTLSimulator:
+                   build_dir: str | os.PathLike[str] | None = None, style: str = "tiles"
+                   ) -> FabricSim | RTLSimulator:
     """``engine`` is ``"numpy"`` or ``"verilator"``; ``defects`` is a bool
-    ``(H, W+spares)`` physical defect map or ``None`` (the logical fabric)."""
+    ``(H, W+spares)`` physical defect map or ``None`` (the logical fabric);
+    ``style`` (``"tiles"`` or ``"sliced"``) is the Verilog view Verilator runs."""
     if engine == "numpy":
         if defects is None:
             return FabricSim(configs)
         return FabricSim(configs, defects=defects, spares=spares, noise_seed=seed)
     if engine == "verilator":
-        return RTLSimulator(configs, defects, spares, seed, build_dir)
+        return RTLSimulator(configs, defects, spares, seed, build_dir, style)
     raise ValueError(f"unknown simulator engine {engine!r}: choose 'numpy' or 'verilator'")

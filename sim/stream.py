@@ -3,8 +3,8 @@
 This is the bridge between the token view (word values per token) and the port
 view (edge-bus bits per cycle) of a program, through its :class:`~fabric.iomap.IOMap`:
 bit ``b`` of token ``n``'s word is on ``port[index]`` during cycle ``n + offset``
-(docs/ARCHITECTURE.md §1 and §6). An input word ``x@1`` is a second feed of token
-word ``x`` and receives its values.
+(docs/ARCHITECTURE.md §1 and §6). An input word ``x@TAG`` is an extra feed of
+token word ``x`` and receives its values.
 
 Every edge-input bit that the I/O map does not claim for a real token — unmapped
 port bits, and mapped ones in the cycles before the first or after the last token —

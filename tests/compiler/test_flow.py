@@ -70,11 +70,23 @@ def test_too_big_raises_fit_error(tmp_path) -> None:
     assert info.value.available == 9
 
 
-def test_odd_reconvergent_delay_is_refused() -> None:
+def _odd_reconvergent() -> Netlist:
     nl = Netlist()
     x = nl.input("x", 0)
     y = nl.input("x", 1)
     a = nl.lut([x, y], 0b0110)
     nl.output("y", 0, nl.lut([a, nl.delay(a, 1)], 0b0110))
+    return nl
+
+
+def test_odd_reconvergent_delay_is_refused_without_legalising() -> None:
     with pytest.raises(ParityError):
-        compile_netlist(nl)
+        compile_netlist(_odd_reconvergent(), legalise=False)
+
+
+def test_odd_reconvergent_delay_is_legalised() -> None:
+    """compile_netlist runs legalise_parity: the odd delay gets a second feed x@1."""
+    nl = _odd_reconvergent()
+    res = compile_netlist(nl)
+    assert res.bitstream.iomap is not None and "x@1" in res.bitstream.iomap.inputs
+    stream_check(nl, res)

@@ -1,0 +1,148 @@
+"""Figures of the general back end (pack -> place -> route -> emit) on small programs.
+
+Programs (random constants with a fixed seed): an 8-bit saturating adder, an 8x8
+variable multiply (``Graph.mul``, full 16-bit product), a 16-entry table (4-bit
+index, 8-bit entries), a 4x4 int4 constant ``linear`` (4-bit x, 8-bit saturated
+output) and, when it compiles, the 8x8 one. Each is lowered
+(:func:`compiler.lower.lower`), compiled by :func:`compiler.flow.compile_netlist`
+(parity legalisation included), then *verified* in the numpy fabric simulator:
+>= 300 random tokens, one per cycle, garbage on unmapped inputs, every output of
+every token equal to :func:`compiler.ir.reference`. Only then are its figures
+printed (``<p>`` the program name)::
+
+    FIGURE luts_<p> <n> LUTs               compute-only LUT outputs (placed LUTs, no relays)
+    FIGURE cells_<p> <n> cells             cells used after P&R (compute + route-only)
+    FIGURE latency_<p>_cycles <n> cycles
+    FIGURE compile_s_<p> <s> s             compile_netlist wall clock
+
+plus the headline names ``cells_adder8``, ``cells_mul8x8_var``, ``cells_table16``
+and ``cells_per_weight_linear8x8_int4_general`` (cells used / 64 weights). A program
+that does not compile within its time budget (60 s each with ``quick``, else
+600 s) prints a ``# <p>: ...`` line and no figures.
+``run(quick)`` is the entry point of ``bench/run.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from compiler.errors import FitError
+from compiler.flow import CompileResult, compile_netlist
+from compiler.ir import FIRST, Graph, reference
+from compiler.lower import lower
+from sim.numpy_sim import FabricSim
+from sim.stream import stream_tokens
+
+SEED = 20240603
+Figure = tuple[str, float, str]
+
+
+def adder8() -> Graph:
+    """8-bit signed saturating adder."""
+    g = Graph()
+    a, b = g.input("a", 1, 8), g.input("b", 1, 8)
+    g.output("y", g.add(a, b, bits=8))
+    return g
+
+
+def mul8x8_var() -> Graph:
+    """8x8 signed variable multiply, full product."""
+    g = Graph()
+    a, b = g.input("a", 1, 8), g.input("b", 1, 8)
+    g.output("y", g.mul(a, b))
+    return g
+
+
+def table16() -> Graph:
+    """16-entry table: 4-bit unsigned index, signed 8-bit entries."""
+    rng = np.random.default_rng(SEED)
+    g = Graph()
+    x = g.input("x", 1, 4, signed=False)
+    g.output("y", g.table(x, [int(v) for v in rng.integers(-128, 128, 16)], 8))
+    return g
+
+
+def linear(n: int) -> Callable[[], Graph]:
+    """``n x n`` int4 constant matrix-vector product, 4-bit x, 8-bit saturated."""
+    def build() -> Graph:
+        rng = np.random.default_rng(SEED + n)
+        g = Graph()
+        x = g.input("x", n, 4)
+        g.output("y", g.linear(x, rng.integers(-8, 8, size=(n, n)), bits=8))
+        return g
+    return build
+
+
+def verify(g: Graph, res: CompileResult, n_tokens: int = 300, seed: int = 1) -> None:
+    """Stream random tokens through FabricSim; raise AssertionError on any mismatch."""
+    rng = np.random.default_rng(seed)
+    toks: dict[str, np.ndarray] = {}
+    for name, v in g.inputs.items():
+        if name == FIRST:
+            f = (rng.random(n_tokens) < 0.05).astype(np.int64)
+            f[0] = 1
+            toks[name] = f
+        else:
+            toks[name] = rng.integers(v.type.lo, v.type.hi + 1, size=(n_tokens, v.dim))
+    low = lower(g)
+    bs = res.bitstream
+    assert bs.iomap is not None
+    wanted = {w.split("@")[0] for w in bs.iomap.inputs}
+    words = {w: a for w, a in low.encode(toks).items() if w in wanted}
+    got = stream_tokens(FabricSim(bs.configs), bs.iomap, bs.width, bs.height, words, seed)
+    ref = reference(g, toks)
+    for name, v in g.outputs.items():
+        for i in range(v.dim):
+            word = name if v.dim == 1 else f"{name}[{i}]"
+            raw = got[word].astype(np.int64) & ((1 << v.bits) - 1)
+            if v.signed:
+                raw = raw - ((raw >> (v.bits - 1)) & 1) * (1 << v.bits)
+            bad = np.nonzero(raw != ref[name][:, i])[0]
+            assert len(bad) == 0, f"{word}: tokens {bad[:8].tolist()} differ"
+
+
+def _program(name: str, build: Callable[[], Graph], figs: list[Figure],
+             weights: int = 0, budget: float | None = None) -> None:
+    g = build()
+    nl = lower(g).netlist
+    t0 = time.perf_counter()
+    try:
+        res = compile_netlist(nl, seed=0, time_budget=budget)
+    except FitError as exc:
+        print(f"# {name}: did not compile: {exc}")
+        return
+    dt = time.perf_counter() - t0
+    verify(g, res)
+    rep = res.report
+    out = [(f"luts_{name}", float(rep.lut_outputs), "LUTs"),
+           (f"cells_{name}", float(rep.cells_used), "cells"),
+           (f"latency_{name}_cycles", float(rep.latency), "cycles"),
+           (f"compile_s_{name}", round(dt, 2), "s"),
+           (f"fabric_cells_{name}", float(rep.width * rep.height), "cells")]
+    if weights:
+        out.append((f"cells_per_weight_{name}_general", round(rep.cells_used / weights, 1),
+                    "cells/weight"))
+    for f in out:
+        print(f"FIGURE {f[0]} {f[1]} {f[2]}")
+    figs.extend(out)
+
+
+def run(quick: bool) -> list[Figure]:
+    """Compile, verify and measure every program (see the module docstring)."""
+    figs: list[Figure] = []
+    budget = 60.0 if quick else 600.0
+    _program("adder8", adder8, figs, budget=budget)
+    _program("table16", table16, figs, budget=budget)
+    _program("mul8x8_var", mul8x8_var, figs, budget=budget)
+    _program("linear4x4_int4", linear(4), figs, weights=16, budget=budget)
+    if not quick:
+        _program("linear8x8_int4", linear(8), figs, weights=64, budget=budget)
+    return figs
+
+
+if __name__ == "__main__":
+    import sys
+    run("--quick" in sys.argv)
