@@ -4,8 +4,11 @@
 >>> res = compile_netlist(nl, width=32, height=32, seed=1)
 >>> res.bitstream.save("prog.lgb"); print(res.report.text())
 
-Placement is first the levelised band layout (:func:`compiler.place.place_layered`),
-tried with growing channel widths, row pitches and schedule slack until the
+Placement is first the levelised band layout (:func:`compiler.place.place_layered`)
+whose token input bits enter on one extra feed per reader (``x@TAG`` words of the
+I/O map, :func:`compiler.place.split_feeds`: no fan-out trees or relay chains from
+the west edge), then the same layout with one port per input bit, each tried with
+growing channel widths, row pitches and schedule slack until the
 negotiated router converges (each try has an iteration limit and a time limit
 that grows linearly with the clusters), then the dominance layout
 (:func:`compiler.place.place_dominance`); on a fabric of fixed size that is too
@@ -49,13 +52,28 @@ _DEBUG = bool(__import__("os").environ.get("LG_FLOW_DEBUG"))
 
 #: (channel gap, row pitch, schedule slack) of the layered layout, tried in turn
 LAYER_TRIES = ((3, 3, 2), (4, 3, 2), (3, 4, 4), (4, 4, 4), (5, 5, 6), (6, 6, 8))
+#: (channel gap, row pitch, schedule slack) of the layered layout whose input bits
+#: enter on one extra feed per reader (:func:`compiler.place.split_feeds`), tried first
+FEED_TRIES = ((3, 3, 2), (3, 4, 2))
+#: feed tries with wider channels and row pitches, tried first for netlists of at
+#: least :data:`BIG` clusters (e.g. the 8x8 variable multiply) whose narrower feed
+#: layouts plateau with hundreds of shared registers
+BIG_FEED_TRIES = ((5, 5, 2), (3, 5, 2))
+#: clusters from which :data:`BIG_FEED_TRIES` come first
+BIG = 64
 #: (site column step, row step, schedule slack) of the dominance layout, tried after
 DOMINANCE_TRIES = ((3, 3, 2), (4, 4, 2))
 
 
-def _time_limit(ncl: int) -> float:
-    """Seconds one routing try may take (grows linearly with the clusters)."""
-    return 4.0 + 0.15 * ncl
+def _time_limit(ncl: int, time_budget: float | None = None) -> float:
+    """Seconds one routing try may take: grows linearly with the clusters and, when
+    the caller gives an overall ``time_budget``, is at least a quarter of it (a
+    large budget lets a slowly converging try finish instead of stopping it after a
+    few router iterations)."""
+    base = 4.0 + 0.15 * ncl
+    if time_budget is None:
+        return base
+    return max(base, 0.25 * time_budget)
 
 
 def compile_netlist(nl: object, width: int | None = None, height: int | None = None,
@@ -86,21 +104,24 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
                        needed=ncl, available=width * height)
     last: Exception | None = None
     shape = None if width is None else (width, height)
-    plans: list[tuple[str, tuple[int, int, int]]] = [("layered", t) for t in LAYER_TRIES]
+    feed_tries = (BIG_FEED_TRIES + FEED_TRIES) if ncl >= BIG else FEED_TRIES
+    plans: list[tuple[str, tuple[int, int, int]]] = [("feeds", t) for t in feed_tries]
+    plans += [("layered", t) for t in LAYER_TRIES]
     plans += [("dominance", t) for t in DOMINANCE_TRIES]
     if shape is not None:
         plans += [("greedy", (1, 0, 0)), ("greedy", (2, 0, 0))]
     for kind, (a, b, c) in plans:
         t1 = time.perf_counter()
-        limit = _time_limit(ncl)
+        limit = _time_limit(ncl, time_budget)
         if time_budget is not None:
             left = time_budget - (t1 - t0)
             if left <= 0:
                 break
             limit = min(limit, left)
         try:
-            if kind == "layered":
-                pl = place_layered(packed, shape, seed, gap=a, row_step=b, slack=c)
+            if kind in ("layered", "feeds"):
+                pl = place_layered(packed, shape, seed, gap=a, row_step=b, slack=c,
+                                   feeds=kind == "feeds")
             elif kind == "dominance":
                 pl = place_dominance(packed, shape, seed, col_step=a, row_step=b, slack=c)
             else:

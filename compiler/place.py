@@ -689,7 +689,7 @@ def layered_shape(packed: Packed, gap: int = 2, row_step: int = 2) -> tuple[int,
 
 def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
                   gap: int = 2, row_step: int = 2, slack: int = 2,
-                  relays: bool = True) -> Placement:
+                  relays: bool = True, feeds: bool = False) -> Placement:
     """Levelised band placement ("layered drawing"), routable by spacing.
 
     Level ``l`` (ASAP depth of the cluster) occupies column ``(gap + 1) * l``; columns
@@ -706,7 +706,7 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
     must fit (else :class:`FitError`). Deterministic: no random choice is made
     (``seed`` is recorded only).
     """
-    p = add_relays(packed) if relays else packed
+    p = add_relays(packed, inputs=not feeds) if relays else packed
     need_w, need_h = layered_shape(p, gap, row_step)
     if fabric_shape is None:
         width, height = need_w, need_h
@@ -766,6 +766,10 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
             cell[ci] = (x, slots[s])
             for lut in p.clusters[ci].luts:
                 row_of[lut] = float(slots[s])
+    if feeds:
+        p, in_port = split_feeds(p, cell, width, height)
+        ins = [d for _, _, d in p.inputs]
+        dead = [d for d in ins if d not in in_port]
     pl = Placement(width, height, p, cell, [0] * len(p.clusters), in_port, {}, [], [], seed)
     used = set(in_port.values())
     free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
@@ -782,7 +786,7 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
     return pl
 
 
-def add_relays(packed: Packed) -> Packed:
+def add_relays(packed: Packed, inputs: bool = True) -> Packed:
     """Split every net that skips levels (Sugiyama's dummy nodes).
 
     A driver at level ``l`` (inputs: level 0) read by a cluster at level ``m > l + 1``
@@ -795,6 +799,7 @@ def add_relays(packed: Packed) -> Packed:
     p = packed
     depth, _ = _levels(p)
     lvl: dict[int, int] = {d: 0 for _, _, d in p.inputs}
+    in_ids = set(lvl)
     for c in p.clusters:
         for lut in c.luts:
             lvl[lut] = depth[c.index]
@@ -808,7 +813,7 @@ def add_relays(packed: Packed) -> Packed:
     def at_level(d: int, m: int) -> int:
         """The stream of ``d`` as seen from level ``m`` (a relay at ``m - 1``)."""
         nonlocal next_id
-        if lvl[d] >= m - 1:
+        if lvl[d] >= m - 1 or (not inputs and d in in_ids):
             return d
         key = (d, m - 1)
         if key not in chain:
@@ -928,8 +933,8 @@ def max_cut(packed: Packed) -> int:
 
 def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
                     col_step: int = 2, row_step: int = 2, band: int | None = None,
-                    slack: int = 0, spread: float = 2.0, relays: bool = False
-                    ) -> Placement:
+                    slack: int = 0, spread: float = 2.0, relays: bool = False,
+                    feeds: bool = False) -> Placement:
     """Dominance placement: every net runs east and south only (DESIGN §3 lag law).
 
     Token inputs enter on the west edge, one per row from the top. Level ``l`` (ASAP
@@ -959,12 +964,21 @@ def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, 
     ins = [d for _, _, d in p.inputs]
     live = [d for d in ins if p.sinks.get(d)]
     dead = [d for d in ins if not p.sinks.get(d)]
-    in_step = max(1, -(-int(spread * max_cut(p)) // max(1, len(live))))
-    row_of: dict[int, int] = {d: i * in_step for i, d in enumerate(live)}
     biggest = max((len(lv) for lv in levels), default=1)
-    max_row = max(in_step * (len(live) - 1), 0)
-    if band is None:
-        band = max(1, -(-biggest // max(2, (max_row + 4) // row_step)))
+    if feeds:
+        # every reader of an input bit gets its own feed (split_feeds): inputs impose
+        # no row; aim at a square block of sites
+        row_of: dict[int, int] = {d: 1 for d in live}
+        max_row = 0
+        if band is None:
+            rows = max(2, int(np.ceil(np.sqrt(ncl * col_step / row_step))))
+            band = max(1, -(-biggest // rows))
+    else:
+        in_step = max(1, -(-int(spread * max_cut(p)) // max(1, len(live))))
+        row_of = {d: i * in_step for i, d in enumerate(live)}
+        max_row = max(in_step * (len(live) - 1), 0)
+        if band is None:
+            band = max(1, -(-biggest // max(2, (max_row + 4) // row_step)))
     cell: list[Cell] = [(-1, -1)] * ncl
     x0 = col_step
     for lv in range(1, len(levels)):
@@ -999,7 +1013,12 @@ def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, 
                            f"fabric is {fw}x{fh}", needed=width * height,
                            available=fw * fh)
         width, height = fw, fh
-    in_port: dict[int, Port] = {d: ("west_in", row_of[d]) for d in live}
+    if feeds:
+        p, in_port = split_feeds(p, cell, width, height)
+        ins = [d for _, _, d in p.inputs]
+        dead = [d for d in ins if d not in in_port]
+    else:
+        in_port = {d: ("west_in", row_of[d]) for d in live}
     pl = Placement(width, height, p, cell, [0] * ncl, in_port, {}, [], [], seed)
     used = set(in_port.values())
     free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
@@ -1014,3 +1033,124 @@ def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, 
     schedule(pl, slack)
     pl.stats["dominance"] = 1.0
     return pl
+
+
+def feed_name(word: str, j: int) -> str:
+    """I/O-map word of the ``j``-th extra feed of input word ``word`` (``x`` ->
+    ``x@fj``; ``x@1`` -> ``x@1.fj``): :func:`fabric.iomap.base_word` still gives the
+    token word."""
+    return f"{word}.f{j}" if "@" in word else f"{word}@f{j}"
+
+
+def split_feeds(packed: Packed, cell: list[Cell], width: int, height: int,
+                max_ports: int | None = None) -> tuple[Packed, dict[int, Port]]:
+    """Give every reader of a token input bit its own feed of that bit (extra input
+    words ``x@TAG``, :func:`feed_name`), entering on the edge port nearest to it.
+
+    A reader at ``(x, y)`` takes ``north_in[x]`` or ``west_in[y]`` (straight routes
+    along its column or row; the offset of a feed is free, so its lag costs nothing),
+    else the nearest free port of any edge. A reader on the column or row of a feed
+    of the same bit shares it (the route branches off the straight line). The edge
+    ports are budgeted: at most ``max_ports`` input port bits (default: all of them,
+    keeping one per unread bit and one per padding bit of the feed words); when they
+    run out readers share the nearest existing feed. Returns the new
+    :class:`Packed` (the function is unchanged) and the port of every live input
+    driver (the first feed of each bit keeps the original driver and word).
+    """
+    p = packed
+    total = 2 * (width + height)
+    budget = total if max_ports is None else min(total, max_ports)
+    ins = [d for _, _, d in p.inputs]
+    live = [d for d in ins if p.sinks.get(d)]
+    budget -= len(ins) - len(live)
+    wb = {d: (w, b) for w, b, d in p.inputs}
+    readers: dict[int, list[int]] = {}
+    for d in live:
+        readers[d] = sorted({i for kind, i, _ in p.sinks[d] if kind == "c"})
+    free: set[Port] = {(e, i) for e in ("west_in", "north_in", "east_in", "south_in")
+                       for i in range(height if e in ("west_in", "east_in") else width)}
+
+    def port_cost(port: Port, c: Cell) -> tuple[int, Port]:
+        pc = port_cell(port[0], port[1], width, height)
+        straight = (port[0] == "north_in" and pc[0] == c[0]) or (
+            port[0] == "west_in" and pc[1] == c[1])
+        return (manhattan(pc, c) + (0 if straight else 2), port)
+
+    # feeds[d]: list of (port, [readers]); the order of pairs: nearest readers first
+    feeds: dict[int, list[tuple[Port, list[int]]]] = {d: [] for d in live}
+    pairs = sorted((cell[ci][0] + cell[ci][1], ci, d) for d in live for ci in readers[d])
+    out_only = [d for d in live if not readers[d]]
+    used = 0
+    for d in out_only:                 # a bit read only by outputs keeps one port
+        port = min(free, key=lambda q: port_cost(q, (width - 1, height - 1)))
+        free.discard(port)
+        feeds[d].append((port, []))
+        used += 1
+    # padding: feed word j needs ports for all its lower bits; count them as we go
+    nfeeds: dict[tuple[str, int], int] = {}
+    width_of: dict[str, int] = {}
+    for _, ci, d in pairs:
+        c = cell[ci]
+        share = None
+        for f in feeds[d]:
+            pc = port_cell(f[0][0], f[0][1], width, height)
+            if (f[0][0] == "north_in" and pc[0] == c[0]) or (
+                    f[0][0] == "west_in" and pc[1] == c[1]):
+                share = f
+                break
+        if share is None and free:
+            w, b = wb[d]
+            j = nfeeds.get((w, b), 0)
+            fw = feed_name(w, j) if j else w
+            pad = max(0, b - width_of.get(fw, 0)) if j else 0
+            if used + 1 + pad <= budget:
+                port = min(free, key=lambda q: port_cost(q, c))
+                free.discard(port)
+                feeds[d].append((port, [ci]))
+                nfeeds[(w, b)] = j + 1
+                width_of[fw] = max(width_of.get(fw, 0), b + 1)
+                used += 1 + pad
+                continue
+        if share is None:
+            if not feeds[d]:
+                raise FitError(f"no edge input port left for the input bits on a "
+                               f"{width}x{height} fabric")
+            share = min(feeds[d], key=lambda f: (manhattan(
+                port_cell(f[0][0], f[0][1], width, height), c), f[0]))
+        share[1].append(ci)
+    # new drivers
+    next_id = max([*ins, *p.luts, 0]) + 1
+    new_inputs = list(p.inputs)
+    in_port: dict[int, Port] = {}
+    remap: dict[tuple[int, int], int] = {}          # (driver, cluster) -> feed driver
+    for d in live:
+        w, b = wb[d]
+        for j, (port, rds) in enumerate(feeds[d]):
+            if j == 0:
+                nd = d
+            else:
+                nd = next_id
+                next_id += 1
+                new_inputs.append((feed_name(w, j), b, nd))
+            in_port[nd] = port
+            for ci in rds:
+                remap[(d, ci)] = nd
+    luts = dict(p.luts)
+    clusters = []
+    for c in p.clusters:
+        refs = tuple(sorted((remap.get((d, c.index), d), k) for d, k in c.inputs))
+        clusters.append(Cluster(c.index, c.luts, refs))
+        for lut in c.luts:
+            old = luts[lut]
+            luts[lut] = MLut(lut, tuple((remap.get((d, c.index), d), k) for d, k in old.inputs),
+                             old.table)
+    widths = dict(p.input_widths)
+    for w, b, _ in new_inputs:
+        widths[w] = max(widths.get(w, 0), b + 1)
+    out = Packed(inputs=new_inputs, input_widths=widths, luts=luts, order=list(p.order),
+                 clusters=clusters, cluster_of=dict(p.cluster_of), outputs=p.outputs,
+                 n_netlist_luts=p.n_netlist_luts, relays=set(p.relays),
+                 relay_links=dict(p.relay_links))
+    out.sinks = _sinks(out)
+    out.phase = _phases(out)
+    return out, in_port

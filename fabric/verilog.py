@@ -11,7 +11,7 @@ So the cell and tile are each defined once and instantiated (W + S)·H times,
 whatever the fabric size. This tile netlist is the hardware and the default.
 :mod:`fabric.verilog_sliced` emits a bit-sliced *simulation view* of the same
 fabric (same ports and semantics, no instances; in Verilator it builds in under a
-minute at 64x64 and runs 4-40x faster, more the larger the fabric);
+minute at 64x64 and runs 3-40x faster, more the larger the fabric);
 :func:`fabric_verilog` and :func:`write_verilog` pick one by ``style``.
 
 The text is deterministic: the same shape and options give the same bytes

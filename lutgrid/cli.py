@@ -138,6 +138,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     tokens = {base_word(w): rng.integers(0, 1 << len(bits), size=args.tokens)
               for w, bits in bs.iomap.inputs.items()}
+    if "first" in tokens:  # a stream starts a sequence (DESIGN §5)
+        tokens["first"][0] = 1
     runs = [("numpy", None)]
     if args.defects:
         dm = random_defects(bs.height, bs.width, args.spares, rng)

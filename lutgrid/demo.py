@@ -114,7 +114,7 @@ def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True) -> i
     _line("== 2. a hand-placed 4-bit adder, one new token every cycle")
     rows = _adder(out, tokens, seed, rtl)
     _line("== 3. compiled programs, one new token every cycle")
-    for name in ("linear4x4",):
+    for name in ("linear4x4", "running_sum"):
         rows += _program(out, name, tokens, seed, rtl)
     _line("== summary: every output bit of every token matched the reference")
     for row in rows:

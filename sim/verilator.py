@@ -233,7 +233,7 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
     ``style`` picks the Verilog view: ``"tiles"`` (default, the hardware:
     ``fabric.verilog.generate_verilog``) or ``"sliced"`` (the bit-sliced
     simulation view ``fabric.verilog_sliced.generate_sliced_verilog``: same ports
-    and cycle semantics, builds in under a minute up to 64x64 and runs 4-40x
+    and cycle semantics, builds in under a minute up to 64x64 and runs 3-40x
     faster under cocotb, the gain growing with the fabric); ``ValueError``
     for anything else. The Verilog is generated from ``shape`` and
     ``fault_injection`` unless ``verilog`` is given. The model lands in

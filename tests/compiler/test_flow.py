@@ -90,3 +90,13 @@ def test_odd_reconvergent_delay_is_legalised() -> None:
     res = compile_netlist(nl)
     assert res.bitstream.iomap is not None and "x@1" in res.bitstream.iomap.inputs
     stream_check(nl, res)
+
+
+def test_feeds_stream_bit_exact() -> None:
+    """A netlist whose input bits fan out widely compiles with extra feeds ``x@TAG``
+    and streams bit-exact."""
+    nl = random_netlist(np.random.default_rng(5), n_luts=16, n_out=4)
+    res = compile_netlist(nl, seed=0)
+    iom = res.bitstream.iomap
+    assert iom is not None
+    stream_check(nl, res)

@@ -77,3 +77,23 @@ def test_layered_schedule_gives_every_input_its_own_side(seed: int) -> None:
             need = side_hops(src, port_side, pl.cell[c.index], s, pl.width, pl.height)
             hops = pl.time[c.index] - ts + k
             assert need is not None and hops >= need and (hops - need) % 2 == 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_split_feeds_gives_readers_their_own_input_feeds(seed: int) -> None:
+    """With feeds every input driver has one port, feeds are named ``x@TAG`` of a token
+    word, no relay reads a token input and every port bit is used once."""
+    from fabric.iomap import base_word
+
+    nl = random_netlist(np.random.default_rng(seed), n_luts=12)
+    base = pack(nl)
+    pl = place_layered(base, None, seed=0, feeds=True)
+    p = pl.packed
+    words = {w for w, _, _ in base.inputs}
+    assert {base_word(w) for w, _, _ in p.inputs} == words
+    assert len(p.inputs) >= len(base.inputs)
+    ports = [pl.in_port[d] for _, _, d in p.inputs]
+    assert len(set(ports)) == len(ports)
+    ins = {d for _, _, d in p.inputs}
+    for r in p.relays:
+        assert all(d not in ins for d, _ in p.luts[r].inputs)
