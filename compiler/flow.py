@@ -9,12 +9,12 @@ whose token input bits enter on one extra feed per reader (``x@TAG`` words of th
 I/O map, :func:`compiler.place.split_feeds`: no fan-out trees or relay chains from
 the west edge), then the same layout with one port per input bit, each tried with
 growing channel widths, row pitches and schedule slack until the
-negotiated router converges (each try has an iteration limit and a time limit
-that grows linearly with the clusters), then the dominance layout
-(:func:`compiler.place.place_dominance`); on a fabric of fixed size that is too
-small for those, the greedy wavefront placer is tried too. The time limit is a
-safety net: on a much slower machine a try may give up where it would converge
-here (the result is then another, equally verified, layout).
+negotiated router converges (each try ends after an iteration limit, never on a
+clock, so which layout wins does not depend on the machine's speed or load), then
+the dominance layout (:func:`compiler.place.place_dominance`); on a fabric of fixed
+size that is too small for those, the greedy wavefront placer is tried too. An
+optional ``time_budget`` makes the whole compile give up with an error once spent;
+it never changes which layout a successful compile returns.
 
 Same netlist and seed give the same bitstream bytes. A program that does not fit
 raises :class:`~compiler.errors.FitError` (cells needed vs available) and writes
@@ -23,6 +23,7 @@ nothing.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 
@@ -48,32 +49,15 @@ class CompileResult:
     packed: Packed
 
 
-_DEBUG = bool(__import__("os").environ.get("LG_FLOW_DEBUG"))
+_log = logging.getLogger(__name__)
 
 #: (channel gap, row pitch, schedule slack) of the layered layout, tried in turn
 LAYER_TRIES = ((3, 3, 2), (4, 3, 2), (3, 4, 4), (4, 4, 4), (5, 5, 6), (6, 6, 8))
 #: (channel gap, row pitch, schedule slack) of the layered layout whose input bits
 #: enter on one extra feed per reader (:func:`compiler.place.split_feeds`), tried first
 FEED_TRIES = ((3, 3, 2), (3, 4, 2))
-#: feed tries with wider channels and row pitches, tried first for netlists of at
-#: least :data:`BIG` clusters (e.g. the 8x8 variable multiply) whose narrower feed
-#: layouts plateau with hundreds of shared registers
-BIG_FEED_TRIES = ((5, 5, 2), (3, 5, 2))
-#: clusters from which :data:`BIG_FEED_TRIES` come first
-BIG = 64
 #: (site column step, row step, schedule slack) of the dominance layout, tried after
 DOMINANCE_TRIES = ((3, 3, 2), (4, 4, 2))
-
-
-def _time_limit(ncl: int, time_budget: float | None = None) -> float:
-    """Seconds one routing try may take: grows linearly with the clusters and, when
-    the caller gives an overall ``time_budget``, is at least a quarter of it (a
-    large budget lets a slowly converging try finish instead of stopping it after a
-    few router iterations)."""
-    base = 4.0 + 0.15 * ncl
-    if time_budget is None:
-        return base
-    return max(base, 0.25 * time_budget)
 
 
 def compile_netlist(nl: object, width: int | None = None, height: int | None = None,
@@ -86,7 +70,8 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
     ``width``/``height`` both ``None`` the fabric is sized automatically (inputs on
     the west edge, outputs east/south); with both given the program must fit that
     fabric. ``time_budget`` (seconds, ``None``: unlimited) bounds the whole search:
-    no new try starts after it and a running try stops at it. Raises
+    once spent, the compile raises :class:`RouteError` rather than return a layout
+    that a faster machine would not have chosen. Raises
     :class:`FitError` (cells needed vs available) or :class:`RouteError` (a
     :class:`FitError`) when no try routes.
     """
@@ -104,20 +89,18 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
                        needed=ncl, available=width * height)
     last: Exception | None = None
     shape = None if width is None else (width, height)
-    feed_tries = (BIG_FEED_TRIES + FEED_TRIES) if ncl >= BIG else FEED_TRIES
-    plans: list[tuple[str, tuple[int, int, int]]] = [("feeds", t) for t in feed_tries]
+    plans: list[tuple[str, tuple[int, int, int]]] = [("feeds", t) for t in FEED_TRIES]
     plans += [("layered", t) for t in LAYER_TRIES]
     plans += [("dominance", t) for t in DOMINANCE_TRIES]
     if shape is not None:
         plans += [("greedy", (1, 0, 0)), ("greedy", (2, 0, 0))]
     for kind, (a, b, c) in plans:
         t1 = time.perf_counter()
-        limit = _time_limit(ncl, time_budget)
+        limit = None
         if time_budget is not None:
-            left = time_budget - (t1 - t0)
-            if left <= 0:
-                break
-            limit = min(limit, left)
+            limit = time_budget - (t1 - t0)
+            if limit <= 0:
+                raise _out_of_time(ncl, time_budget)
         try:
             if kind in ("layered", "feeds"):
                 pl = place_layered(packed, shape, seed, gap=a, row_step=b, slack=c,
@@ -134,9 +117,10 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
         try:
             routes = Router(pl, max_iters=max_iters, time_limit=limit).run()
         except RouteError as exc:
-            if _DEBUG:
-                print("try", kind, (a, b, c), pl.width, pl.height, "failed",
-                      round(time.perf_counter() - t2, 2), exc)
+            if time_budget is not None and time.perf_counter() - t0 >= time_budget:
+                raise _out_of_time(ncl, time_budget) from exc
+            _log.debug("try %s %s on %dx%d failed after %.2f s: %s", kind, (a, b, c),
+                       pl.width, pl.height, time.perf_counter() - t2, exc)
             last = exc
             continue
         t_route = time.perf_counter() - t2
@@ -154,3 +138,8 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
         raise RouteError(f"the program ({ncl} LUT cells) could not be routed{where}: {last}",
                          needed=None, available=None if width is None else width * height)
     raise last
+
+
+def _out_of_time(ncl: int, budget: float) -> RouteError:
+    return RouteError(f"the program ({ncl} LUT cells) was not placed and routed within the "
+                      f"{budget:g} s time budget", needed=None, available=None)

@@ -26,6 +26,7 @@ A register in an otherwise empty cell costs extra, so routes pack into used cell
 
 from __future__ import annotations
 
+import logging
 import time as _time
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ from compiler.errors import RouteError
 from compiler.place import IN_SIDE, OUT_SIDE, Placement, port_cell
 
 INF = np.float64(1e18)
-_DEBUG = bool(__import__("os").environ.get("LG_ROUTE_DEBUG"))
+_log = logging.getLogger(__name__)
 #: source marker of a register computed by a LUT of its cell
 COMPUTE = -1
 
@@ -479,8 +480,8 @@ class Router:
             self.hist += self.hist_fac * overused * (self.occ - 1)
             pres *= self.pres_growth
             score = over + 10 * failed
-            if _DEBUG:
-                print("it", it, "over", over, "failed", failed, "pres", round(pres, 2), flush=True)
+            _log.debug("iteration %d: %d registers shared, %d sinks unroutable, pressure %.2f",
+                       it, over, failed, pres)
             if best is None or score < best:
                 best, since = score, 0
             else:

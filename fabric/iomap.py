@@ -100,6 +100,14 @@ class IOMap:
                         raise IOMapError(f"{where}: {pb.port}[{pb.index}] already carries "
                                          f"{seen[key]}")
                     seen[key] = where
+        unknown = sorted(self.signed - set(self.outputs))
+        if unknown:
+            raise IOMapError(f"signed names {unknown} are not output words")
+        if self.inputs:
+            low = min(pb.offset for bits in self.inputs.values() for pb in bits)
+            if low != 0:
+                raise IOMapError(f"the smallest input offset is {low}, not 0: offsets are "
+                                 f"counted from a token's first input cycle")
         if self.outputs:
             top = max(pb.offset for bits in self.outputs.values() for pb in bits)
             if top != self.latency:
@@ -135,18 +143,25 @@ class IOMap:
                 raise IOMapError(f"I/O map field {section!r} must be an object")
             out: dict[str, tuple[PortBit, ...]] = {}
             for word, bits in words.items():
+                if not isinstance(bits, list):
+                    raise IOMapError(f"I/O map {section} word {word!r}: expected a list of "
+                                     f"bits, got {bits!r}")
                 parsed = []
                 for b, item in enumerate(bits):
                     if (not isinstance(item, list) or len(item) != 3
                             or not isinstance(item[0], str)
-                            or not all(isinstance(v, int) for v in item[1:])):
+                            or not all(isinstance(v, int) and not isinstance(v, bool)
+                                       for v in item[1:])):
                         raise IOMapError(f"I/O map {section} word {word!r} bit {b}: expected "
                                          f"[port, index, offset], got {item!r}")
                     parsed.append(PortBit(item[0], item[1], item[2]))
                 out[word] = tuple(parsed)
             return out
 
-        if not isinstance(doc["latency"], int):
+        if not isinstance(doc["latency"], int) or isinstance(doc["latency"], bool):
             raise IOMapError("I/O map field 'latency' must be an integer")
-        return cls(bits_of("inputs"), bits_of("outputs"), doc["latency"],
-                   frozenset(doc.get("signed", [])))
+        signed = doc.get("signed", [])
+        if not isinstance(signed, list) or not all(isinstance(w, str) for w in signed):
+            raise IOMapError(f"I/O map field 'signed' must be a list of word names, got "
+                             f"{signed!r}")
+        return cls(bits_of("inputs"), bits_of("outputs"), doc["latency"], frozenset(signed))

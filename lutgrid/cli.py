@@ -136,8 +136,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     if bs.iomap is None:
         raise CLIError(f"{args.bitstream} has no I/O map: nothing to stream")
     rng = np.random.default_rng(args.seed)
-    tokens = {base_word(w): rng.integers(0, 1 << len(bits), size=args.tokens)
-              for w, bits in bs.iomap.inputs.items()}
+    widths: dict[str, int] = {}
+    for w, bits in sorted(bs.iomap.inputs.items()):  # a word is as wide as its widest feed
+        widths[base_word(w)] = max(widths.get(base_word(w), 0), len(bits))
+    tokens = {w: rng.integers(0, 1 << n, size=args.tokens) for w, n in widths.items()}
     if "first" in tokens:  # a stream starts a sequence (DESIGN §5)
         tokens["first"][0] = 1
     runs = [("numpy", None)]
@@ -282,6 +284,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CLIError, BitstreamError, DefectError, ValueError) as exc:
         print(f"lutgrid {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except AssertionError as exc:  # a simulation disagreed with the reference
+        print(f"lutgrid {args.command}: CHECK FAILED: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -179,10 +179,14 @@ class FabricBuild:
 
 def _build_key(verilog: str, build_args: Sequence[str], cxx_opt: str) -> str:
     import cocotb
+    from cocotb_tools import config as cocotb_config
 
     h = hashlib.sha256()
+    # The model links against this environment's cocotb libraries by absolute path
+    # (rpath), so a build is only reusable from the same environment.
     for part in (verilog, "\0".join(build_args), cxx_opt, verilator_version(),
-                 cocotb.__version__, sys.version):
+                 cocotb.__version__, sys.version, str(cocotb_config.libs_dir),
+                 str(verilator_root())):
         h.update(part.encode())
         h.update(b"\x01")
     return h.hexdigest()[:16]

@@ -59,15 +59,42 @@ def test_determinism_same_bytes() -> None:
     assert one == two
 
 
-def test_too_big_raises_fit_error(tmp_path) -> None:
+def test_too_big_raises_fit_error() -> None:
     nl = random_netlist(np.random.default_rng(1), n_luts=30, n_out=8)
-    out = tmp_path / "prog.lgb"
     with pytest.raises(FitError, match=r"needs at least \d+ cells.*has 3x3 = 9") as info:
-        res = compile_netlist(nl, width=3, height=3)
-        res.bitstream.save(out)
-    assert not out.exists()
+        compile_netlist(nl, width=3, height=3)
     assert info.value.needed is not None and info.value.needed > 9
     assert info.value.available == 9
+
+
+def test_cli_too_big_writes_nothing(tmp_path, capsys) -> None:
+    """`lutgrid compile` on a fabric that is too small names the shortage and leaves no
+    file (neither the bitstream nor a temporary one)."""
+    from lutgrid.cli import main
+
+    out = tmp_path / "prog.lgb"
+    status = main(["compile", "--example", "mul8x8", "--width", "4", "--height", "4",
+                   "-o", str(out)])
+    assert status == 2
+    assert "does not fit" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_determinism_across_processes(tmp_path) -> None:
+    """Same program and seed, two interpreters with different hash seeds: same bytes."""
+    import os
+    import subprocess
+    import sys
+
+    outs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"p{hash_seed}.lgb"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-m", "lutgrid.cli", "compile", "--example",
+                        "running_sum", "--check", "0", "-o", str(out)], check=True, env=env,
+                       capture_output=True)
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
 
 
 def _odd_reconvergent() -> Netlist:
