@@ -771,19 +771,26 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
         ins = [d for _, _, d in p.inputs]
         dead = [d for d in ins if d not in in_port]
     pl = Placement(width, height, p, cell, [0] * len(p.clusters), in_port, {}, [], [], seed)
+    _finish_ports(pl, in_port, dead, len(ins), slack)
+    pl.stats["layered"] = 1.0
+    return pl
+
+
+def _finish_ports(pl: Placement, in_port: dict, dead: list, n_inputs: int,
+                  slack: int) -> None:
+    """Give unread input bits the first free edge input ports (every declared input
+    bit has a port), assign output ports and schedule with ``slack`` cycles."""
     used = set(in_port.values())
     free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
-               for i in range(height if e in ("west_in", "east_in") else width)
+               for i in range(pl.height if e in ("west_in", "east_in") else pl.width)
                if (e, i) not in used]
     for d in dead:
         if not free_in:
-            raise FitError(f"no edge input port left for {len(ins)} input bits on a "
-                           f"{width}x{height} fabric")
+            raise FitError(f"no edge input port left for {n_inputs} input bits on a "
+                           f"{pl.width}x{pl.height} fabric")
         pl.in_port[d] = free_in.pop(0)
     pl.out_port = _assign_outputs(pl, True)
     schedule(pl, slack)
-    pl.stats["layered"] = 1.0
-    return pl
 
 
 def add_relays(packed: Packed, inputs: bool = True) -> Packed:
@@ -1020,17 +1027,7 @@ def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, 
     else:
         in_port = {d: ("west_in", row_of[d]) for d in live}
     pl = Placement(width, height, p, cell, [0] * ncl, in_port, {}, [], [], seed)
-    used = set(in_port.values())
-    free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
-               for i in range(height if e in ("west_in", "east_in") else width)
-               if (e, i) not in used]
-    for d in dead:
-        if not free_in:
-            raise FitError(f"no edge input port left for {len(ins)} input bits on a "
-                           f"{width}x{height} fabric")
-        pl.in_port[d] = free_in.pop(0)
-    pl.out_port = _assign_outputs(pl, True)
-    schedule(pl, slack)
+    _finish_ports(pl, in_port, dead, len(ins), slack)
     pl.stats["dominance"] = 1.0
     return pl
 
