@@ -375,22 +375,8 @@ class Netlist:
         alive = self.live()
         for s in self._inputs.values():
             alive[s] = True
-        new = Netlist()
-        remap: dict[int, int] = {}
-        for sid, n in enumerate(self.nodes):
-            if not alive[sid]:
-                continue
-            if n.kind == "input":
-                remap[sid] = new.input(n.word, n.bit)  # type: ignore[arg-type]
-            elif n.kind == "const":
-                remap[sid] = new.const(n.table)
-            elif n.kind == "lut":
-                remap[sid] = new.lut([remap[s] for s in n.inputs], n.table)
-            else:
-                remap[sid] = new.delay(remap[n.inputs[0]], n.k)
-        for (w, b), s in self.outputs.items():
-            new.output(w, b, remap[s])
-        return new
+        return _rebuild(self, alive, [n.inputs for n in self.nodes],
+                        [n.table for n in self.nodes])
 
     def stats(self) -> NetlistStats:
         """LUT / input / output / delay counts and depth of the live part."""
@@ -518,22 +504,30 @@ def collapse(nl: Netlist) -> Netlist:
             fo[s].discard(sid)
         fo[sid] = set()
         gone.add(sid)
+    keep = [sid not in gone for sid in range(len(nodes))]
+    return _rebuild(nl, keep, ins, tabs).pruned()
+
+
+def _rebuild(nl: Netlist, keep: Sequence[bool], inputs: Sequence[Sequence[int]],
+             tables: Sequence[int]) -> Netlist:
+    """A new netlist of the nodes of ``nl`` with ``keep[sid]``, in order, where LUT
+    ``sid`` reads ``inputs[sid]`` through ``tables[sid]``; outputs are carried over."""
     new = Netlist()
     remap: dict[int, int] = {}
-    for sid, n in enumerate(nodes):
-        if sid in gone:
+    for sid, n in enumerate(nl.nodes):
+        if not keep[sid]:
             continue
         if n.kind == "input":
             remap[sid] = new.input(n.word, n.bit)  # type: ignore[arg-type]
         elif n.kind == "const":
             remap[sid] = new.const(n.table)
         elif n.kind == "lut":
-            remap[sid] = new.lut([remap[s] for s in ins[sid]], tabs[sid])
+            remap[sid] = new.lut([remap[x] for x in inputs[sid]], tables[sid])
         else:
             remap[sid] = new.delay(remap[n.inputs[0]], n.k)
     for (w, b), s in nl.outputs.items():
         new.output(w, b, remap[s])
-    return new.pruned()
+    return new
 
 
 # ------------------------------------------------------------------ evaluation

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from compiler.errors import CompileError, ParityError
+from compiler.parity import ParityUnion
 
 #: A reference to a driver's stream: (driver id, delay in tokens).
 Ref = tuple[int, int]
@@ -397,41 +398,22 @@ def _phases(p: Packed) -> dict[int, int]:
 
     Union-find with parity over the edges ``driver -> cluster`` (phase changes by k).
     """
-    # nodes: drivers (input ids, lut ids); cluster members are tied with parity 0
-    parent: dict[int, int] = {}
-    par: dict[int, int] = {}   # parity relative to parent
-
-    def find(a: int) -> tuple[int, int]:
-        path = []
-        while parent.setdefault(a, a) != a:
-            path.append(a)
-            a = parent[a]
-        root, acc = a, 0
-        for node in reversed(path):
-            acc ^= par[node]
-            parent[node], par[node] = root, acc
-        return root, (par[path[0]] if path else 0)
+    uf = ParityUnion()
 
     def union(a: int, b: int, rel: int, why: str) -> None:
-        ra, pa = find(a)
-        rb, pb = find(b)
-        if ra == rb:
-            if pa ^ pb != rel:
-                raise ParityError(
-                    f"{why}: two paths reach it with delays of different parity; on the "
-                    f"fabric a signal can only meet tokens an even distance apart from the "
-                    f"same source (DESIGN §3)")
-            return
-        lo, hi = (ra, rb) if ra < rb else (rb, ra)
-        parent[hi], par[hi] = lo, pa ^ pb ^ rel
+        if not uf.union(a, b, rel):
+            raise ParityError(
+                f"{why}: two paths reach it with delays of different parity; on the "
+                f"fabric a signal can only meet tokens an even distance apart from the "
+                f"same source (DESIGN §3)")
 
     for _, _, sid in p.inputs:
-        find(sid)
+        uf.find(sid)
     for c in p.clusters:
         anchor = c.luts[0]
-        find(anchor)
+        uf.find(anchor)
         for m in c.luts[1:]:
             union(anchor, m, 0, f"cluster {c.index}")
         for d, k in c.inputs:
             union(d, anchor, k & 1, f"LUT signal {anchor}")
-    return {a: find(a)[1] for a in sorted(parent)}
+    return {a: uf.find(a)[1] for a in sorted(uf.parent)}

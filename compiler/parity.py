@@ -36,48 +36,52 @@ def expand_aliases(tokens: Mapping[str, np.ndarray], words: list[str] | set[str]
     return out
 
 
+class ParityUnion:
+    """Union-find over ids that also keeps each id's parity relative to its root: the
+    one structure behind every parity-law check (this module's :func:`phases` and the
+    packer's cluster phases). The smaller root id wins a union, so results do not
+    depend on the order of unions beyond the edges themselves."""
+
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+        self.rel: dict[int, int] = {}  # parity relative to parent
+
+    def find(self, a: int) -> tuple[int, int]:
+        """``(root, parity of a relative to root)``; compresses the path."""
+        path = []
+        while self.parent.setdefault(a, a) != a:
+            path.append(a)
+            a = self.parent[a]
+        acc = 0
+        for node in reversed(path):
+            acc ^= self.rel[node]
+            self.parent[node], self.rel[node] = a, acc
+        return a, (self.rel[path[0]] if path else 0)
+
+    def union(self, a: int, b: int, diff: int) -> bool:
+        """Require ``parity(a) ^ parity(b) == diff``; False if that contradicts."""
+        ra, pa = self.find(a)
+        rb, pb = self.find(b)
+        if ra == rb:
+            return (pa ^ pb) == diff
+        lo, hi = (ra, rb) if ra < rb else (rb, ra)
+        self.parent[hi], self.rel[hi] = lo, pa ^ pb ^ diff
+        return True
+
+
 def phases(nl: Netlist) -> list[int] | None:
     """One phase (0/1) per signal such that every LUT's inputs share a phase, or
     ``None`` if the netlist has none (an odd-delay conflict). Constants fit any phase."""
-    n = len(nl.nodes)
-    parent = list(range(n))
-    rel = [0] * n  # phase of i relative to its parent
-
-    def find(i: int) -> tuple[int, int]:
-        p = 0
-        path = []
-        while parent[i] != i:
-            path.append(i)
-            p ^= rel[i]
-            i = parent[i]
-        root = i
-        # Path compression keeps later finds cheap on long chains.
-        acc = p
-        for j in path:
-            old = rel[j]
-            parent[j], rel[j] = root, acc
-            acc ^= old
-        return root, p
-
-    def union(a: int, b: int, diff: int) -> bool:
-        ra, pa = find(a)
-        rb, pb = find(b)
-        if ra == rb:
-            return (pa ^ pb) == diff
-        parent[rb], rel[rb] = ra, pa ^ pb ^ diff
-        return True
-
+    uf = ParityUnion()
     for sid, node in enumerate(nl.nodes):
         if node.kind == "lut":
             for s in node.inputs:
-                if nl.nodes[s].kind == "const":
-                    continue
-                if not union(sid, s, 0):
+                if nl.nodes[s].kind != "const" and not uf.union(sid, s, 0):
                     return None
         elif node.kind == "delay":
-            if not union(sid, node.inputs[0], node.k & 1):
+            if not uf.union(sid, node.inputs[0], node.k & 1):
                 return None
-    return [find(i)[1] for i in range(n)]
+    return [uf.find(i)[1] for i in range(len(nl.nodes))]
 
 
 def legalise_parity(nl: Netlist) -> Netlist:

@@ -56,17 +56,18 @@ def load_cycles(width: int, spares: int) -> int:
 
 
 def check_configs(configs: object) -> npt.NDArray[np.uint64]:
-    """Return ``configs`` as a C-contiguous ``uint64`` array ``(H, W)``.
+    """Validate a logical configuration array and return it as ``uint64 (H, W)``.
 
-    Raises ``TypeError`` for a non-array or a non-integer dtype and ``ValueError``
-    for a wrong number of dimensions or negative values.
+    Accepts a 2-D numpy array of an integer dtype with values in ``0 .. 2**64 - 1``;
+    raises ``TypeError``/``ValueError`` otherwise.
     """
     if not isinstance(configs, np.ndarray):
         raise TypeError(f"configs must be a numpy array, got {type(configs).__name__}")
     if configs.ndim != 2 or 0 in configs.shape:
-        raise ValueError(f"configs must be a non-empty 2-D (H, W) array, got {configs.shape}")
+        raise ValueError(f"configs must be a non-empty 2-D array (H, W), got shape "
+                         f"{configs.shape}")
     if not np.issubdtype(configs.dtype, np.integer):
-        raise TypeError(f"configs must be an integer array, got {configs.dtype}")
+        raise TypeError(f"configs must have an integer dtype (uint64), got {configs.dtype}")
     if np.issubdtype(configs.dtype, np.signedinteger) and (configs < 0).any():
         raise ValueError("configs must be non-negative 64-bit values")
     return np.ascontiguousarray(configs, dtype=np.uint64)

@@ -63,25 +63,17 @@ def usage(bitstream: Bitstream) -> Usage:
     """Classify every cell of ``bitstream`` (see the module docstring)."""
     cfg = bitstream.configs
     h, w = cfg.shape
-    kinds = np.zeros((h, w), dtype=np.uint8)
-    luts = copies = 0
-    for y in range(h):
-        for x in range(w):
-            c = int(cfg[y, x])
-            kind = IDLE
-            for d in range(4):
-                table = (c >> (16 * d)) & TABLE_MASK
-                if table == 0:
-                    continue
-                if table in _COPIES or table == TABLE_MASK:
-                    copies += table != TABLE_MASK
-                    kind = max(kind, ROUTE)
-                else:
-                    luts += 1
-                    kind = COMPUTE
-            kinds[y, x] = kind
+    # (H, W, 4) truth tables, classified all at once.
+    tables = np.stack([(cfg >> np.uint64(16 * d)) & np.uint64(TABLE_MASK) for d in range(4)],
+                      axis=-1)
+    copy = np.isin(tables, np.array(sorted(_COPIES), dtype=np.uint64))
+    constant = (tables == 0) | (tables == TABLE_MASK)
+    computes = ~(copy | constant)
+    kinds = np.full((h, w), IDLE, dtype=np.uint8)
+    kinds[(tables != 0).any(axis=-1)] = ROUTE
+    kinds[computes.any(axis=-1)] = COMPUTE
     return Usage(w, h, int((kinds == COMPUTE).sum()), int((kinds == ROUTE).sum()),
-                 int((kinds == IDLE).sum()), luts, copies, kinds)
+                 int((kinds == IDLE).sum()), int(computes.sum()), int(copy.sum()), kinds)
 
 
 def heatmap_png(u: Usage, path: str | os.PathLike[str], scale: int | None = None) -> None:

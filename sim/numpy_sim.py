@@ -42,6 +42,7 @@ import numpy.typing as npt
 
 from cells.truth import E, N, S, W
 from fabric.defects import as_defect_map, physical_columns, used_cells
+from fabric.loader import check_configs
 
 INPUT_BUSES: tuple[str, ...] = ("west_in", "east_in", "north_in", "south_in")
 OUTPUT_BUSES: tuple[str, ...] = ("west_out", "east_out", "north_out", "south_out")
@@ -54,24 +55,6 @@ _MOBIUS = ((1, 0x5555_5555_5555_5555), (2, 0x3333_3333_3333_3333),
            (4, 0x0F0F_0F0F_0F0F_0F0F), (8, 0x00FF_00FF_00FF_00FF))
 #: words per row chunk in the logical kernel (keeps the temporaries cache-sized).
 _CHUNK_WORDS = 4096
-
-
-def check_configs(configs: object) -> npt.NDArray[np.uint64]:
-    """Validate a logical configuration array and return it as ``uint64 (H, W)``.
-
-    Accepts a 2-D numpy array of an integer dtype with values in ``0 .. 2**64 - 1``;
-    raises ``TypeError``/``ValueError`` otherwise.
-    """
-    if not isinstance(configs, np.ndarray):
-        raise TypeError(f"configs must be a numpy array, got {type(configs).__name__}")
-    if configs.ndim != 2 or 0 in configs.shape:
-        raise ValueError(f"configs must be a non-empty 2-D array (H, W), got shape "
-                         f"{configs.shape}")
-    if not np.issubdtype(configs.dtype, np.integer):
-        raise TypeError(f"configs must have an integer dtype (uint64), got {configs.dtype}")
-    if np.issubdtype(configs.dtype, np.signedinteger) and (configs < 0).any():
-        raise ValueError("configs must be non-negative 64-bit values")
-    return np.ascontiguousarray(configs, dtype=np.uint64)
 
 
 def anf_configs(configs: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from compiler.macros.linear import linear_reference, word_name
+from compiler.lower import word_name
+from compiler.macros.linear import linear_reference
 from fabric.bitstream import Bitstream
 from sim.numpy_sim import FabricSim
 from sim.stream import stream_tokens

@@ -56,6 +56,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cells.truth import E, N, S, W, copy_table, make_config, table_of
+from compiler.lower import word_name
 from compiler.macros.taps import SOUTH, Route, csd_digits, route_block, weight_taps
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
@@ -74,11 +75,6 @@ _FULL = 0xFFFF
 
 class LinearLayoutError(ValueError):
     """Arguments that the macro cannot lay out (bad shapes, weights out of int4...)."""
-
-
-def word_name(base: str, i: int, dim: int) -> str:
-    """Token word of element i of a ``dim``-vector (the lowering's convention)."""
-    return base if dim == 1 else f"{base}[{i}]"
 
 
 def linear_reference(weights: np.ndarray, bias: np.ndarray | None, x: np.ndarray, shift: int = 0,
