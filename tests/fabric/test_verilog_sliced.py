@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from test_verilog import lint_verilog
 
 from fabric.geometry import FabricShape
 from fabric.rtl import FABRIC_MODULE
 from fabric.verilog import STYLES, fabric_verilog, generate_verilog, write_verilog
 from fabric.verilog_sliced import generate_sliced_verilog
 from lutgrid.cli import main as cli_main
-from sim.verilator import verilator_env
-
-
-def _lint(path: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ)
-    env.update(verilator_env())
-    return subprocess.run(
-        ["verilator", "--lint-only", "--top-module", FABRIC_MODULE, str(path)],
-        env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.mark.parametrize(("w", "h", "s", "fi"), [
@@ -34,25 +23,9 @@ def test_lints_clean_at_default_warnings(tmp_path: Path, w: int, h: int, s: int,
                                          fi: bool) -> None:
     path = tmp_path / "fabric.v"
     path.write_text(generate_sliced_verilog(FabricShape(w, h, s), fault_injection=fi))
-    result = _lint(path)
+    result = lint_verilog(path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "%Warning" not in result.stderr and "%Error" not in result.stderr, result.stderr
-
-
-def test_deterministic() -> None:
-    """Same options, same bytes: within a process and across hash seeds."""
-    text = generate_sliced_verilog(FabricShape(3, 2, 1), fault_injection=True)
-    assert text == generate_sliced_verilog(FabricShape(3, 2, 1), fault_injection=True)
-    script = ("import sys; from fabric.geometry import FabricShape; "
-              "from fabric.verilog_sliced import generate_sliced_verilog; "
-              "sys.stdout.write(generate_sliced_verilog(FabricShape(3, 2, 1), "
-              "fault_injection=True))")
-    env = dict(os.environ, PYTHONHASHSEED="54321")
-    other = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                           text=True, timeout=300, check=True).stdout
-    assert other == text
-    assert generate_sliced_verilog(FabricShape(3, 2, 2)) != generate_sliced_verilog(
-        FabricShape(3, 2, 1))
 
 
 def test_same_ports_as_the_tile_netlist_and_no_instances() -> None:

@@ -43,6 +43,19 @@ def random_inputs(rng: np.random.Generator, shape: FabricShape, cycles: int
                             dtype=np.uint8) for b in INPUT_BUSES}
 
 
+def defect_in_every_row(rng: np.random.Generator, shape: FabricShape) -> np.ndarray:
+    """A defect map with one defective cell in every row at a random column, row 0's
+    in the first physical column and row 1's in the last (the edge-port cases)."""
+    p = shape.physical_width
+    full = np.zeros((shape.height, p), dtype=bool)
+    full[np.arange(shape.height), rng.integers(0, p, size=shape.height)] = True
+    full[0, :] = False
+    full[0, 0] = True
+    full[1, :] = False
+    full[1, p - 1] = True
+    return full
+
+
 def assert_same_outputs(got: dict[str, np.ndarray], want: dict[str, np.ndarray],
                         what: str) -> None:
     """Every bit of every output bus, every cycle; names the first difference."""
@@ -74,15 +87,8 @@ def test_defect_maps_do_not_change_results(rtl_build_dir: Path) -> None:
     configs = random_configs(rng, SHAPE)
     inputs = random_inputs(rng, SHAPE, CYCLES)
     ref = FabricSim(configs).run(inputs)
-    p = SHAPE.width + SHAPE.spares
     maps = [random_defects(SHAPE.height, SHAPE.width, SHAPE.spares, rng) for _ in range(2)]
-    full = np.zeros((SHAPE.height, p), dtype=bool)       # one defect in every row,
-    full[np.arange(SHAPE.height), rng.integers(0, p, size=SHAPE.height)] = True
-    full[0, :] = False                                    # first/last columns included
-    full[0, 0] = True
-    full[1, :] = False
-    full[1, p - 1] = True
-    maps.append(full)
+    maps.append(defect_in_every_row(rng, SHAPE))
     for k, dm in enumerate(maps):
         what = f"defect map {k} ({int(dm.sum())} defects)"
         sim = FabricSim(configs, defects=dm, spares=SHAPE.spares, noise_seed=k)

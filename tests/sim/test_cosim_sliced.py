@@ -16,7 +16,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cosim import assert_same_outputs, random_configs, random_inputs
+from test_cosim import (
+    assert_same_outputs,
+    defect_in_every_row,
+    random_configs,
+    random_inputs,
+)
 
 from fabric.defects import random_defects
 from fabric.geometry import FabricShape
@@ -50,16 +55,10 @@ def test_sliced_defect_maps_do_not_change_results(rtl_build_dir: Path) -> None:
     configs = random_configs(rng, SHAPE)
     inputs = random_inputs(rng, SHAPE, CYCLES)
     ref = FabricSim(configs).run(inputs)
-    p = SHAPE.physical_width
     maps = [random_defects(SHAPE.height, SHAPE.width, SHAPE.spares, rng) for _ in range(3)]
-    full = np.zeros((SHAPE.height, p), dtype=bool)       # one defect in every row,
-    full[np.arange(SHAPE.height), rng.integers(0, p, size=SHAPE.height)] = True
-    full[0, :] = False                                    # first/last columns included
-    full[0, 0] = True
-    full[1, :] = False
-    full[1, p - 1] = True
-    maps.append(full)
-    maps.append(np.zeros((SHAPE.height, p), dtype=bool))  # every spare cell unused
+    maps.append(defect_in_every_row(rng, SHAPE))
+    # No defects: every spare cell is unused.
+    maps.append(np.zeros((SHAPE.height, SHAPE.physical_width), dtype=bool))
     for k, dm in enumerate(maps):
         what = f"sliced with fault injection, defect map {k} ({int(dm.sum())} defects)"
         rtl = run_rtl(SHAPE, configs, inputs, dm, build_dir=rtl_build_dir, seed=200 + k,
