@@ -31,10 +31,10 @@ import numpy as np
 
 from compiler.errors import FitError
 from compiler.flow import CompileResult, compile_netlist
-from compiler.ir import FIRST, Graph, reference
+from compiler.ir import Graph
 from compiler.lower import lower
-from sim.numpy_sim import FabricSim
-from sim.stream import stream_tokens
+from compiler.program import Program
+from sim.check import check_program
 
 SEED = 20240603
 Figure = tuple[str, float, str]
@@ -78,30 +78,8 @@ def linear(n: int) -> Callable[[], Graph]:
 
 def verify(g: Graph, res: CompileResult, n_tokens: int = 300, seed: int = 1) -> None:
     """Stream random tokens through FabricSim; raise AssertionError on any mismatch."""
-    rng = np.random.default_rng(seed)
-    toks: dict[str, np.ndarray] = {}
-    for name, v in g.inputs.items():
-        if name == FIRST:
-            f = (rng.random(n_tokens) < 0.05).astype(np.int64)
-            f[0] = 1
-            toks[name] = f
-        else:
-            toks[name] = rng.integers(v.type.lo, v.type.hi + 1, size=(n_tokens, v.dim))
-    low = lower(g)
-    bs = res.bitstream
-    assert bs.iomap is not None
-    wanted = {w.split("@")[0] for w in bs.iomap.inputs}
-    words = {w: a for w, a in low.encode(toks).items() if w in wanted}
-    got = stream_tokens(FabricSim(bs.configs), bs.iomap, bs.width, bs.height, words, seed)
-    ref = reference(g, toks)
-    for name, v in g.outputs.items():
-        for i in range(v.dim):
-            word = name if v.dim == 1 else f"{name}[{i}]"
-            raw = got[word].astype(np.int64) & ((1 << v.bits) - 1)
-            if v.signed:
-                raw = raw - ((raw >> (v.bits - 1)) & 1) * (1 << v.bits)
-            bad = np.nonzero(raw != ref[name][:, i])[0]
-            assert len(bad) == 0, f"{word}: tokens {bad[:8].tolist()} differ"
+    program = Program("bench", res.bitstream, lower(g).netlist, g, res.report, 0.0)
+    check_program(program, "numpy", n_tokens, seed)
 
 
 def _program(name: str, build: Callable[[], Graph], figs: list[Figure],

@@ -71,23 +71,6 @@ def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, 
     return source, path.stem
 
 
-def _check_program(program, engine: str, tokens: int, seed: int, defects=None,
-                   spares: int = 1, build_dir=None) -> float:
-    """Stream ``tokens`` random tokens through ``program`` on ``engine``; raise on any
-    mismatch; return the seconds spent."""
-    from sim.simulators import make_simulator
-    from sim.stream import stream_tokens
-
-    bs = program.bitstream
-    start = time.perf_counter()
-    sim = make_simulator(engine, bs.configs, defects, spares, seed, build_dir)
-    toks = program.random_tokens(tokens, seed=seed)
-    got = stream_tokens(sim, bs.iomap, bs.width, bs.height, program.port_tokens(toks),
-                        seed=seed + 1)
-    program.check(got, toks)
-    return time.perf_counter() - start
-
-
 def cmd_compile(args: argparse.Namespace) -> int:
     """Compile a program to a bitstream, check it in the numpy simulator, report."""
     from compiler.errors import FitError
@@ -105,7 +88,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
         raise CLIError(f"does not fit: {exc}") from exc
     _say(program.summary())
     if args.check:
-        secs = _check_program(program, "numpy", args.check, args.seed)
+        from sim.check import check_program
+
+        secs = check_program(program, "numpy", args.check, args.seed)
         _say(f"checked {args.check} tokens, one per cycle, in the numpy simulator: every "
              f"output bit equals the reference ({secs:.1f} s)")
     output = args.output or f"{name}.lgb"

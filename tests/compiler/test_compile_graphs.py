@@ -17,11 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from compiler.flow import CompileResult, compile_netlist
-from compiler.ir import FIRST, Graph, Value, reference
+from compiler.ir import Graph, Value
 from compiler.lower import lower
-from fabric.iomap import base_word
-from sim.numpy_sim import FabricSim
-from sim.stream import stream_tokens
+from compiler.program import Program
+from sim.check import check_program
 
 OPS = ("add", "sub", "const_mul", "mul", "max", "table", "delay", "rshift", "sat")
 
@@ -78,38 +77,11 @@ def random_graph(rng: np.random.Generator, n_ops: int) -> Graph:
     return g
 
 
-def random_tokens(g: Graph, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    """Random in-range tokens; ``first`` on token 0 and on ~5% of the others."""
-    toks: dict[str, np.ndarray] = {}
-    for name, v in g.inputs.items():
-        if name == FIRST:
-            f = (rng.random(n) < 0.05).astype(np.int64)
-            f[0] = 1
-            toks[name] = f
-        else:
-            toks[name] = rng.integers(v.type.lo, v.type.hi + 1, size=n)
-    return toks
-
-
 def check_graph_on_fabric(g: Graph, res: CompileResult, n_tokens: int, seed: int) -> None:
-    """Stream ``n_tokens`` random tokens and compare every output of every token."""
-    low = lower(g)
-    rng = np.random.default_rng(seed)
-    toks = random_tokens(g, rng, n_tokens)
-    bs = res.bitstream
-    assert bs.iomap is not None
-    wanted = {base_word(w) for w in bs.iomap.inputs}
-    words = {w: v for w, v in low.encode(toks).items() if w in wanted}
-    got = stream_tokens(FabricSim(bs.configs), bs.iomap, bs.width, bs.height, words, seed)
-    ref = reference(g, toks)
-    for name, v in g.outputs.items():
-        raw = got[name].astype(np.int64) & ((1 << v.bits) - 1)
-        if v.signed:
-            raw = raw - ((raw >> (v.bits - 1)) & 1) * (1 << v.bits)
-        want = ref[name][:, 0]
-        bad = np.nonzero(raw != want)[0]
-        assert len(bad) == 0, (f"output {name}: tokens {bad[:8].tolist()} differ (want "
-                               f"{want[bad[:8]].tolist()}, got {raw[bad[:8]].tolist()})")
+    """Stream ``n_tokens`` random tokens (``first`` on token 0 and on ~5% of the others)
+    and compare every output of every token with ``compiler.ir.reference``."""
+    program = Program("random graph", res.bitstream, lower(g).netlist, g, res.report, 0.0)
+    check_program(program, "numpy", n_tokens, seed)
 
 
 @settings(max_examples=50, deadline=None, derandomize=True,
