@@ -19,7 +19,7 @@ import numpy as np
 
 from compiler.ir import FIRST, Graph, reference
 from compiler.lower import lower, word_name
-from compiler.macros.match import match_linear
+from compiler.macros.match import match_macro
 from compiler.netlist import Netlist, bits_to_words, evaluate
 from compiler.parity import expand_aliases, legalise_parity
 from fabric.bitstream import Bitstream
@@ -148,8 +148,9 @@ def delay_warmup(nl: Netlist) -> int:
 def compile_program(source: Graph | Netlist, name: str = "program", width: int | None = None,
                     height: int | None = None, seed: int = 0, macros: bool = True) -> Program:
     """Compile ``source`` onto a ``width`` x ``height`` fabric (both ``None``: sized
-    automatically). A graph that a macro implements exactly (a constant int4 Linear,
-    :mod:`compiler.macros.match`) is laid out by the macro unless ``macros`` is False;
+    automatically). A graph that a macro implements exactly (a constant int4 Linear or a
+    scalar variable multiply, :mod:`compiler.macros.match`) is laid out by the macro
+    unless ``macros`` is False;
     the rest goes through pack/place/route. Raises ``compiler.errors.FitError`` when
     it does not fit."""
     from compiler.flow import compile_netlist  # the back end is the heavy import
@@ -159,13 +160,13 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
         graph: Graph | None = source
         netlist = lower(source).netlist
         warmup = 0
-        match = match_linear(source) if macros else None
+        match = match_macro(source) if macros else None
         if match is not None:
-            bitstream = match.build()
+            bitstream, report = match.build()
             if width is not None and height is not None:
                 _check_fits(bitstream, width, height)
-            return Program(name, bitstream, netlist, graph, None,
-                           time.perf_counter() - start, 0, "linear macro")
+            return Program(name, bitstream, netlist, graph, report,
+                           time.perf_counter() - start, 0, match.flow)
     elif isinstance(source, Netlist):
         graph, netlist = None, source
         warmup = delay_warmup(source)

@@ -98,8 +98,8 @@ class Router:
 
     def __init__(self, pl: Placement, *, max_iters: int = 150, open_cost: float = 1.0,
                  hist_fac: float = 0.6, pres_fac: float = 0.6, pres_growth: float = 1.6,
-                 stall: int = 6, reroute_all: bool = True, time_limit: float | None = None
-                 ) -> None:
+                 stall: int = 6, reroute_all: bool = True, time_limit: float | None = None,
+                 feed_slack: int = 8) -> None:
         self.pl = pl
         self.w, self.h = pl.width, pl.height
         self.max_iters = max_iters
@@ -114,6 +114,11 @@ class Router:
         self.hist_fac = hist_fac
         self.pres_fac = pres_fac
         self.pres_growth = pres_growth
+        #: an input port net may enter up to ``2 * feed_slack`` cycles earlier than the
+        #: schedule says (its offset is free), so its routes may take detours
+        self.feed_slack = feed_slack
+        #: root cycle each input port net was routed from (its I/O-map offset)
+        self.port_root: dict[int, int] = {}
         self.occ = np.zeros((self.h, self.w, 4), dtype=np.int32)
         self.hist = np.zeros((self.h, self.w, 4), dtype=np.float64)
         self.compute = np.zeros((self.h, self.w), dtype=bool)
@@ -172,13 +177,15 @@ class Router:
 
     # ------------------------------------------------------------------ search
     def _search(self, net: _Net, route: NetRoute, sink: _Sink, margin: int,
-                forbid: dict[int, int], pres: float
-                ) -> tuple[list[tuple[int, int, int]], int] | None:
+                forbid: dict[int, int], pres: float, root_lo: int, root_hi: int
+                ) -> tuple[list[tuple[int, int, int]], int, int] | None:
         """Cheapest exact-length path from the net's tree to ``sink``.
 
-        Returns ``(path, terminal)``: path registers ``(reg, tau, src)`` to add, and the
-        terminal (input side at the sink cell, or the output register); ``None`` when
-        no path exists inside the box.
+        An input port net may enter at any cycle in ``root_lo .. root_hi`` (a LUT net,
+        or a port net whose entry is fixed, has ``root_lo == root_hi``). Returns
+        ``(path, terminal, root)``: path registers ``(reg, tau, src)`` to add, the
+        terminal (input side at the sink cell, or the output register) and the cycle
+        the root emits at; ``None`` when no path exists inside the box.
         """
         w, h = self.w, self.h
         rx, ry = net.root_cell
@@ -207,7 +214,7 @@ class Router:
             if x0 <= x <= x1 and y0 <= y <= y1 and pin_tau[y - y0, x - x0, reg & 3] == none:
                 pin_tau[y - y0, x - x0, reg & 3] = tau
         pin = pin_tau != none
-        tau0 = net.root_tau
+        tau0 = root_lo
         tau_s = sink.tau
         side_layers: list[np.ndarray] = []
         inj_layers: list[np.ndarray] = []
@@ -230,7 +237,7 @@ class Router:
             A[:, :-1, 1] = C[:, 1:, 3]
             A[:-1, :, 2] = C[1:, :, 0]
             A[:, 1:, 3] = C[:, :-1, 1]
-            if net.port_side >= 0 and tau == tau0:
+            if net.port_side >= 0 and root_lo <= tau <= root_hi:
                 A[ry - y0, rx - x0, net.port_side] = 0.0
             amin = A.min(axis=2)
             side_layers.append(A)        # arrival costs per side; argmin on backtrack
@@ -252,7 +259,7 @@ class Router:
             dx, dy = SIDE_DELTA[s]
             nx, ny = sx + dx, sy + dy
             if not (0 <= nx < w and 0 <= ny < h):
-                return [], terminal        # straight from the edge input port
+                return [], terminal, tau_s  # straight from the edge input port
             cur = (nx, ny, OPPOSITE[s])
         else:
             c = sink.reg >> 2
@@ -262,6 +269,7 @@ class Router:
                 return None
         path: list[tuple[int, int, int]] = []
         t = tau_s
+        root = root_lo
         while True:
             x, y, d = cur
             li = t - tau0
@@ -275,10 +283,11 @@ class Router:
             dx, dy = SIDE_DELTA[s]
             nx, ny = x + dx, y + dy
             if not (0 <= nx < w and 0 <= ny < h):
-                break                     # came from the edge input port
+                root = t - 1              # came from the edge input port
+                break
             cur = (nx, ny, OPPOSITE[s])
             t -= 1
-        return path, terminal
+        return path, terminal, root
 
     def _route_net(self, net: _Net, pres: float) -> int:
         """Route every sink of ``net``; return the number of sinks that failed."""
@@ -286,21 +295,23 @@ class Router:
         self.routes[net.driver] = route
         failed = 0
         diag = self.w + self.h
+        root_hi = net.root_tau
+        root_lo = root_hi - 2 * self.feed_slack if net.port_side >= 0 else root_hi
         for sink in net.sinks:
             dist = (abs(sink.cell[0] - net.root_cell[0])
                     + abs(sink.cell[1] - net.root_cell[1]))
-            slack = max(0, sink.tau - net.root_tau - dist)
+            slack = max(0, sink.tau - root_lo - dist)
             margin = 1 + slack // 2
             forbid: dict[int, int] = {}
             res = None
             for _attempt in range(40):
-                res = self._search(net, route, sink, margin, forbid, pres)
+                res = self._search(net, route, sink, margin, forbid, pres, root_lo, root_hi)
                 if res is None:
                     if margin >= diag:
                         break
                     margin *= 2
                     continue
-                path, _ = res
+                path = res[0]
                 seen: dict[int, int] = {}
                 dup: dict[int, int] = {}
                 for reg, tau, _s in path:
@@ -314,7 +325,10 @@ class Router:
             if res is None:
                 failed += 1
                 continue
-            path, terminal = res
+            path, terminal, root = res
+            root_lo = root_hi = root          # the first routed sink fixes the entry
+            if net.port_side >= 0:
+                self.port_root[net.driver] = root
             for reg, tau, s in path:
                 if reg not in route.nodes:
                     route.nodes[reg] = (tau, s)
@@ -446,6 +460,29 @@ class Router:
         self.nets = self._build_nets()
         return len(bump_c) + len(bump_o)
 
+    def _settle_port_roots(self) -> None:
+        """Write the cycle each input port net was routed from into the placement's
+        input offsets, then shift every time so the earliest live input is 0 again."""
+        pl = self.pl
+        p = pl.packed
+        for net in self.nets:
+            if net.port_side >= 0 and net.driver in self.port_root:
+                net.root_tau = self.port_root[net.driver]
+                pl.in_time[net.driver] = net.root_tau
+        live = [pl.in_time[d] for d in pl.in_port if p.sinks.get(d)]
+        shift = min(live) if live else 0
+        if shift == 0:
+            return
+        pl.time = [t - shift for t in pl.time]
+        pl.in_time = {d: (t - shift if p.sinks.get(d) else 0) for d, t in pl.in_time.items()}
+        pl.out_time = [t - shift for t in pl.out_time]
+        for net in self.nets:
+            net.root_tau -= shift
+            for s in net.sinks:
+                s.tau -= shift
+        for r in self.routes.values():
+            r.nodes = {reg: (tau - shift, src) for reg, (tau, src) in r.nodes.items()}
+
     def run(self) -> Routes:
         """Negotiate until no register is shared; raise :class:`RouteError` if it fails.
 
@@ -510,6 +547,7 @@ class Router:
                 f"routing did not converge after {self.max_iters} iterations: {over} "
                 f"registers still shared, {failed} sinks unroutable on the "
                 f"{self.w}x{self.h} fabric; give it more room")
+        self._settle_port_roots()
         longest = 0
         for net in self.nets:
             for s in net.sinks:

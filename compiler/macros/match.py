@@ -1,8 +1,10 @@
 """Recognise graphs that a hand-placed macro implements better than general P&R.
 
-Regular structures (a constant matrix-vector product is the one that matters) are laid
-out by a macro generator; everything else goes through pack/place/route. A match is
-exact: the macro must compute what :func:`compiler.ir.reference` computes, bit for bit.
+Regular structures are laid out by a macro generator: a constant int4 matrix-vector
+product (:mod:`compiler.macros.linear`) and a variable x variable multiply
+(:mod:`compiler.macros.multiply`); everything else goes through pack/place/route. A
+match is exact: the macro must compute what :func:`compiler.ir.reference` computes,
+bit for bit. :func:`match_macro` tries them all.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import numpy as np
 
 from compiler.ir import FIRST, Graph
 from compiler.macros.linear import build_linear
+from compiler.macros.multiply import build_multiply
 from fabric.bitstream import Bitstream
 
 #: The tap router of the linear macro is tuned for x of at most this many bits.
@@ -31,10 +34,12 @@ class LinearMatch:
     shift: int
     out_bits: int | None
 
-    def build(self) -> Bitstream:
-        """The macro's bitstream (with I/O map)."""
+    flow = "linear macro"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The macro's bitstream (with I/O map) and its compile report (none here)."""
         return build_linear(self.weights, self.bias, self.x_bits, self.shift, self.out_bits,
-                            x_name=self.x_name, y_name=self.y_name)
+                            x_name=self.x_name, y_name=self.y_name), None
 
 
 def match_linear(graph: Graph) -> LinearMatch | None:
@@ -57,3 +62,58 @@ def match_linear(graph: Graph) -> LinearMatch | None:
         return None
     return LinearMatch(x_name, y_name, weights, np.asarray(op.params["b"], dtype=np.int64),
                        x.type.bits, int(op.params["shift"]), y.type.bits)
+
+
+@dataclass(frozen=True)
+class MultiplyMatch:
+    """A graph that is exactly ``y = a * b`` of two scalar words, with an output type
+    that holds every product (no shift, so saturation never acts)."""
+
+    a_name: str
+    b_name: str
+    y_name: str
+    a_bits: int
+    b_bits: int
+    a_signed: bool
+    b_signed: bool
+    out_bits: int
+
+    flow = "multiply macro"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The macro's bitstream (with I/O map) and its compile report."""
+        lay = build_multiply(self.a_bits, self.b_bits, self.out_bits, a_signed=self.a_signed,
+                             b_signed=self.b_signed, a_name=self.a_name, b_name=self.b_name,
+                             y_name=self.y_name)
+        return lay.bitstream, lay.report
+
+
+def match_multiply(graph: Graph) -> MultiplyMatch | None:
+    """``graph`` as a :class:`MultiplyMatch` if it is one ``Graph.mul`` of its two scalar
+    inputs with shift 0 and an output range that holds every product, else ``None``."""
+    if len(graph.inputs) != 2 or len(graph.outputs) != 1 or len(graph.ops) != 3:
+        return None
+    if FIRST in graph.inputs:
+        return None
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    if op.kind != "mul" or len(op.args) != 2 or op.args[0] == op.args[1]:
+        return None
+    if int(op.params["shift"]) != 0 or y.dim != 1:
+        return None
+    a, b = (graph.ops[i] for i in op.args)
+    if a.kind != "input" or b.kind != "input":
+        return None
+    va, vb = graph.inputs[a.params["name"]], graph.inputs[b.params["name"]]
+    if va.dim != 1 or vb.dim != 1:
+        return None
+    prods = [x * z for x in (va.type.lo, va.type.hi) for z in (vb.type.lo, vb.type.hi)]
+    if min(prods) < y.type.lo or max(prods) > y.type.hi:
+        return None
+    return MultiplyMatch(a.params["name"], b.params["name"], y_name, va.type.bits,
+                         vb.type.bits, va.type.signed, vb.type.signed, y.type.bits)
+
+
+def match_macro(graph: Graph) -> LinearMatch | MultiplyMatch | None:
+    """The first macro that implements ``graph`` exactly, or ``None``."""
+    return match_linear(graph) or match_multiply(graph)

@@ -1,0 +1,224 @@
+"""Structured layout of a variable x variable multiply (``Graph.mul`` of two words).
+
+The general flow lowers ``a * b`` to a compressor tree whose wires run everywhere; its
+band placement does not route at 8x8. This macro instead builds a ripple array whose
+every wire is short and points east or south, places it by hand, and leaves the
+exact-latency routing to the negotiated router (:class:`compiler.route.Router`)::
+
+    north_in:      b0      b1      b2           (b_j runs south beside stage j)
+                   |       |       |
+    row 0    R00 ->|       |       |                      -> east_out (bit 0)
+    row 1    R01 ->| R11 ->|       |                      -> east_out (bit 1)
+    row 2    R02 ->| R12 ->| R22 ->|                      -> east_out (bit 2)
+     ...      v       v       v
+           stage 0  stage 1  stage 2 ...   (a_i enters on west_in and runs south-east)
+
+* Stage ``j`` adds partial-product row ``j`` to the accumulator: cell ``R(j, k)`` (one
+  cell, two LUT outputs) adds the accumulator bit of weight ``k`` (from stage ``j-1``,
+  west), the carry of weight ``k`` (from ``R(j, k-1)``, north) and the partial product
+  ``a_{k-j} b_j``; it sends the sum east and the carry south. Stage 0 starts from a
+  constant folded into its tables.
+* Signed operands use Baugh-Wooley: a partial product whose sign is negative enters
+  complemented and the missing ``-2^w`` terms fold into that start constant, so every
+  cell is an unsigned full adder. Everything is modulo ``2^m`` (``m`` = output bits;
+  the match only accepts outputs whose range holds every product, so no saturation).
+* Stages sit ``col_step`` columns apart and weights ``row_step`` rows apart. Every cell
+  then computes at ``t = lag + x + y`` with one lag for the whole array (DESIGN §3: east
+  and south hops keep the lag), so the sum, the carry and the diagonal ``a_i`` wire
+  between stages need no detour. ``a_i`` and ``b_j`` come in on the east/south sides of
+  their readers, one counter-flow hop, which is free for token inputs: the router picks
+  their entry cycle (:class:`~compiler.route.Router`).
+
+Cells: one per ``R(j, k)`` (``sum_j (m - j)`` of them) plus what the router uses to move
+bits. The result goes through the same emit and checks as the general flow.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from compiler.emit import emit
+from compiler.errors import RouteError
+from compiler.pack import Cluster, MLut, OutBit, Packed, _phases, _sinks
+from compiler.place import Placement, schedule
+from compiler.report import Report, make_report
+from compiler.route import Router, Routes
+from fabric.bitstream import Bitstream
+
+__all__ = ["MultiplyLayout", "MultiplyLayoutError", "build_multiply", "start_constant"]
+
+
+class MultiplyLayoutError(ValueError):
+    """Arguments the multiply macro cannot lay out (widths, shape of the output)."""
+
+
+@dataclass
+class MultiplyLayout:
+    """The macro's result: bitstream (with I/O map), report and the routed placement."""
+
+    bitstream: Bitstream
+    report: Report
+    placement: Placement
+    routes: Routes
+
+
+def start_constant(a_bits: int, b_bits: int, a_signed: bool, b_signed: bool, m: int) -> int:
+    """Baugh-Wooley start constant modulo ``2^m``: minus the weights of the partial
+    products that enter complemented (those carrying exactly one sign bit)."""
+    c = 0
+    for i in range(a_bits):
+        for j in range(b_bits):
+            if _negative(i, j, a_bits, b_bits, a_signed, b_signed):
+                c -= 1 << (i + j)
+    return c % (1 << m)
+
+
+def _negative(i: int, j: int, na: int, nb: int, sa: bool, sb: bool) -> bool:
+    return (sa and i == na - 1) != (sb and j == nb - 1)
+
+
+def _fa_tables(roles: list[str], acc_const: int, neg: bool) -> tuple[int, int]:
+    """Sum and carry tables of ``acc + carry + (a & b ^ neg)`` over the inputs ``roles``
+    (input ``i`` of the table is ``roles[i]``); absent terms are 0 (``acc`` is
+    ``acc_const`` when it is not an input)."""
+    s_tab = c_tab = 0
+    for addr in range(1 << len(roles)):
+        v = {r: (addr >> i) & 1 for i, r in enumerate(roles)}
+        acc = v.get("acc", acc_const)
+        pp = 0
+        if "a" in v:
+            pp = (v["a"] & v["b"]) ^ int(neg)
+        total = acc + v.get("carry", 0) + pp
+        s_tab |= (total & 1) << addr
+        c_tab |= (total >> 1) << addr
+    return s_tab, c_tab
+
+
+#: (col_step, row_step) spacings tried in turn, densest first
+SPACINGS = ((3, 2), (3, 3), (4, 4))
+
+
+def build_multiply(a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool = True,
+                   b_signed: bool = True, a_name: str = "a", b_name: str = "b",
+                   y_name: str = "y", spacings: tuple[tuple[int, int], ...] = SPACINGS,
+                   max_iters: int = 60) -> MultiplyLayout:
+    """Lay out ``y = (a * b) mod 2^out_bits`` (two's complement when signed) and route it.
+
+    ``a`` (``a_bits`` bits) enters on ``west_in``, ``b`` on ``north_in``, ``y`` leaves on
+    ``east_out``, LSB first (output bits above ``a_bits + b_bits`` repeat the sign, or
+    are 0 for two unsigned operands). Each ``(col_step, row_step)`` of ``spacings``
+    (cells between stages and between weights) is tried in turn until one routes within
+    ``max_iters`` router iterations. Deterministic. Raises :class:`MultiplyLayoutError`
+    on bad widths or spacings and :class:`~compiler.errors.RouteError` if no spacing
+    routes.
+    """
+    for what, v in (("a_bits", a_bits), ("b_bits", b_bits), ("out_bits", out_bits)):
+        if not isinstance(v, int) or v < 1:
+            raise MultiplyLayoutError(f"{what} must be an int >= 1, got {v!r}")
+    if not spacings:
+        raise MultiplyLayoutError("spacings is empty")
+    for col_step, row_step in spacings:
+        if col_step < 2 or row_step < 2:
+            raise MultiplyLayoutError(f"spacing (col_step, row_step) must be >= 2 (room for "
+                                      f"the operand wires), got ({col_step}, {row_step})")
+    last: RouteError | None = None
+    for col_step, row_step in spacings:
+        try:
+            return _build(a_bits, b_bits, out_bits, a_signed, b_signed, a_name, b_name,
+                          y_name, col_step, row_step, max_iters)
+        except RouteError as exc:
+            last = exc
+    assert last is not None
+    raise RouteError(f"the {a_bits}x{b_bits} multiply array did not route at spacings "
+                     f"{list(spacings)}: {last}")
+
+
+def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bool,
+           a_name: str, b_name: str, y_name: str, col_step: int, row_step: int,
+           max_iters: int) -> MultiplyLayout:
+    t0 = time.perf_counter()
+    m = out_bits
+    m0 = min(m, a_bits + b_bits)          # every product fits in a_bits + b_bits bits
+    const = start_constant(a_bits, b_bits, a_signed, b_signed, m0)
+    flip_msb = (const >> (m0 - 1)) & 1    # + 2^(m0-1) modulo 2^m0 flips the top bit
+    const &= (1 << (m0 - 1)) - 1
+    a_id = list(range(a_bits))
+    b_id = [a_bits + j for j in range(b_bits)]
+    next_id = a_bits + b_bits
+    luts: dict[int, MLut] = {}
+    clusters: list[Cluster] = []
+    cell_of: list[tuple[int, int]] = []
+    value: dict[int, int] = {}            # weight -> driver of the accumulator bit so far
+    x0, y0 = 0, 1
+    top = const.bit_length() - 1          # stage 0 must reach the start constant's top bit
+    for j in range(min(b_bits, m0)):
+        hi = min(m0 - 1, max(j + a_bits - 1, top))
+        carry = None
+        new_value: dict[int, int] = {}
+        for k in range(j, hi + 1):
+            roles: list[str] = []
+            refs: list[tuple[int, int]] = []
+            if j > 0 and k in value:
+                roles.append("acc")
+                refs.append((value[k], 0))
+            if carry is not None:
+                roles.append("carry")
+                refs.append((carry, 0))
+            i = k - j
+            neg = False
+            if i < a_bits:
+                roles += ["a", "b"]
+                refs += [(a_id[i], 0), (b_id[j], 0)]
+                neg = _negative(i, j, a_bits, b_bits, a_signed, b_signed)
+            acc_const = (const >> k) & 1 if j == 0 else 0
+            s_tab, c_tab = _fa_tables(roles, acc_const, neg)
+            sid = next_id
+            luts[sid] = MLut(sid, tuple(refs), s_tab)
+            members = [sid]
+            new_value[k] = sid
+            carry = None
+            if k + 1 < m0:                 # the top row's carry is the next weight's bit
+                carry = sid + 1
+                luts[carry] = MLut(carry, tuple(refs), c_tab)
+                members.append(carry)
+            next_id += len(members)
+            clusters.append(Cluster(len(clusters), tuple(members), tuple(sorted(refs))))
+            cell_of.append((x0 + col_step * j, y0 + row_step * k))
+        if carry is not None:
+            new_value[hi + 1] = carry
+        value.update(new_value)
+        top = hi + 1
+    if flip_msb:
+        msb = luts[value[m0 - 1]]
+        full = (1 << (1 << len(msb.inputs))) - 1
+        luts[msb.id] = MLut(msb.id, msb.inputs, msb.table ^ full)
+    sign = a_signed or b_signed
+    out_rows = [y0 + row_step * min(k, m0 - 1) + max(0, k - m0 + 1) for k in range(m)]
+    outputs = [OutBit(y_name, k, (value[min(k, m0 - 1)], 0)) if k < m0 or sign
+               else OutBit(y_name, k, None, 0) for k in range(m)]
+    inputs = [(a_name, i, a_id[i]) for i in range(a_bits)]
+    inputs += [(b_name, j, b_id[j]) for j in range(b_bits)]
+    cluster_of = {lut: c.index for c in clusters for lut in c.luts}
+    packed = Packed(inputs=inputs, input_widths={a_name: a_bits, b_name: b_bits}, luts=luts,
+                    order=[lut for c in clusters for lut in c.luts], clusters=clusters,
+                    cluster_of=cluster_of, outputs=outputs, n_netlist_luts=len(luts))
+    packed.sinks = _sinks(packed)
+    packed.phase = _phases(packed)
+    stages = min(b_bits, m0)
+    width = x0 + col_step * (stages - 1) + 3
+    height = max(out_rows[-1] + 2, y0 + row_step * (a_bits - 1) + 3)
+    in_port = {a_id[i]: ("west_in", y0 + row_step * i + 1) for i in range(a_bits)}
+    in_port.update({b_id[j]: ("north_in", min(width - 1, x0 + col_step * j + 1))
+                    for j in range(b_bits)})
+    pl = Placement(width, height, packed, cell_of, [0] * len(clusters), in_port, {},
+                   [("east_out", r) for r in out_rows], [0] * m)
+    schedule(pl, 0)
+    pl.stats["multiply macro"] = 1.0
+    t1 = time.perf_counter()
+    routes = Router(pl, max_iters=max_iters).run()
+    t2 = time.perf_counter()
+    bs = emit(None, pl, routes)
+    t3 = time.perf_counter()
+    rep = make_report(pl, routes, {"place": t1 - t0, "route": t2 - t1, "emit": t3 - t2})
+    return MultiplyLayout(bs, rep, pl, routes)
