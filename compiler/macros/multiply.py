@@ -7,9 +7,9 @@ exact-latency routing to the negotiated router (:class:`compiler.route.Router`):
 
     north_in:      b0      b1      b2           (b_j runs south beside stage j)
                    |       |       |
-    row 0    R00 ->|       |       |                      -> east_out (bit 0)
-    row 1    R01 ->| R11 ->|       |                      -> east_out (bit 1)
-    row 2    R02 ->| R12 ->| R22 ->|                      -> east_out (bit 2)
+    row 0    R00 ->|       |       |
+    row 1    R01 ->| R11 ->|       |
+    row 2    R02 ->| R12 ->| R22 ->|   ...   -> east_out (high bits)
      ...      v       v       v
            stage 0  stage 1  stage 2 ...   (a_i enters on west_in and runs south-east)
 
@@ -19,8 +19,9 @@ exact-latency routing to the negotiated router (:class:`compiler.route.Router`):
   ``a_{k-j} b_j``; it sends the sum east and the carry south. Stage 0 starts from a
   constant folded into its tables.
 * Signed operands use Baugh-Wooley: a partial product whose sign is negative enters
-  complemented and the missing ``-2^w`` terms fold into that start constant, so every
-  cell is an unsigned full adder. Everything is modulo ``2^m`` (``m`` = output bits;
+  complemented and the missing ``-2^w`` terms fold into that start constant (its top
+  bit, ``2^(m-1)``, is a flip of the top output bit), so every cell is an unsigned full
+  adder. Everything is modulo ``2^m`` (``m`` = output bits;
   the match only accepts outputs whose range holds every product, so no saturation).
 * Stages sit ``col_step`` columns apart and weights ``row_step`` rows apart. Every cell
   then computes at ``t = lag + x + y`` with one lag for the whole array (DESIGN §3: east
@@ -28,9 +29,17 @@ exact-latency routing to the negotiated router (:class:`compiler.route.Router`):
   between stages need no detour. ``a_i`` and ``b_j`` come in on the east/south sides of
   their readers, one counter-flow hop, which is free for token inputs: the router picks
   their entry cycle (:class:`~compiler.route.Router`).
+* Stage ``j`` covers weights ``j`` up to its top partial product (stage 0 also up to the
+  start constant's top bit); its top carry is the next weight's accumulator bit, which
+  the next stage picks up, so an ``n x n`` array has ``n * n`` cells, or ``n * (n + 1)``
+  when the start constant has a bit at weight ``n`` (two signed operands: 72 at 8x8).
+  A product bit leaves by the nearest edge port in a straight line from its cell: an
+  output's offset is free, so a west or north exit costs cycles, not cells.
 
-Cells: one per ``R(j, k)`` (``sum_j (m - j)`` of them) plus what the router uses to move
-bits. The result goes through the same emit and checks as the general flow.
+Every stage moves as many bits east (accumulator, ``a``) and south (carry, ``b``,
+``a``) as three columns by two rows of cells have registers, so the default spacing
+``(3, 2)`` is as dense as this dataflow gets. The result goes through the same emit and
+checks as the general flow.
 """
 
 from __future__ import annotations
@@ -78,6 +87,30 @@ def _negative(i: int, j: int, na: int, nb: int, sa: bool, sb: bool) -> bool:
     return (sa and i == na - 1) != (sb and j == nb - 1)
 
 
+def _output_ports(packed: Packed, cell_of: list[tuple[int, int]], rows: list[int],
+                  width: int, height: int) -> list[tuple[str, int]]:
+    """Edge output port of every product bit: the nearest free port in a straight line
+    from its driver's cell (an output's offset is free, so a counter-flow exit only
+    costs cycles, not cells); a constant bit takes ``east_out`` on its row."""
+    used: set[tuple[str, int]] = set()
+    ports = []
+    for o, row in zip(packed.outputs, rows, strict=True):
+        if o.ref is None:
+            cands = [(0, ("east_out", row))]
+        else:
+            x, y = cell_of[packed.cluster_of[o.ref[0]]]
+            cands = [(width - 1 - x, ("east_out", y)), (height - 1 - y, ("south_out", x)),
+                     (y, ("north_out", x)), (x, ("west_out", y)),
+                     (width - 1 - x + abs(row - y), ("east_out", row))]
+        port = min((c for c in cands if c[1] not in used), default=None)
+        if port is None:
+            port = min((c for c in cands), key=lambda c: c[0])
+            raise MultiplyLayoutError(f"no free output port near {port[1]} for bit {o.bit}")
+        used.add(port[1])
+        ports.append(port[1])
+    return ports
+
+
 def _fa_tables(roles: list[str], acc_const: int, neg: bool) -> tuple[int, int]:
     """Sum and carry tables of ``acc + carry + (a & b ^ neg)`` over the inputs ``roles``
     (input ``i`` of the table is ``roles[i]``); absent terms are 0 (``acc`` is
@@ -105,10 +138,11 @@ def build_multiply(a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool = 
                    max_iters: int = 60) -> MultiplyLayout:
     """Lay out ``y = (a * b) mod 2^out_bits`` (two's complement when signed) and route it.
 
-    ``a`` (``a_bits`` bits) enters on ``west_in``, ``b`` on ``north_in``, ``y`` leaves on
-    ``east_out``, LSB first (output bits above ``a_bits + b_bits`` repeat the sign, or
-    are 0 for two unsigned operands). Each ``(col_step, row_step)`` of ``spacings``
-    (cells between stages and between weights) is tried in turn until one routes within
+    ``a`` (``a_bits`` bits) enters on ``west_in``, ``b`` on ``north_in``, each bit of
+    ``y`` leaves by the nearest edge port (:func:`_output_ports`); output bits above
+    ``a_bits + b_bits`` repeat the sign, or are 0 for two unsigned operands. Each
+    ``(col_step, row_step)`` of ``spacings`` (cells between stages and between weights)
+    is tried in turn until one routes within
     ``max_iters`` router iterations. Deterministic. Raises :class:`MultiplyLayoutError`
     on bad widths or spacings and :class:`~compiler.errors.RouteError` if no spacing
     routes.
@@ -212,7 +246,7 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     in_port.update({b_id[j]: ("north_in", min(width - 1, x0 + col_step * j + 1))
                     for j in range(b_bits)})
     pl = Placement(width, height, packed, cell_of, [0] * len(clusters), in_port, {},
-                   [("east_out", r) for r in out_rows], [0] * m)
+                   _output_ports(packed, cell_of, out_rows, width, height), [0] * m)
     schedule(pl, 0)
     pl.stats["multiply macro"] = 1.0
     t1 = time.perf_counter()

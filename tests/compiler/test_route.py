@@ -8,14 +8,29 @@ from lg_backend_gen import random_netlist
 
 from cells.truth import OPPOSITE, SIDE_DELTA
 from compiler.flow import compile_netlist
-from compiler.route import COMPUTE
+from compiler.macros.multiply import build_multiply
+from compiler.place import Placement
+from compiler.route import COMPUTE, Routes
 
 
 @pytest.mark.parametrize("seed", [0, 2, 6])
 def test_routes_are_exact_and_exclusive(seed: int) -> None:
     nl = random_netlist(np.random.default_rng(seed), n_luts=6)
     res = compile_netlist(nl)
-    pl, routes = res.placement, res.routes
+    _check_routes(res.placement, res.routes)
+
+
+def test_input_offsets_are_where_the_router_entered() -> None:
+    """Input port nets enter at the cycle the router picked (up to ``2 * feed_slack``
+    before the schedule's); the placement's offsets follow, the earliest live one is 0."""
+    lay = build_multiply(4, 4, 8)
+    _check_routes(lay.placement, lay.routes)
+    pl = lay.placement
+    live = [pl.in_time[d] for d in pl.in_port if pl.packed.sinks.get(d)]
+    assert min(live) == 0
+
+
+def _check_routes(pl: Placement, routes: Routes) -> None:
     w, h = pl.width, pl.height
     owner: dict[int, int] = {}
     for drv, net in routes.nets.items():
