@@ -36,12 +36,17 @@ def linear(d_out: int, d_in: int, x_bits: int = 4, shift: int = 0,
     return g
 
 
+def mul(n: int) -> Graph:
+    """``y = a * b`` for signed ``n``-bit variables, full ``2n``-bit product."""
+    g = Graph()
+    a, b = g.input("a", bits=n), g.input("b", bits=n)
+    g.output("y", g.mul(a, b, bits=2 * n))
+    return g
+
+
 def mul8x8() -> Graph:
     """``y = a * b`` for signed 8-bit variables, full 16-bit product."""
-    g = Graph()
-    a, b = g.input("a", bits=8), g.input("b", bits=8)
-    g.output("y", g.mul(a, b, bits=16))
-    return g
+    return mul(8)
 
 
 def table16() -> Graph:
@@ -68,6 +73,7 @@ EXAMPLES: dict[str, Callable[[], Graph]] = {
     "linear4x4": lambda: linear(4, 4),
     "linear8x8": lambda: linear(8, 8),
     "linear16x16": lambda: linear(16, 16),
+    "mul4x4": lambda: mul(4),
     "mul8x8": mul8x8,
     "table16": table16,
     "running_sum": running_sum,

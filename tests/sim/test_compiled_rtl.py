@@ -1,7 +1,8 @@
-"""Compiled programs on the generated RTL — a 4x4 int4 constant matrix-vector product
-and a running sum over a sequence — one new token every cycle through cocotb +
-Verilator, every output checked against the numpy reference of DESIGN §5 at cycle
-t + offset, on a chip whose defective cells drive fresh garbage every cycle."""
+"""Compiled programs on the generated RTL — a 4x4 int4 constant matrix-vector product,
+a 4x4-bit variable multiply and a running sum over a sequence — one new token every
+cycle through cocotb + Verilator, every output checked against the numpy reference of
+DESIGN §5 at cycle t + offset, on a chip whose defective cells drive fresh garbage every
+cycle."""
 
 from __future__ import annotations
 
@@ -19,10 +20,11 @@ from sim.stream import stream_tokens
 pytestmark = pytest.mark.rtl
 
 
-@pytest.mark.parametrize("name", ["linear4x4", "running_sum"])
+@pytest.mark.parametrize("name", ["linear4x4", "mul4x4", "running_sum"])
 def test_compiled_program_streams_on_verilator_with_defects(name, rtl_build_dir) -> None:
-    """linear4x4 is laid out by the linear macro, running_sum (delays of both
-    parities, gated by ``first``) by general place and route."""
+    """linear4x4 is laid out by the linear macro, mul4x4 by the multiply macro,
+    running_sum (delays of both parities, gated by ``first``) by general place and
+    route."""
     program = compile_program(EXAMPLES[name](), name, seed=1)
     bs = program.bitstream
     tokens = program.random_tokens(300, seed=3)
