@@ -4,10 +4,11 @@
 2. a hand-placed 4-bit ripple-carry adder streamed one token per cycle in the numpy
    simulator, on a random defect map, and in Verilator on that defect map with the
    defective cells driving fresh garbage every cycle;
-3. a 4x4 int4 constant matrix-vector product compiled by the linear macro, and a
-   running sum over a sequence (delays gated by the ``first`` flag) compiled by
-   general place and route, each checked against the numpy reference of DESIGN §5,
-   token by token, in both simulators.
+3. a 4x4 int4 constant matrix-vector product compiled by the linear macro, a 4x4-bit
+   variable multiply compiled by the multiply macro, and a running sum over a
+   sequence (delays gated by the ``first`` flag) compiled by general place and route,
+   each checked against the numpy reference of DESIGN §5, token by token, in both
+   simulators.
 
 Every check compares every output bit of every token; any mismatch stops the demo
 with a non-zero exit status.
@@ -114,7 +115,7 @@ def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True) -> i
     _line("== 2. a hand-placed 4-bit adder, one new token every cycle")
     rows = _adder(out, tokens, seed, rtl)
     _line("== 3. compiled programs, one new token every cycle")
-    for name in ("linear4x4", "running_sum"):
+    for name in ("linear4x4", "mul4x4", "running_sum"):
         rows += _program(out, name, tokens, seed, rtl)
     _line("== summary: every output bit of every token matched the reference")
     for row in rows:
