@@ -18,10 +18,16 @@ branches of one net share registers only at equal ``tau``. The search for one si
 is a layered dynamic programme over cycles (vectorised with numpy over a bounding
 box of the source and the sink), seeded by the net's tree so far.
 
+Token inputs and outputs have free offsets (DESIGN §3, I/O map): an input port net
+may enter up to ``2 * feed_slack`` cycles before its scheduled offset and an output bit
+may leave up to ``2 * out_slack`` cycles after it, so their routes can detour freely;
+the offsets chosen are written back into the placement.
+
 Congestion is negotiated as in PathFinder: register cost ``(base + history) * (1 +
 present * other_users)``; after each iteration overused registers gain history and
-the present factor grows; only nets touching overused registers are ripped up again.
-A register in an otherwise empty cell costs extra, so routes pack into used cells.
+the present factor grows, up to ``pres_max``; every net is ripped up and rerouted
+(``reroute_all``) or only those on overused registers. A register in an otherwise
+empty cell costs extra, so routes pack into used cells.
 """
 
 from __future__ import annotations
@@ -97,9 +103,10 @@ class Router:
     """PathFinder router for one :class:`~compiler.place.Placement`."""
 
     def __init__(self, pl: Placement, *, max_iters: int = 150, open_cost: float = 1.0,
-                 hist_fac: float = 0.6, pres_fac: float = 0.6, pres_growth: float = 1.6,
-                 stall: int = 6, reroute_all: bool = True, time_limit: float | None = None,
-                 feed_slack: int = 8) -> None:
+                 hist_fac: float = 1.0, pres_fac: float = 0.6, pres_growth: float = 1.6,
+                 pres_max: float = 50.0, stall: int = 10, relax_floor: int = 12,
+                 reroute_all: bool = True, time_limit: float | None = None,
+                 feed_slack: int = 8, out_slack: int = 4) -> None:
         self.pl = pl
         self.w, self.h = pl.width, pl.height
         self.max_iters = max_iters
@@ -114,11 +121,22 @@ class Router:
         self.hist_fac = hist_fac
         self.pres_fac = pres_fac
         self.pres_growth = pres_growth
+        #: ceiling of the present-congestion factor (history keeps growing past it); an
+        #: unbounded factor freezes the negotiation within a few dozen iterations
+        self.pres_max = pres_max
+        #: no retiming once the best score (shared registers + 10 per unroutable sink)
+        #: is at or below this: a retime reroutes everything and loses a near-solution
+        self.relax_floor = relax_floor
         #: an input port net may enter up to ``2 * feed_slack`` cycles earlier than the
         #: schedule says (its offset is free), so its routes may take detours
         self.feed_slack = feed_slack
+        #: an output bit may leave up to ``2 * out_slack`` cycles later than the
+        #: schedule says (its offset is free too)
+        self.out_slack = out_slack
         #: root cycle each input port net was routed from (its I/O-map offset)
         self.port_root: dict[int, int] = {}
+        #: cycle each output bit's register was reached at (its offset + k)
+        self.out_tau: dict[int, int] = {}
         self.occ = np.zeros((self.h, self.w, 4), dtype=np.int32)
         self.hist = np.zeros((self.h, self.w, 4), dtype=np.float64)
         self.compute = np.zeros((self.h, self.w), dtype=bool)
@@ -178,14 +196,17 @@ class Router:
     # ------------------------------------------------------------------ search
     def _search(self, net: _Net, route: NetRoute, sink: _Sink, margin: int,
                 forbid: dict[int, int], pres: float, root_lo: int, root_hi: int
-                ) -> tuple[list[tuple[int, int, int]], int, int] | None:
+                ) -> tuple[list[tuple[int, int, int]], int, int, int] | None:
         """Cheapest exact-length path from the net's tree to ``sink``.
 
         An input port net may enter at any cycle in ``root_lo .. root_hi`` (a LUT net,
-        or a port net whose entry is fixed, has ``root_lo == root_hi``). Returns
-        ``(path, terminal, root)``: path registers ``(reg, tau, src)`` to add, the
-        terminal (input side at the sink cell, or the output register) and the cycle
-        the root emits at; ``None`` when no path exists inside the box.
+        or a port net whose entry is fixed, has ``root_lo == root_hi``); an output sink
+        may be reached at any even number of cycles up to ``2 * out_slack`` after its
+        scheduled one (the cheapest wins, ties to the earliest). Returns ``(path,
+        terminal, root, end)``: path registers ``(reg, tau, src)`` to add, the terminal
+        (input side at the sink cell, or the output register), the cycle the root emits
+        at and the cycle the sink is reached at; ``None`` when no path exists inside the
+        box.
         """
         w, h = self.w, self.h
         rx, ry = net.root_cell
@@ -216,6 +237,11 @@ class Router:
         pin = pin_tau != none
         tau0 = root_lo
         tau_s = sink.tau
+        tau_end = tau_s + (2 * self.out_slack if sink.kind == "o" else 0)
+        o_best: tuple[float, int] | None = None
+        if sink.kind == "o":
+            oc = sink.reg >> 2
+            ox, oy, od = oc % w - x0, oc // w - y0, sink.reg & 3
         side_layers: list[np.ndarray] = []
         inj_layers: list[np.ndarray] = []
         # layer tau0
@@ -230,8 +256,12 @@ class Router:
         A = np.empty((hh, ww, 4))
         while True:
             inj_layers.append(inj)
-            if sink.kind == "o" and tau == tau_s:
-                break
+            if sink.kind == "o" and tau >= tau_s and (tau - tau_s) % 2 == 0:
+                v = float(C[oy, ox, od]) + 0.01 * (tau - tau_s)
+                if C[oy, ox, od] < INF and (o_best is None or v < o_best[0]):
+                    o_best = (v, tau)
+                if tau == tau_end:
+                    break
             A = np.full((hh, ww, 4), INF)
             A[1:, :, 0] = C[:-1, :, 2]
             A[:, :-1, 1] = C[:, 1:, 3]
@@ -259,14 +289,15 @@ class Router:
             dx, dy = SIDE_DELTA[s]
             nx, ny = sx + dx, sy + dy
             if not (0 <= nx < w and 0 <= ny < h):
-                return [], terminal, tau_s  # straight from the edge input port
+                return [], terminal, tau_s, tau_s  # straight from the edge input port
             cur = (nx, ny, OPPOSITE[s])
         else:
             c = sink.reg >> 2
             cur = (c % w, c // w, sink.reg & 3)
             terminal = sink.reg
-            if C[cur[1] - y0, cur[0] - x0, cur[2]] >= INF:
+            if o_best is None:
                 return None
+            tau_s = o_best[1]
         path: list[tuple[int, int, int]] = []
         t = tau_s
         root = root_lo
@@ -287,7 +318,7 @@ class Router:
                 break
             cur = (nx, ny, OPPOSITE[s])
             t -= 1
-        return path, terminal, root
+        return path, terminal, root, tau_s
 
     def _route_net(self, net: _Net, pres: float) -> int:
         """Route every sink of ``net``; return the number of sinks that failed."""
@@ -325,7 +356,7 @@ class Router:
             if res is None:
                 failed += 1
                 continue
-            path, terminal, root = res
+            path, terminal, root, end = res
             root_lo = root_hi = root          # the first routed sink fixes the entry
             if net.port_side >= 0:
                 self.port_root[net.driver] = root
@@ -334,6 +365,8 @@ class Router:
                     route.nodes[reg] = (tau, s)
                     self._claim(reg, +1)
             route.terminals[(sink.kind, sink.idx, sink.k)] = terminal
+            if sink.kind == "o":
+                self.out_tau[sink.idx] = end
         return failed
 
     def _sink_path(self, route: NetRoute, sink: _Sink) -> list[int]:
@@ -469,6 +502,16 @@ class Router:
             if net.port_side >= 0 and net.driver in self.port_root:
                 net.root_tau = self.port_root[net.driver]
                 pl.in_time[net.driver] = net.root_tau
+            for s in net.sinks:
+                if s.kind == "o" and s.idx in self.out_tau:
+                    s.tau = self.out_tau[s.idx]
+                    pl.out_time[s.idx] = s.tau - s.k
+        if self.out_tau:
+            top = max((pl.out_time[i] for i, o in enumerate(p.outputs) if o.ref is not None),
+                      default=1)
+            for i, o in enumerate(p.outputs):
+                if o.ref is None:
+                    pl.out_time[i] = max(top, 1)
         live = [pl.in_time[d] for d in pl.in_port if p.sinks.get(d)]
         shift = min(live) if live else 0
         if shift == 0:
@@ -486,10 +529,10 @@ class Router:
     def run(self) -> Routes:
         """Negotiate until no register is shared; raise :class:`RouteError` if it fails.
 
-        When the overuse has not improved for ``stall`` iterations the schedule is
-        relaxed by :meth:`_relax` (retiming: 2 more cycles for the sinks stuck on
-        shared registers). Gives up after ``max_iters`` iterations or ``time_limit``
-        seconds.
+        When the overuse has not improved for ``stall`` iterations, and is still above
+        ``relax_floor``, the schedule is relaxed by :meth:`_relax` (retiming: 2 more
+        cycles for the sinks stuck on shared registers). Gives up after ``max_iters``
+        iterations or ``time_limit`` seconds.
         """
         start = _time.perf_counter()
         pres = self.pres_fac
@@ -515,7 +558,7 @@ class Router:
             if over == 0 and failed == 0:
                 break
             self.hist += self.hist_fac * overused * (self.occ - 1)
-            pres *= self.pres_growth
+            pres = min(self.pres_max, pres * self.pres_growth)
             score = over + 10 * failed
             _log.debug("iteration %d: %d registers shared, %d sinks unroutable, pressure %.2f",
                        it, over, failed, pres)
@@ -523,7 +566,7 @@ class Router:
                 best, since = score, 0
             else:
                 since += 1
-            if since >= stall and it < self.max_iters:
+            if since >= stall and it < self.max_iters and best > self.relax_floor:
                 self._relax()
                 best, since = None, 0
                 pres = max(self.pres_fac, pres / 8)
