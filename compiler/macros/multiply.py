@@ -102,10 +102,8 @@ def _output_ports(packed: Packed, cell_of: list[tuple[int, int]], rows: list[int
             cands = [(width - 1 - x, ("east_out", y)), (height - 1 - y, ("south_out", x)),
                      (y, ("north_out", x)), (x, ("west_out", y)),
                      (width - 1 - x + abs(row - y), ("east_out", row))]
-        port = min((c for c in cands if c[1] not in used), default=None)
-        if port is None:
-            port = min((c for c in cands), key=lambda c: c[0])
-            raise MultiplyLayoutError(f"no free output port near {port[1]} for bit {o.bit}")
+        # east_out on the bit's own row (rows differ per bit) is always free
+        port = min(c for c in cands if c[1] not in used)
         used.add(port[1])
         ports.append(port[1])
     return ports
