@@ -127,3 +127,16 @@ def test_feeds_stream_bit_exact() -> None:
     iom = res.bitstream.iomap
     assert iom is not None
     stream_check(nl, res)
+
+
+@pytest.mark.slow
+def test_general_flow_routes_the_8x8_multiply() -> None:
+    """The compressor tree of an 8x8 signed multiply (75 clusters) through general place
+    and route (no macro), streamed and checked: about 8 minutes, so `pytest -m slow`."""
+    from compiler.examples import mul8x8
+    from compiler.program import compile_program
+    from sim.check import check_program
+
+    program = compile_program(mul8x8(), "mul8x8", macros=False)
+    assert program.flow == "general"
+    check_program(program, "numpy", 300, seed=1)
