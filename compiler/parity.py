@@ -71,15 +71,22 @@ class ParityUnion:
 
 def phases(nl: Netlist) -> list[int] | None:
     """One phase (0/1) per signal such that every LUT's inputs share a phase, or
-    ``None`` if the netlist has none (an odd-delay conflict). Constants fit any phase."""
+    ``None`` if the netlist has none (an odd-delay conflict). Constants fit any phase,
+    and so do delays of constants and LUTs of such signals: the packer folds them
+    into constants (a delayed constant only differs during the delay warm-up)."""
     uf = ParityUnion()
+    free = [False] * len(nl.nodes)
     for sid, node in enumerate(nl.nodes):
-        if node.kind == "lut":
+        if node.kind == "const":
+            free[sid] = True
+        elif node.kind == "lut":
+            free[sid] = all(free[s] for s in node.inputs)
             for s in node.inputs:
-                if nl.nodes[s].kind != "const" and not uf.union(sid, s, 0):
+                if not free[s] and not uf.union(sid, s, 0):
                     return None
         elif node.kind == "delay":
-            if not uf.union(sid, node.inputs[0], node.k & 1):
+            free[sid] = free[node.inputs[0]]
+            if not free[sid] and not uf.union(sid, node.inputs[0], node.k & 1):
                 return None
     return [uf.find(i)[1] for i in range(len(nl.nodes))]
 

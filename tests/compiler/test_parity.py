@@ -57,3 +57,16 @@ def test_random_netlists_keep_their_values(data) -> None:
     words = {w for w, _ in legal.inputs}
     assert np.array_equal(evaluate(nl, tokens)["y"],
                           evaluate(legal, expand_aliases(tokens, words))["y"])
+
+
+def test_delayed_constants_fit_any_phase() -> None:
+    """A constant delayed by 1 and by 2 tokens, read by one LUT: the packer folds both
+    into constants, so the parity law must not see two phases (found by hypothesis)."""
+    nl = Netlist()
+    a = nl.input("a", 0)
+    one = nl.const(1)
+    y = nl.lut([nl.delay(one, 1), nl.delay(one, 2)], 0b0110)
+    nl.output("y", 0, y)
+    nl.output("y", 1, nl.delay(a, 1))
+    assert phases(nl) is not None
+    assert legalise_parity(nl) is nl
