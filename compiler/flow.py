@@ -118,11 +118,15 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
             continue
         t_place = time.perf_counter() - t1
         t2 = time.perf_counter()
+        _log.info("%s layout %s on %dx%d: routing %d clusters (at most %d iterations)",
+                  kind, (a, b, c), pl.width, pl.height, len(pl.packed.clusters),
+                  factor * max_iters)
         try:
             routes = Router(pl, max_iters=factor * max_iters, time_limit=limit).run()
         except RouteError as exc:
             if time_budget is not None and time.perf_counter() - t0 >= time_budget:
                 raise _out_of_time(ncl, time_budget) from exc
+            _log.info("  failed after %.1f s: %s", time.perf_counter() - t2, exc)
             _log.debug("try %s %s on %dx%d failed after %.2f s: %s", kind, (a, b, c),
                        pl.width, pl.height, time.perf_counter() - t2, exc)
             last = exc

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -71,6 +72,29 @@ def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, 
     return source, path.stem
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the time of the record (so a caller that
+    swaps stderr, like a test capturing it, sees the messages)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _show_progress(verbose: bool) -> None:
+    """Print the flow's layout tries (and, verbose, every router iteration) on stderr:
+    a general-flow compile can take minutes."""
+    levels = (("compiler.flow", logging.INFO),
+              ("compiler.route", logging.DEBUG if verbose else logging.WARNING))
+    for name, level in levels:
+        log = logging.getLogger(name)
+        log.setLevel(level)
+        if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+            handler = _StderrHandler()
+            handler.setFormatter(logging.Formatter("  %(message)s"))
+            log.addHandler(handler)
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     """Compile a program to a bitstream, check it in the numpy simulator, report."""
     from compiler.errors import FitError
@@ -81,6 +105,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if (args.width is None) != (args.height is None):
         raise CLIError("give both --width and --height, or neither (automatic size)")
     _say(f"compiling {name} ...")
+    _show_progress(args.verbose)
     try:
         program = compile_program(source, name, args.width, args.height, args.seed,
                                   macros=not args.no_macros)
@@ -238,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--png", help="write a heat map of the grid here")
     c.add_argument("--no-macros", action="store_true",
                    help="use general place and route even where a macro fits")
+    c.add_argument("-v", "--verbose", action="store_true",
+                   help="also print every router iteration (registers still shared)")
     c.set_defaults(func=cmd_compile)
 
     r = sub.add_parser("run", help="stream random tokens through a bitstream",

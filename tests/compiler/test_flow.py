@@ -140,3 +140,18 @@ def test_general_flow_routes_the_8x8_multiply() -> None:
     program = compile_program(mul8x8(), "mul8x8", macros=False)
     assert program.flow == "general"
     check_program(program, "numpy", 300, seed=1)
+
+
+def test_cli_compile_shows_progress(tmp_path, capsys) -> None:
+    """`lutgrid compile` prints each layout it tries on stderr, and with -v every router
+    iteration; the bitstream is still written."""
+    from lutgrid.cli import main
+
+    out = tmp_path / "t.lgb"
+    assert main(["compile", "--example", "table16", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "layout (3, 3, 2)" in err and "iteration 1:" not in err
+    assert main(["compile", "--example", "table16", "-v", "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "layout (3, 3, 2)" in err and "iteration 1:" in err
+    assert out.exists()
