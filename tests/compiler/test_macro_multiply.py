@@ -118,5 +118,7 @@ def test_bad_arguments_name_the_field() -> None:
         build_multiply(0, 4, 8)
     with pytest.raises(MultiplyLayoutError, match="col_step"):
         build_multiply(4, 4, 8, spacings=((1, 2),))
-    with pytest.raises(RouteError, match="did not route"):
-        build_multiply(8, 8, 16, spacings=((2, 2),), max_iters=3)
+    # (2, 2) has too few east/south registers for this dataflow (README): 60 router
+    # iterations leave about 100 shared, and the error says which spacings were tried
+    with pytest.raises(RouteError, match=r"did not route at spacings \[\(2, 2\)\]"):
+        build_multiply(8, 8, 16, spacings=((2, 2),))
