@@ -127,8 +127,6 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
             if time_budget is not None and time.perf_counter() - t0 >= time_budget:
                 raise _out_of_time(ncl, time_budget) from exc
             _log.info("  failed after %.1f s: %s", time.perf_counter() - t2, exc)
-            _log.debug("try %s %s on %dx%d failed after %.2f s: %s", kind, (a, b, c),
-                       pl.width, pl.height, time.perf_counter() - t2, exc)
             last = exc
             continue
         t_route = time.perf_counter() - t2

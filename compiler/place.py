@@ -167,6 +167,29 @@ class Placement:
         port, idx = self.in_port[d]
         return port_cell(port, idx, self.width, self.height), True, self.in_time[d]
 
+    def shift_times(self) -> int:
+        """Shift every cycle (clusters, inputs, outputs) so that the earliest offset of
+        an input bit that something reads is 0 (without any, the earliest cluster);
+        unread input bits get offset 0. Returns the shift subtracted (cycles)."""
+        p = self.packed
+        live = [self.in_time[d] for d in self.in_port if p.sinks.get(d)]
+        shift = min(live) if live else min(self.time, default=0)
+        self.time = [t - shift for t in self.time]
+        self.in_time = {d: (t - shift if p.sinks.get(d) else 0)
+                        for d, t in self.in_time.items()}
+        self.out_time = [t - shift for t in self.out_time]
+        return shift
+
+    def park_constant_outputs(self) -> None:
+        """Give every constant output bit the latency: the largest offset of an output
+        that a driver feeds (at least 1)."""
+        p = self.packed
+        top = max((self.out_time[i] for i, o in enumerate(p.outputs) if o.ref is not None),
+                  default=1)
+        for i, o in enumerate(p.outputs):
+            if o.ref is None:
+                self.out_time[i] = max(top, 1)
+
     def sink_loc(self, kind: str, idx: int) -> tuple[Cell, bool, int]:
         """(cell, is_port, T) of a sink: cluster (T = its cycle) or output (offset+1)."""
         if kind == "c":
@@ -526,22 +549,13 @@ def schedule(pl: Placement, slack: int = 0) -> None:
             cell, is_port, ts = in_cell(d), True, it[d]
         oc = port_cell(*pl.out_port[i], w, h)
         ot.append(ts + min_hops(cell, is_port, oc, True) - k - 1 + slack)
-    live_in = [it[d] for d in in_ids if p.sinks.get(d)]
-    shift = min(live_in) if live_in else min(t, default=0)
-    pl.time = [v - shift for v in t]
-    it = {d: (v - shift if p.sinks.get(d) else 0) for d, v in it.items()}
+    pl.time, pl.in_time, pl.out_time = t, it, ot
+    pl.shift_times()
     for i, o in enumerate(p.outputs):
-        if o.ref is not None:
-            v = ot[i] - shift
-            if v < 0:
-                v += -v + (v & 1)
-            ot[i] = v
-    top = max((ot[i] for i, o in enumerate(p.outputs) if o.ref is not None), default=0)
-    for i, o in enumerate(p.outputs):
-        if o.ref is None:
-            ot[i] = max(top, 1)
-    pl.in_time = it
-    pl.out_time = ot
+        v = pl.out_time[i]
+        if o.ref is not None and v < 0:
+            pl.out_time[i] = v + (-v + (v & 1))
+    pl.park_constant_outputs()
 
 
 def place(nl_or_packed: object, fabric_shape: object = None, seed: int = 0, *,

@@ -470,11 +470,7 @@ class Router:
                     need = v if need is None else min(need, v)
             if need is not None:
                 pl.in_time[d] = need - 2 * self.in_extra.get(d, 0)
-        live = [pl.in_time[d] for d in pl.in_port if p.sinks.get(d)]
-        shift = min(live) if live else 0
-        pl.time = [t - shift for t in pl.time]
-        pl.in_time = {d: (t - shift if p.sinks.get(d) else 0) for d, t in pl.in_time.items()}
-        pl.out_time = [t - shift for t in pl.out_time]
+        pl.shift_times()
         for i, o in enumerate(p.outputs):
             if o.ref is None:
                 continue
@@ -483,11 +479,7 @@ class Router:
             need = ts + min_hops(cell, is_port, oc, True) - o.ref[1] - 1
             if need > pl.out_time[i]:
                 pl.out_time[i] += (need - pl.out_time[i] + 1) // 2 * 2
-        top = max((pl.out_time[i] for i, o in enumerate(p.outputs) if o.ref is not None),
-                  default=1)
-        for i, o in enumerate(p.outputs):
-            if o.ref is None:
-                pl.out_time[i] = max(top, 1)
+        pl.park_constant_outputs()
         for net in self.nets:
             self._ripup(net)
         self.nets = self._build_nets()
@@ -497,7 +489,6 @@ class Router:
         """Write the cycle each input port net was routed from into the placement's
         input offsets, then shift every time so the earliest live input is 0 again."""
         pl = self.pl
-        p = pl.packed
         for net in self.nets:
             if net.port_side >= 0 and net.driver in self.port_root:
                 net.root_tau = self.port_root[net.driver]
@@ -507,24 +498,22 @@ class Router:
                     s.tau = self.out_tau[s.idx]
                     pl.out_time[s.idx] = s.tau - s.k
         if self.out_tau:
-            top = max((pl.out_time[i] for i, o in enumerate(p.outputs) if o.ref is not None),
-                      default=1)
-            for i, o in enumerate(p.outputs):
-                if o.ref is None:
-                    pl.out_time[i] = max(top, 1)
-        live = [pl.in_time[d] for d in pl.in_port if p.sinks.get(d)]
-        shift = min(live) if live else 0
+            pl.park_constant_outputs()
+        shift = pl.shift_times()
         if shift == 0:
             return
-        pl.time = [t - shift for t in pl.time]
-        pl.in_time = {d: (t - shift if p.sinks.get(d) else 0) for d, t in pl.in_time.items()}
-        pl.out_time = [t - shift for t in pl.out_time]
         for net in self.nets:
             net.root_tau -= shift
             for s in net.sinks:
                 s.tau -= shift
         for r in self.routes.values():
             r.nodes = {reg: (tau - shift, src) for reg, (tau, src) in r.nodes.items()}
+
+    def _check_time(self, start: float, where: str) -> None:
+        """Raise :class:`RouteError` once ``time_limit`` seconds have passed."""
+        if self.time_limit is not None and _time.perf_counter() - start > self.time_limit:
+            raise RouteError(f"routing did not converge within {self.time_limit:.1f} s "
+                             f"({where}) on the {self.w}x{self.h} fabric; give it more room")
 
     def run(self) -> Routes:
         """Negotiate until no register is shared; raise :class:`RouteError` if it fails.
@@ -547,12 +536,7 @@ class Router:
             for net in todo:
                 self._ripup(net)
                 failed += self._route_net(net, pres)
-                if (self.time_limit is not None
-                        and _time.perf_counter() - start > self.time_limit):
-                    raise RouteError(
-                        f"routing did not converge within {self.time_limit:.1f} s "
-                        f"(iteration {it}) on the {self.w}x{self.h} fabric; give it "
-                        f"more room")
+                self._check_time(start, f"iteration {it}")
             overused = self.occ > 1
             over = int(overused.sum())
             if over == 0 and failed == 0:
@@ -580,11 +564,8 @@ class Router:
                         if n.driver not in self.routes
                         or any(r in hot for r in self.routes[n.driver].nodes)
                         or len(self.routes[n.driver].terminals) < len(n.sinks)]
-            if self.time_limit is not None and _time.perf_counter() - start > self.time_limit:
-                raise RouteError(
-                    f"routing did not converge within {self.time_limit:.1f} s ({it} "
-                    f"iterations): {over} registers still shared, {failed} sinks "
-                    f"unroutable on the {self.w}x{self.h} fabric; give it more room")
+            self._check_time(start, f"{it} iterations: {over} registers still shared, "
+                                    f"{failed} sinks unroutable")
         else:
             raise RouteError(
                 f"routing did not converge after {self.max_iters} iterations: {over} "
