@@ -954,8 +954,7 @@ def max_cut(packed: Packed) -> int:
 
 def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
                     col_step: int = 2, row_step: int = 2, band: int | None = None,
-                    slack: int = 0, spread: float = 2.0, relays: bool = False,
-                    feeds: bool = False) -> Placement:
+                    slack: int = 0, spread: float = 2.0) -> Placement:
     """Dominance placement: every net runs east and south only (DESIGN §3 lag law).
 
     Token inputs enter on the west edge, one per row from the top. Level ``l`` (ASAP
@@ -968,12 +967,11 @@ def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, 
     Outputs leave on the east/south edges.
 
     Without ``fabric_shape`` the fabric is as large as the layout (plus spare rows
-    and columns); with it the layout must fit (else :class:`FitError`).
-    With ``relays`` nets that skip levels are split (:func:`add_relays`). The first
+    and columns); with it the layout must fit (else :class:`FitError`). The first
     input row pitch spreads the inputs over ``spread`` times :func:`max_cut` rows.
     Deterministic (``seed`` is only recorded).
     """
-    p = add_relays(packed) if relays else packed
+    p = packed
     ncl = len(p.clusters)
     if fabric_shape is not None:
         fw, fh = _as_shape(fabric_shape)
@@ -986,20 +984,11 @@ def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, 
     live = [d for d in ins if p.sinks.get(d)]
     dead = [d for d in ins if not p.sinks.get(d)]
     biggest = max((len(lv) for lv in levels), default=1)
-    if feeds:
-        # every reader of an input bit gets its own feed (split_feeds): inputs impose
-        # no row; aim at a square block of sites
-        row_of: dict[int, int] = {d: 1 for d in live}
-        max_row = 0
-        if band is None:
-            rows = max(2, int(np.ceil(np.sqrt(ncl * col_step / row_step))))
-            band = max(1, -(-biggest // rows))
-    else:
-        in_step = max(1, -(-int(spread * max_cut(p)) // max(1, len(live))))
-        row_of = {d: i * in_step for i, d in enumerate(live)}
-        max_row = max(in_step * (len(live) - 1), 0)
-        if band is None:
-            band = max(1, -(-biggest // max(2, (max_row + 4) // row_step)))
+    in_step = max(1, -(-int(spread * max_cut(p)) // max(1, len(live))))
+    row_of = {d: i * in_step for i, d in enumerate(live)}
+    max_row = max(in_step * (len(live) - 1), 0)
+    if band is None:
+        band = max(1, -(-biggest // max(2, (max_row + 4) // row_step)))
     cell: list[Cell] = [(-1, -1)] * ncl
     x0 = col_step
     for lv in range(1, len(levels)):
@@ -1034,12 +1023,7 @@ def place_dominance(packed: Packed, fabric_shape: object = None, seed: int = 0, 
                            f"fabric is {fw}x{fh}", needed=width * height,
                            available=fw * fh)
         width, height = fw, fh
-    if feeds:
-        p, in_port = split_feeds(p, cell, width, height)
-        ins = [d for _, _, d in p.inputs]
-        dead = [d for d in ins if d not in in_port]
-    else:
-        in_port = {d: ("west_in", row_of[d]) for d in live}
+    in_port = {d: ("west_in", row_of[d]) for d in live}
     pl = Placement(width, height, p, cell, [0] * ncl, in_port, {}, [], [], seed)
     _finish_ports(pl, in_port, dead, len(ins), slack)
     pl.stats["dominance"] = 1.0
