@@ -14,8 +14,7 @@ import pytest
 from compiler.examples import EXAMPLES
 from compiler.program import compile_program
 from fabric.defects import random_defects
-from sim.simulators import make_simulator
-from sim.stream import stream_tokens
+from sim.check import run_program
 
 pytestmark = pytest.mark.rtl
 
@@ -27,12 +26,9 @@ def test_compiled_program_streams_on_verilator_with_defects(name, rtl_build_dir)
     route."""
     program = compile_program(EXAMPLES[name](), name, seed=1)
     bs = program.bitstream
-    tokens = program.random_tokens(300, seed=3)
     defects = random_defects(bs.height, bs.width, 1, np.random.default_rng(3))
     assert defects.any()
-    sim = make_simulator("verilator", bs.configs, defects, 1, seed=3, build_dir=rtl_build_dir)
-    got = stream_tokens(sim, bs.iomap, bs.width, bs.height, program.port_tokens(tokens),
-                        seed=4)
+    got, tokens = run_program(program, "verilator", 300, 3, defects, 1, rtl_build_dir)
     program.check(got, tokens)
     # The check must be able to fail: one flipped output bit is caught.
     word = sorted(got)[0]
