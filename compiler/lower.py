@@ -97,6 +97,10 @@ def lower(graph: Graph, method: str = "auto", optimize: bool = True) -> Lowered:
                 name = p["name"]
                 ws = [arith.input_word(nl, word_name(name, i, v.dim), v.bits, v.signed)  # type: ignore[arg-type]
                       for i in range(v.dim)]
+                # an input declared with a narrower range than its type (a block of a
+                # composed program, compiler.compose.split) spends no bit beyond it
+                ws = [w if (w.lo, w.hi) == (lo, hi) else arith.make_word(w.bits, lo, hi)
+                      for w, lo, hi in zip(ws, v.lo, v.hi, strict=True)]
                 if name == FIRST:
                     gates = arith.FirstGate(nl, ws[0].bits[0])
             elif k == "const":

@@ -1,0 +1,215 @@
+"""Blocks: pre-placed, pre-routed rectangles of cells with declared edge ports.
+
+A block is a compiled program of its own (a :class:`~fabric.bitstream.Bitstream` with
+its I/O map) seen from outside: its cells are copied unchanged into the composed
+fabric, and its edge ports become registers of the channel cells around it. Input port
+``west_in[y]`` at offset ``o`` is the register ``E`` of the cell west of the block's
+row ``y``, which must hold the bit during cycle ``n + T + o`` (``T``: the block's start
+cycle in the composed program); output ``east_out[y]`` at offset ``o`` is the block's
+own register, read by the channel cell east of it from cycle ``n + T + o``. This holds
+for any position because the cell is translation invariant and the block's unmapped
+edge inputs never influence its mapped outputs (ARCHITECTURE §6).
+
+:func:`analyse` reads from the configurations alone which input port bits an output
+can depend on at all (*live* inputs) and which outputs depend on no input (constant
+bits, replaced by constant cells at their readers, so they need no route).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cells.truth import OPPOSITE, SIDE_DELTA
+from compiler.ir import Graph
+from fabric.bitstream import Bitstream
+from fabric.iomap import INPUT_PORTS, PortBit
+
+#: edge bus -> the side of a border cell it enters (inputs) or leaves by (outputs)
+PORT_SIDE = {"west_in": 3, "east_in": 1, "north_in": 0, "south_in": 2,
+             "west_out": 3, "east_out": 1, "north_out": 0, "south_out": 2}
+
+
+def port_cell(port: str, index: int, width: int, height: int) -> tuple[int, int]:
+    """Border cell ``(x, y)`` of a ``width`` x ``height`` rectangle that edge port bit
+    ``port[index]`` enters or leaves."""
+    side = PORT_SIDE[port]
+    if side == 3:
+        return (0, index)
+    if side == 1:
+        return (width - 1, index)
+    if side == 0:
+        return (index, 0)
+    return (index, height - 1)
+
+
+@dataclass
+class Block:
+    """A compiled block: its bitstream and what :func:`analyse` found.
+
+    ``live[word][b]``: input bit ``b`` of I/O-map word ``word`` (feeds ``i@TAG``
+    included) can influence some output. ``constant[(word, b)]``: output bit that
+    depends on no input, with its value (0/1). ``flow`` names what built it.
+    """
+
+    name: str
+    bitstream: Bitstream
+    live: dict[str, list[bool]]
+    constant: dict[tuple[str, int], int]
+    flow: str
+    compile_seconds: float = 0.0
+    key: str = ""
+
+    @property
+    def width(self) -> int:
+        """Columns of the rectangle (cells)."""
+        return self.bitstream.width
+
+    @property
+    def height(self) -> int:
+        """Rows of the rectangle (cells)."""
+        return self.bitstream.height
+
+    @property
+    def used_cells(self) -> int:
+        """Cells with any non-idle output (compute or route), the block alone."""
+        return int(np.count_nonzero(self.bitstream.configs))
+
+
+def _depends(table: int) -> list[int]:
+    """Input sides a 16-bit output table depends on."""
+    out = []
+    for s in range(4):
+        m = 1 << s
+        if any(((table >> a) & 1) != ((table >> (a ^ m)) & 1) for a in range(16) if not a & m):
+            out.append(s)
+    return out
+
+
+def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]:
+    """Live input bits (per I/O-map input word, per bit) and the output bits that depend
+    on no input port at all, by a backward walk over the configured tables.
+
+    Structural and conservative: a bit is live if some chain of table dependencies
+    links it to a mapped output, whatever the cycle."""
+    h, w = bs.height, bs.width
+    cfg = bs.configs
+    dep_cache: dict[int, list[int]] = {}
+    port_of: dict[tuple[int, int, int], tuple[str, int]] = {}
+    for port in INPUT_PORTS:
+        n = h if port in ("west_in", "east_in") else w
+        for i in range(n):
+            x, y = port_cell(port, i, w, h)
+            port_of[(x, y, PORT_SIDE[port])] = (port, i)
+    seen_regs: dict[tuple[int, int, int], frozenset[tuple[str, int]]] = {}
+
+    def walk(start: tuple[int, int, int]) -> frozenset[tuple[str, int]]:
+        if start in seen_regs:
+            return seen_regs[start]
+        found: set[tuple[str, int]] = set()
+        stack = [start]
+        visited = {start}
+        while stack:
+            x, y, d = stack.pop()
+            tab = (int(cfg[y, x]) >> (16 * d)) & 0xFFFF
+            sides = dep_cache.get(tab)
+            if sides is None:
+                sides = dep_cache[tab] = _depends(tab)
+            for s in sides:
+                dx, dy = SIDE_DELTA[s]
+                nx, ny = x + dx, y + dy
+                if 0 <= nx < w and 0 <= ny < h:
+                    reg = (nx, ny, OPPOSITE[s])
+                    if reg not in visited:
+                        visited.add(reg)
+                        stack.append(reg)
+                elif (x, y, s) in port_of:
+                    found.add(port_of[(x, y, s)])
+        res = frozenset(found)
+        seen_regs[start] = res
+        return res
+
+    live_ports: set[tuple[str, int]] = set()
+    constant: set[tuple[str, int]] = set()
+    iomap = bs.iomap
+    assert iomap is not None
+    for word, bits in iomap.outputs.items():
+        for b, pb in enumerate(bits):
+            x, y = port_cell(pb.port, pb.index, w, h)
+            ports = walk((x, y, PORT_SIDE[pb.port]))
+            if not ports:
+                constant.add((word, b))
+            live_ports |= ports
+    live = {word: [(pb.port, pb.index) in live_ports for pb in bits]
+            for word, bits in iomap.inputs.items()}
+    return live, constant
+
+
+def constant_values(bs: Bitstream, bits: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+    """Values of output bits that depend on no input: run the block (numpy simulator)
+    with random inputs past its latency and read them; they must not change."""
+    from sim.numpy_sim import FabricSim
+
+    if not bits:
+        return {}
+    iomap = bs.iomap
+    assert iomap is not None
+    cycles = iomap.latency + 8
+    rng = np.random.default_rng(0)
+    sim = FabricSim(bs.configs)
+    ins = {p: rng.integers(0, 2, size=(cycles, bs.height if p in ("west_in", "east_in")
+                                       else bs.width), dtype=np.uint8) for p in INPUT_PORTS}
+    out = sim.run(ins)
+    values = {}
+    for word, b in sorted(bits):
+        pb: PortBit = iomap.outputs[word][b]
+        col = out[pb.port][pb.offset:, pb.index]
+        if col.min() != col.max():
+            raise ValueError(f"block output {word!r} bit {b} depends on no input but is not "
+                             f"constant after cycle {pb.offset}")
+        values[(word, b)] = int(col[-1])
+    return values
+
+
+def graph_key(graph: Graph) -> str:
+    """A digest of everything a compile of ``graph`` depends on (ops, params, types,
+    ranges, names): equal keys give equal blocks."""
+    h = hashlib.sha256()
+    for op, v in zip(graph.ops, graph.values, strict=True):
+        params = {k: (np.asarray(p).tolist() if isinstance(p, (tuple, list, np.ndarray)) else p)
+                  for k, p in sorted(op.params.items())}
+        h.update(repr((op.kind, op.args, params, v.dim, str(v.type), v.lo, v.hi)).encode())
+    h.update(repr(sorted((n, v.id) for n, v in graph.outputs.items())).encode())
+    h.update(repr(sorted((n, v.id) for n, v in graph.inputs.items())).encode())
+    return h.hexdigest()
+
+
+@dataclass
+class BlockLibrary:
+    """Compiles instance graphs into blocks, once per distinct graph (:func:`graph_key`).
+
+    ``compile_fn(graph, name) -> (bitstream, flow, seconds)`` does the work (a macro or
+    the general flow); ``progress`` is called with one line per block compiled.
+    """
+
+    compile_fn: Callable[[Graph, str], tuple[Bitstream, str, float]]
+    progress: Callable[[str], None] | None = None
+    cache: dict[str, Block] = field(default_factory=dict)
+
+    def get(self, graph: Graph, name: str) -> Block:
+        """The block of ``graph`` (compiled on first use)."""
+        key = graph_key(graph)
+        blk = self.cache.get(key)
+        if blk is None:
+            bs, flow, secs = self.compile_fn(graph, name)
+            live, const_bits = analyse(bs)
+            blk = Block(name, bs, live, constant_values(bs, const_bits), flow, secs, key)
+            self.cache[key] = blk
+            if self.progress is not None:
+                self.progress(f"block {name}: {flow}, {bs.width}x{bs.height}, "
+                              f"{blk.used_cells} cells, latency {bs.iomap.latency}, "
+                              f"{secs:.2f} s")
+        return blk

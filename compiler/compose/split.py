@@ -1,0 +1,179 @@
+"""Split a word graph into block instances and bit-level bindings.
+
+Every op becomes one instance graph, except plumbing: ``input`` (token words, entering
+on edge ports), ``const`` (constant bits, made by constant cells where they are read),
+``slice`` and ``concat`` (pure wiring: they only rename elements). Elementwise ops
+(``add sub const_mul mul max table delay rshift fit sum``) become one instance per
+element, so each block is small and all of its inputs meet (one phase, DESIGN §3);
+``linear`` and ``dot`` stay whole.
+
+An instance graph declares its inputs ``i0, i1, ...`` with the exact element ranges of
+the original operands (lowering spends no bit on what cannot happen) and computes the
+original op with its original params, output type and ranges, so its output ``y`` is
+bit for bit the original value. Constant operands are folded into the instance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.ir import FIRST, Graph, GraphError, Value, WordType
+from compiler.lower import word_name
+
+#: ops computed element by element
+ELEMENTWISE = frozenset({"add", "sub", "const_mul", "mul", "max", "table", "delay",
+                         "rshift", "fit", "sum"})
+#: ops computed on whole vectors
+WHOLE = frozenset({"linear", "dot"})
+
+#: a bit source: ("in", token word, bit) | ("blk", instance, word, bit) | ("const", 0/1)
+Src = tuple
+
+
+@dataclass
+class Elem:
+    """One word of a value: a source per bit (LSB first) and its signedness."""
+
+    bits: list[Src]
+    signed: bool
+
+    def extend(self, n: int) -> list[Src]:
+        """The word's bits widened (sign or zero) or cut to ``n`` bits."""
+        if n <= len(self.bits):
+            return self.bits[:n]
+        pad = self.bits[-1] if self.signed else ("const", 0)
+        return self.bits + [pad] * (n - len(self.bits))
+
+
+@dataclass
+class Instance:
+    """One block to build: its graph, and the source of each bit of each of its input
+    words (``bindings[word][b]``). ``op`` is the original op id, ``elem`` the element
+    (``None`` for a whole-vector op)."""
+
+    name: str
+    op: int
+    elem: int | None
+    graph: Graph
+    bindings: dict[str, list[Src]]
+
+
+@dataclass
+class Split:
+    """A graph as instances (in dataflow order) and the source of every output bit."""
+
+    instances: list[Instance]
+    outputs: dict[str, list[Src]]
+    output_signed: dict[str, bool]
+
+
+def _const_bits(value: int, t: WordType) -> list[Src]:
+    return [("const", (value >> b) & 1) for b in range(t.bits)]
+
+
+def _inst_input(g: Graph, name: str, dim: int, t: WordType, lo: tuple[int, ...],
+                hi: tuple[int, ...]) -> Value:
+    # an input with the operand's exact ranges (Graph.input only knows full types)
+    v = g._push("input", [], {"name": name}, dim, lo, hi, t)
+    g.inputs[name] = v
+    return v
+
+
+def split_graph(graph: Graph) -> Split:
+    """Instances and bindings of ``graph`` (see the module docstring)."""
+    if not graph.outputs:
+        raise GraphError("compose: the graph has no outputs")
+    # ops that no output depends on get no block
+    needed = {v.id for v in graph.outputs.values()}
+    for vid in range(len(graph.ops) - 1, -1, -1):
+        if vid in needed:
+            needed.update(graph.ops[vid].args)
+    elems: list[list[Elem] | None] = []
+    consts: dict[int, tuple[int, ...]] = {}
+    instances: list[Instance] = []
+    for vid, (op, v) in enumerate(zip(graph.ops, graph.values, strict=True)):
+        k = op.kind
+        args = [graph.values[a] for a in op.args]
+        if vid not in needed and k != "input":
+            elems.append(None)
+            continue
+        if k == "input":
+            name = op.params["name"]
+            elems.append([Elem([("in", word_name(name, i, v.dim), b) for b in range(v.bits)],
+                               v.signed) for i in range(v.dim)])
+            continue
+        if k == "const":
+            vals = tuple(int(c) for c in op.params["values"])  # type: ignore[union-attr]
+            consts[vid] = vals
+            elems.append([Elem(_const_bits(c, v.type), v.signed) for c in vals])
+            continue
+        if k == "slice":
+            src = elems[op.args[0]]
+            assert src is not None
+            elems.append(src[op.params["start"]:op.params["stop"]])  # type: ignore[misc]
+            if op.args[0] in consts:
+                consts[vid] = consts[op.args[0]][op.params["start"]:op.params["stop"]]  # type: ignore[misc]
+            continue
+        if k == "concat":
+            out: list[Elem] = []
+            for a in op.args:
+                e = elems[a]
+                assert e is not None
+                out.extend(e)
+            elems.append(out)
+            continue
+        if k not in ELEMENTWISE and k not in WHOLE:
+            raise GraphError(f"compose: op {vid} ({k}) has no block")
+        if k in WHOLE:
+            groups: list[int | None] = [None]
+        else:
+            groups = list(range(v.dim))
+        out_elems: list[Elem] = []
+        for e in groups:
+            g = Graph()
+            bindings: dict[str, list[Src]] = {}
+            inst_args: list[Value] = []
+            first_needed = k == "delay"
+            for j, (aid, av) in enumerate(zip(op.args, args, strict=True)):
+                sl = slice(None) if e is None else slice(e, e + 1)
+                lo, hi = av.lo[sl], av.hi[sl]
+                if aid in consts:
+                    cv = consts[aid][sl]
+                    inst_args.append(g._push("const", [], {"values": tuple(cv)}, len(cv),
+                                             cv, cv, av.type))
+                    continue
+                name = f"i{j}"
+                dim = len(lo)
+                inst_args.append(_inst_input(g, name, dim, av.type, lo, hi))
+                src = elems[aid]
+                assert src is not None
+                picked = src[sl]
+                for i, el in enumerate(picked):
+                    bindings[word_name(name, i, dim)] = el.extend(av.type.bits)
+            if first_needed:
+                g.first()
+                bindings[FIRST] = [("in", FIRST, 0)]
+            params = dict(op.params)
+            if k == "const_mul" and e is not None:
+                params["c"] = (op.params["c"][e],)  # type: ignore[index]
+            lo_o = v.lo if e is None else v.lo[e:e + 1]
+            hi_o = v.hi if e is None else v.hi[e:e + 1]
+            y = g._push(k, inst_args, params, len(lo_o), lo_o, hi_o, v.type)
+            g.output("y", y)
+            idx = len(instances)
+            tag = f"op{vid}.{k}" + ("" if e is None else f"[{e}]")
+            instances.append(Instance(tag, vid, e, g, bindings))
+            for i in range(y.dim):
+                word = word_name("y", i, y.dim)
+                out_elems.append(Elem([("blk", idx, word, b) for b in range(v.bits)], v.signed))
+        elems.append(out_elems)
+    outputs: dict[str, list[Src]] = {}
+    signed: dict[str, bool] = {}
+    for name, v in graph.outputs.items():
+        src = elems[v.id]
+        assert src is not None
+        for i, el in enumerate(src):
+            word = word_name(name, i, v.dim)
+            outputs[word] = el.extend(v.bits)
+            signed[word] = v.signed
+    return Split(instances, outputs, signed)

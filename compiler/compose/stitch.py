@@ -1,0 +1,591 @@
+"""Stitch blocks into one program: floorplan, lag matching, channel routing, emission.
+
+Times are token-relative cycles (a register holds token ``n``'s value during cycle
+``n + tau``). Block ``i`` starts at cycle ``T_i``: its input port bit at offset ``o``
+must be in the facing channel register at ``T_i + o``, and its output bit at offset
+``o`` is copied by the facing channel cell at ``T_i + o + 1``. Blocks get their start
+cycles in dataflow order, as early as every block-driven input can still arrive (the
+estimated channel distance plus ``slack`` cycles, and the parity of DESIGN §3); inputs
+that arrive early are padded by the router (delay balancing), token inputs enter on
+their own feed (an extra I/O-map word ``x@fJ``) at whatever offset suits their reader,
+and outputs leave by the nearest free edge port at whatever offset they arrive. Where
+the router finds no path of the wanted length, the reader's block starts 2 cycles
+later and everything downstream is re-timed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from cells.truth import OPPOSITE, SIDE_DELTA, copy_table, make_config
+from compiler.compose.blocks import PORT_SIDE, Block, BlockLibrary, port_cell
+from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
+from compiler.compose.floorplan import Floorplan, shelf_floorplan
+from compiler.compose.phase import legalise_phases
+from compiler.compose.split import Split, split_graph
+from compiler.errors import RouteError
+from compiler.ir import Graph, GraphError
+from compiler.lower import word_name
+from fabric.bitstream import Bitstream
+from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, PortBit, base_word, port_width
+
+_log = logging.getLogger(__name__)
+#: cycles a token feed enters before the earliest it could, for the router to negotiate
+FEED_SLACK = 2
+
+
+class ComposeError(RouteError):
+    """A graph that cannot be stitched (parity, routing, budget), named precisely."""
+
+
+@dataclass
+class ComposeResult:
+    """The composed bitstream and how it was built."""
+
+    bitstream: Bitstream
+    blocks: list[Block]
+    names: list[str]
+    floorplan: Floorplan
+    start: list[int]
+    stats: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def block_cells(self) -> int:
+        """Sum of the used cells of every block compiled alone (cells)."""
+        return sum(b.used_cells for b in self.blocks)
+
+
+def _default_compile(graph: Graph, name: str) -> tuple[Bitstream, str, float]:
+    from compiler.program import compile_program
+
+    prog = compile_program(graph, name)
+    return prog.bitstream, prog.flow, prog.compile_seconds
+
+
+def _around(p: tuple[int, int], q: tuple[int, int], rect: tuple[int, int, int, int]) -> int:
+    """Extra hops a path from ``p`` to ``q`` needs to get around rectangle ``rect``
+    (inclusive ``x0, y0, x1, y1``) when they face opposite sides of it."""
+    x0, y0, x1, y1 = rect
+    extra = 0
+    if (p[0] < x0 and q[0] > x1) or (p[0] > x1 and q[0] < x0):
+        base = abs(p[1] - q[1])
+        extra = max(extra, min(abs(p[1] - y) + abs(y - q[1]) for y in (y0 - 1, y1 + 1)) - base)
+    if (p[1] < y0 and q[1] > y1) or (p[1] > y1 and q[1] < y0):
+        base = abs(p[0] - q[0])
+        extra = max(extra, min(abs(p[0] - x) + abs(x - q[0]) for x in (x0 - 1, x1 + 1)) - base)
+    return extra
+
+
+class _Stitcher:
+    def __init__(self, split: Split, blocks: list[Block], fp: Floorplan, slack: int,
+                 progress: Callable[[str], None] | None, deadline: float | None) -> None:
+        self.split, self.blocks, self.fp = split, blocks, fp
+        self.slack = slack
+        self.progress = progress
+        self.deadline = deadline
+        self.W, self.H = fp.width, fp.height
+        self.rects = [(x, y, x + b.width - 1, y + b.height - 1)
+                      for (x, y), b in zip(fp.pos, blocks, strict=True)]
+        self.bump = [0] * len(blocks)
+        self.blocked = np.zeros((self.H, self.W), dtype=bool)
+        for x0, y0, x1, y1 in self.rects:
+            self.blocked[y0:y1 + 1, x0:x1 + 1] = True
+        #: border cell -> the edge ports entering or leaving it
+        self.ports_at: dict[tuple[int, int], list[tuple[str, int]]] = {}
+        for p in INPUT_PORTS + OUTPUT_PORTS:
+            for k in range(port_width(p, self.W, self.H)):
+                self.ports_at.setdefault(port_cell(p, k, self.W, self.H), []).append((p, k))
+        #: (block, input word) pairs whose token bits each get a feed of their own
+        self.lone_feeds: set[tuple[int, str]] = set()
+
+    # ---------------------------------------------------------------- geometry
+    def in_reg(self, i: int, pb: PortBit) -> tuple[int, int, int]:
+        """Channel register facing input port bit ``pb`` of block ``i``."""
+        b = self.blocks[i]
+        x, y = port_cell(pb.port, pb.index, b.width, b.height)
+        s = PORT_SIDE[pb.port]
+        dx, dy = SIDE_DELTA[s]
+        bx, by = self.fp.pos[i]
+        return (bx + x + dx, by + y + dy, OPPOSITE[s])
+
+    def out_cell(self, i: int, pb: PortBit) -> tuple[tuple[int, int], int]:
+        """Channel cell reading output port bit ``pb`` of block ``i``, and its side."""
+        b = self.blocks[i]
+        x, y = port_cell(pb.port, pb.index, b.width, b.height)
+        s = PORT_SIDE[pb.port]
+        dx, dy = SIDE_DELTA[s]
+        bx, by = self.fp.pos[i]
+        return (bx + x + dx, by + y + dy), OPPOSITE[s]
+
+    def block_src(self, src: tuple) -> tuple[tuple[int, int], int, int, int] | None:
+        """(cell, side, tau1, block) of a block-driven source, or None if constant."""
+        _, j, word, bit = src
+        blk = self.blocks[j]
+        if (word, bit) in blk.constant:
+            return None
+        pb = blk.bitstream.iomap.outputs[word][bit]
+        cell, side = self.out_cell(j, pb)
+        return cell, side, self.T[j] + pb.offset + 1, j
+
+    def resolve(self, src: tuple) -> tuple:
+        """A source with block constants replaced by ``("const", v)``."""
+        if src[0] == "blk":
+            blk = self.blocks[src[1]]
+            if (src[2], src[3]) in blk.constant:
+                return ("const", blk.constant[(src[2], src[3])])
+        return src
+
+    # ---------------------------------------------------------------- timing
+    def live_inputs(self, i: int):
+        blk = self.blocks[i]
+        inst = self.split.instances[i]
+        for word, bits in blk.bitstream.iomap.inputs.items():
+            base = base_word(word)
+            for b, pb in enumerate(bits):
+                if blk.live[word][b]:
+                    yield word, b, pb, self.resolve(inst.bindings[base][b])
+
+    def _edges(self, i: int):
+        """Block-driven live inputs of block ``i``: (word, bit, port bit, source block,
+        source cell, cycles from the source block's start to the first channel
+        register, its sink register)."""
+        for word, b, pb, src in self.live_inputs(i):
+            if src[0] != "blk":
+                continue
+            _, j, w, bit = src
+            opb = self.blocks[j].bitstream.iomap.outputs[w][bit]
+            cell, _side = self.out_cell(j, opb)
+            yield word, b, pb, j, cell, opb.offset + 1, self.in_reg(i, pb)
+
+    def parities(self) -> list[int]:
+        """Parity of every block's start cycle, so that each block-driven input has a
+        path of the right parity (DESIGN §3); blocks are bound in union-find."""
+        from compiler.compose.phase import _ParityUnion
+
+        uf = _ParityUnion()
+        for i in range(len(self.blocks)):
+            uf.find(i)
+            for word, b, pb, j, cell, lead, reg in self._edges(i):
+                manh = abs(cell[0] - reg[0]) + abs(cell[1] - reg[1])
+                # T_i + o_in - (T_j + lead) must have the parity of manh
+                rel = (lead + manh - pb.offset) & 1
+                if not uf.union(i, j, rel):
+                    raise ComposeError(
+                        f"block {self.split.instances[i].name}: input {word} bit {b} from "
+                        f"block {self.split.instances[j].name} arrives in the wrong parity "
+                        f"class (DESIGN §3)")
+        return [uf.find(i)[1] for i in range(len(self.blocks))]
+
+    def schedule(self) -> None:
+        """Start cycle of every block (dataflow order), see the module docstring."""
+        par = self.parities()
+        self.T: list[int] = []
+        for i in range(len(self.blocks)):
+            need = 0
+            for _word, _b, pb, j, cell, lead, reg in self._edges(i):
+                q = (reg[0], reg[1])
+                manh = abs(cell[0] - q[0]) + abs(cell[1] - q[1])
+                dist = manh + _around(cell, q, self.rects[j]) + _around(q, cell, self.rects[i])
+                need = max(need, self.T[j] + lead + dist + self.slack - pb.offset)
+            t = need + self.bump[i]
+            if (t & 1) != par[i]:
+                t += 1
+            self.T.append(t)
+
+    # ---------------------------------------------------------------- nets
+    def build(self) -> None:
+        """Nets, feeds, output ports and constant registers for the current timing."""
+        W, H = self.W, self.H
+        self.free_in = {(p, k) for p in INPUT_PORTS for k in range(port_width(p, W, H))}
+        self.free_out = {(p, k) for p in OUTPUT_PORTS for k in range(port_width(p, W, H))}
+        self.consts: dict[tuple[int, int, int], int] = {}
+        self.nets: list[Net] = []
+        self.net_sink_block: list[list[int]] = []
+        #: (block, block input word) of a feed net, else None
+        self.net_feed: list[tuple[int, str] | None] = []
+        by_src: dict[tuple, int] = {}
+        feeds: dict[tuple, list[tuple[int, int, int, int, str]]] = {}
+        for i, inst in enumerate(self.split.instances):
+            for word, b, pb, src in self.live_inputs(i):
+                reg = self.in_reg(i, pb)
+                tau = self.T[i] + pb.offset
+                tag = f"block {inst.name} input {word} bit {b}"
+                if src[0] == "const":
+                    self._const(reg, src[1], tag)
+                elif src[0] == "in":
+                    phase = (tau - reg[0] - reg[1]) & 1
+                    # one feed word per block input word (and phase); a word whose
+                    # shared feed did not route gets one feed per bit
+                    sub = (b,) if (i, word) in self.lone_feeds else ()
+                    feeds.setdefault((i, word, *sub, src[1], phase), []).append(
+                        (src[2], reg[0], reg[1], reg[2], tau))
+                else:
+                    got = self.block_src(src)
+                    assert got is not None
+                    cell, side, tau1, _j = got
+                    key = src
+                    if key not in by_src:
+                        by_src[key] = len(self.nets)
+                        self.nets.append(Net(f"{self.split.instances[src[1]].name}."
+                                             f"{src[2]}[{src[3]}]", cell, side, tau1, []))
+                        self.net_sink_block.append([])
+                        self.net_feed.append(None)
+                    n = by_src[key]
+                    self.nets[n].sinks.append(Sink(reg, tau, tag))
+                    self.net_sink_block[n].append(i)
+        # program outputs
+        self.outputs: dict[str, list[PortBit | None]] = {}
+        self.const_out: list[tuple[str, int]] = []
+        out_feeds: list[tuple[str, int, str, int]] = []
+        for word, srcs in self.split.outputs.items():
+            bits: list[PortBit | None] = []
+            for b, src0 in enumerate(srcs):
+                src = self.resolve(src0)
+                if src[0] == "const":
+                    port = self._take(self.free_out, (W // 2, H // 2))
+                    c = port_cell(port[0], port[1], W, H)
+                    self._const((c[0], c[1], PORT_SIDE[port[0]]), src[1], f"output {word}")
+                    bits.append(PortBit(port[0], port[1], 0))
+                    self.const_out.append((word, b))
+                elif src[0] == "blk":
+                    got = self.block_src(src)
+                    assert got is not None
+                    cell, side, tau1, _j = got
+                    port, dist = self._nearest_port(cell, self.free_out)
+                    c = port_cell(port[0], port[1], W, H)
+                    tau = tau1 + dist + 2
+                    key = src
+                    if key not in by_src:
+                        by_src[key] = len(self.nets)
+                        self.nets.append(Net(f"{self.split.instances[src[1]].name}."
+                                             f"{src[2]}[{src[3]}]", cell, side, tau1, []))
+                        self.net_sink_block.append([])
+                        self.net_feed.append(None)
+                    n = by_src[key]
+                    self.nets[n].sinks.append(Sink((c[0], c[1], PORT_SIDE[port[0]]), tau,
+                                                   f"output {word} bit {b}"))
+                    self.net_sink_block[n].append(-1)
+                    bits.append(PortBit(port[0], port[1], tau))
+                else:
+                    bits.append(None)
+                    out_feeds.append((word, b, src[1], src[2]))
+            self.outputs[word] = bits
+        for word, b, tok, tb in out_feeds:
+            port = self._take(self.free_out, (0, 0))
+            c = port_cell(port[0], port[1], W, H)
+            reg = (c[0], c[1], PORT_SIDE[port[0]])
+            tau = 0
+            phase = (tau - reg[0] - reg[1]) & 1
+            feeds.setdefault((-1 - len(feeds), word, tok, phase), []).append(
+                (tb, reg[0], reg[1], reg[2], tau))
+            self.outputs[word][b] = PortBit(port[0], port[1], tau)
+        # token feeds: one I/O-map word per (reader, token word, phase)
+        self.inputs: dict[str, list[PortBit | None]] = {}
+        count: dict[str, int] = {}
+        for key, sinks in sorted(feeds.items(), key=lambda kv: (kv[0][0] < 0, abs(kv[0][0]),
+                                                                   kv[0][1:])):
+            i, bword, tok = key[0], key[1], key[-2]
+            j = count.get(tok, 0)
+            count[tok] = j + 1
+            name = tok if j == 0 else f"{tok}@f{j}"
+            nbits = max(s[0] for s in sinks) + 1
+            bits = [None] * nbits
+            per_bit: dict[int, list[tuple[int, int, int, int]]] = {}
+            for bit, x, y, d, tau in sinks:
+                per_bit.setdefault(bit, []).append((x, y, d, tau))
+            for bit in sorted(per_bit):
+                ss = per_bit[bit]
+                ss.sort(key=lambda q: (q[3], q[0], q[1], q[2]))
+                port, dist = self._nearest_port((ss[0][0], ss[0][1]))
+                pc = port_cell(port[0], port[1], W, H)
+                tau1 = ss[0][3] - dist
+                for x, y, _d, t in ss[1:]:
+                    tau1 = min(tau1, t - abs(x - pc[0]) - abs(y - pc[1]))
+                tau1 -= FEED_SLACK
+                net = Net(f"feed {name}[{bit}]", pc, PORT_SIDE[port[0]], tau1,
+                          [Sink((x, y, d), t, f"{'output' if i < 0 else 'block input'} "
+                                f"fed by {tok} bit {bit}") for x, y, d, t in ss])
+                self.nets.append(net)
+                self.net_sink_block.append([i] * len(ss))
+                self.net_feed.append((i, bword) if i >= 0 else None)
+                bits[bit] = PortBit(port[0], port[1], tau1 - 1)
+            self.inputs[name] = bits
+
+    def _bfs(self, a: tuple[int, int], b: tuple[int, int]) -> int | None:
+        """Hops of the shortest path from cell ``a`` to cell ``b`` through free cells."""
+        from collections import deque
+
+        seen = {a: 0}
+        queue = deque([a])
+        while queue:
+            c = queue.popleft()
+            if c == b:
+                return seen[c]
+            for dx, dy in SIDE_DELTA:
+                n = (c[0] + dx, c[1] + dy)
+                if 0 <= n[0] < self.W and 0 <= n[1] < self.H and n not in seen \
+                        and not self.blocked[n[1], n[0]]:
+                    seen[n] = seen[c] + 1
+                    queue.append(n)
+        return None
+
+    def _nearest_port(self, cell: tuple[int, int], free: set[tuple[str, int]] | None = None
+                      ) -> tuple[tuple[str, int], int]:
+        """The free edge port (input by default) with the shortest path through free
+        cells to or from ``cell`` (breadth first), and that path's hops."""
+        if free is None:
+            free = self.free_in
+        from collections import deque
+
+        W, H = self.W, self.H
+        seen = {cell: 0}
+        queue = deque([cell])
+        best: list[tuple[str, int]] = []
+        best_d = None
+        while queue:
+            c = queue.popleft()
+            d = seen[c]
+            if best_d is not None and d > best_d:
+                break
+            for port in self.ports_at.get(c, ()):
+                if port in free:
+                    best.append(port)
+                    best_d = d
+            for dx, dy in SIDE_DELTA:
+                n = (c[0] + dx, c[1] + dy)
+                if 0 <= n[0] < W and 0 <= n[1] < H and n not in seen \
+                        and not self.blocked[n[1], n[0]]:
+                    seen[n] = d + 1
+                    queue.append(n)
+        if best_d is None:
+            raise ComposeError(f"no free edge port reaches cell {cell} of the "
+                               f"{W}x{H} fabric")
+        port = min(best)
+        free.discard(port)
+        return port, best_d
+
+    def _take(self, free: set[tuple[str, int]], near: tuple[int, int]) -> tuple[str, int]:
+        if not free:
+            raise ComposeError(f"the {self.W}x{self.H} fabric has run out of edge ports")
+        W, H = self.W, self.H
+
+        def key(p: tuple[str, int]) -> tuple[int, str, int]:
+            c = port_cell(p[0], p[1], W, H)
+            return (abs(c[0] - near[0]) + abs(c[1] - near[1]), p[0], p[1])
+
+        port = min(free, key=key)
+        free.discard(port)
+        return port
+
+    def _const(self, reg: tuple[int, int, int], v: int, tag: str) -> None:
+        old = self.consts.get(reg)
+        if old is not None and old != v:
+            raise ComposeError(f"{tag}: register {reg} already holds constant {old}")
+        self.consts[reg] = v
+
+    # ---------------------------------------------------------------- route + emit
+    def route(self, max_rounds: int = 6) -> ChannelRouter:
+        for rnd in range(max_rounds):
+            self.schedule()
+            self.build()
+            blocked = np.zeros((self.H, self.W), dtype=bool)
+            for x0, y0, x1, y1 in self.rects:
+                blocked[y0:y1 + 1, x0:x1 + 1] = True
+            reserved = set(self.consts)
+            router = ChannelRouter(self.W, self.H, blocked, reserved, deadline=self.deadline,
+                                   progress=self.progress)
+            try:
+                router.run(self.nets)
+                return router
+            except ChannelRouteError as exc:
+                if not exc.sinks or rnd == max_rounds - 1:
+                    raise ComposeError(str(exc)) from exc
+                late = {self.net_sink_block[n][s] for n, s in exc.sinks
+                        if self.net_feed[n] is None}
+                split = {self.net_feed[n] for n, _s in exc.sinks
+                         if self.net_feed[n] is not None} - self.lone_feeds
+                late.discard(-1)
+                if not late and not split:
+                    raise ComposeError(str(exc)) from exc
+                if self.progress is not None:
+                    self.progress(f"  retiming: {len(exc.sinks)} sink(s) unreachable on "
+                                  f"time ({exc}); {len(late)} block(s) start 2 cycles later, "
+                                  f"{len(split)} feed word(s) split by bit")
+                for i in late:
+                    self.bump[i] += 2
+                # a reader that the distance estimate put too early starts late enough
+                for n, si in exc.sinks:
+                    i = self.net_sink_block[n][si]
+                    if self.net_feed[n] is not None or i < 0:
+                        continue
+                    net, sink = self.nets[n], self.nets[n].sinks[si]
+                    d = self._bfs(net.cell, (sink.reg[0], sink.reg[1]))
+                    if d is None:
+                        raise ComposeError(f"{sink.tag}: no free path from "
+                                           f"{net.cell}") from exc
+                    short = net.tau1 + d + self.slack - sink.tau
+                    if short > 2:
+                        self.bump[i] += short + (short & 1) - 2
+                self.lone_feeds |= split  # type: ignore[arg-type]
+        raise AssertionError("unreachable")
+
+    def emit(self, graph: Graph) -> Bitstream:
+        W, H = self.W, self.H
+        tables: dict[tuple[int, int], list[int]] = {}
+        owner: dict[tuple[int, int, int], str] = {}
+        for net in self.nets:
+            for (x, y, d), (_tau, s) in net.nodes.items():
+                if (x, y, d) in owner:
+                    raise ComposeError(f"internal: register {(x, y, d)} used by "
+                                       f"{owner[(x, y, d)]} and {net.name}")
+                owner[(x, y, d)] = net.name
+                tables.setdefault((x, y), [0, 0, 0, 0])[d] = copy_table(s)
+        for (x, y, d), v in self.consts.items():
+            if (x, y, d) in owner:
+                raise ComposeError(f"internal: constant register {(x, y, d)} is routed")
+            tables.setdefault((x, y), [0, 0, 0, 0])[d] = 0xFFFF if v else 0
+        configs = np.zeros((H, W), dtype=np.uint64)
+        for (x, y), tabs in tables.items():
+            configs[y, x] = np.uint64(make_config(tabs))
+        for (bx, by), blk in zip(self.fp.pos, self.blocks, strict=True):
+            configs[by:by + blk.height, bx:bx + blk.width] = blk.bitstream.configs
+        # I/O map: padding bits of feed words on spare ports, offsets normalised
+        offs = [pb.offset for bits in self.inputs.values() for pb in bits if pb is not None]
+        if not offs:
+            # every output is constant: the token words still get their ports
+            for name, v in graph.inputs.items():
+                for i in range(v.dim):
+                    self.inputs[word_name(name, i, v.dim)] = [None] * v.bits
+        shift = min(offs, default=0)
+        inputs: dict[str, tuple[PortBit, ...]] = {}
+        for word, bits in self.inputs.items():
+            done = []
+            for pb in bits:
+                if pb is None:
+                    port = self._take(self.free_in, (0, 0))
+                    done.append(PortBit(port[0], port[1], 0))
+                else:
+                    done.append(PortBit(pb.port, pb.index, pb.offset - shift))
+            inputs[word] = tuple(done)
+        outs: dict[str, list[PortBit]] = {}
+        live_offs = []
+        for word, bits in self.outputs.items():
+            for b, pb in enumerate(bits):
+                assert pb is not None
+                if (word, b) not in self.const_out:
+                    live_offs.append(pb.offset - shift)
+        latency = max(max(live_offs, default=1), 1)
+        for word, bits in self.outputs.items():
+            outs[word] = [PortBit(pb.port, pb.index, latency if (word, b) in self.const_out
+                                  else pb.offset - shift)
+                          for b, pb in enumerate(bits)]
+        signed = frozenset(w for w, s in self.split.output_signed.items() if s)
+        iomap = IOMap(inputs, {w: tuple(v) for w, v in outs.items()}, latency, signed)
+        iomap.validate(W, H)
+        return Bitstream(configs, iomap)
+
+
+def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]:
+    """Only the blocks that some output bit reads (through live, non-constant bits)."""
+    from compiler.compose.split import Instance
+
+    def reads(src: tuple) -> int | None:
+        if src[0] != "blk":
+            return None
+        if (src[2], src[3]) in blocks[src[1]].constant:
+            return None
+        return src[1]
+
+    need: set[int] = set()
+    stack = [j for srcs in split.outputs.values() for s in srcs if (j := reads(s)) is not None]
+    while stack:
+        i = stack.pop()
+        if i in need:
+            continue
+        need.add(i)
+        blk, inst = blocks[i], split.instances[i]
+        for word in blk.bitstream.iomap.inputs:
+            for b, live in enumerate(blk.live[word]):
+                if live and (j := reads(inst.bindings[base_word(word)][b])) is not None:
+                    stack.append(j)
+    keep = sorted(need)
+    new_index = {old: k for k, old in enumerate(keep)}
+
+    def remap(src: tuple) -> tuple:
+        if src[0] != "blk":
+            return src
+        if src[1] not in new_index:       # constant, or read by no live bit
+            return ("const", blocks[src[1]].constant.get((src[2], src[3]), 0))
+        return ("blk", new_index[src[1]], src[2], src[3])
+
+    insts = [Instance(split.instances[i].name, split.instances[i].op, split.instances[i].elem,
+                      split.instances[i].graph,
+                      {w: [remap(s) for s in srcs]
+                       for w, srcs in split.instances[i].bindings.items()})
+             for i in keep]
+    outs = {w: [remap(s) for s in srcs] for w, srcs in split.outputs.items()}
+    return Split(insts, outs, split.output_signed), [blocks[i] for i in keep]
+
+
+def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
+                  library: BlockLibrary | None = None, time_budget: float | None = None,
+                  progress: Callable[[str], None] | None = None) -> ComposeResult:
+    """Compile ``graph`` as blocks stitched on one fabric (see the module docstring).
+
+    ``margin``: free cells around every block (channel width is twice that); ``slack``:
+    extra cycles every block-to-block input is given for the router to negotiate with;
+    ``library`` caches blocks across calls; ``time_budget`` (seconds) bounds the whole
+    compile; ``progress`` gets one line per block and per routing pass. Raises
+    :class:`ComposeError` (a :class:`~compiler.errors.RouteError`) naming the block, net
+    or parity class that failed, :class:`~compiler.ir.GraphError` for an op without a
+    block. Deterministic."""
+    start = time.perf_counter()
+    deadline = None if time_budget is None else start + time_budget
+    if not any(op.kind == "input" for op in graph.ops):
+        raise GraphError("compose: the graph has no inputs")
+    legal, n_copied = legalise_phases(graph)
+    if n_copied and progress is not None:
+        progress(f"phases: {n_copied} op(s) copied so that every op's operands share a "
+                 f"phase")
+    split = split_graph(legal)
+    lib = library or BlockLibrary(_default_compile, progress)
+    if library is not None and progress is not None and lib.progress is None:
+        lib.progress = progress
+    blocks: list[Block] = []
+    for inst in split.instances:
+        blocks.append(lib.get(inst.graph, inst.name))
+        if deadline is not None and time.perf_counter() > deadline:
+            raise ComposeError(f"the {time_budget:g} s time budget ran out while compiling "
+                               f"block {inst.name} ({len(blocks)} of "
+                               f"{len(split.instances)} blocks done)")
+    t_blocks = time.perf_counter() - start
+    split, blocks = _drop_unread(split, blocks)
+    last: ComposeError | None = None
+    for m in (margin, margin + 4, margin + 8):
+        fp = shelf_floorplan([(b.width, b.height) for b in blocks], m)
+        if progress is not None:
+            progress(f"floorplan: {len(blocks)} blocks on {fp.width}x{fp.height} "
+                     f"(channels {m} cells)")
+        st = _Stitcher(split, blocks, fp, slack, progress, deadline)
+        try:
+            router = st.route()
+            break
+        except ComposeError as exc:
+            if deadline is not None and time.perf_counter() > deadline:
+                raise
+            last = exc
+            if progress is not None:
+                progress(f"  failed: {exc}")
+    else:
+        assert last is not None
+        raise last
+    bs = st.emit(graph)
+    res = ComposeResult(bs, blocks, [inst.name for inst in split.instances], fp, st.T)
+    res.stats.update(blocks_s=t_blocks, total_s=time.perf_counter() - start,
+                     route_iterations=router.iterations)
+    return res
