@@ -74,6 +74,7 @@ def _cofactor(table: int, var: int, value: int) -> int:
     return half | (half << (1 << var))
 
 
+@functools.cache
 def support(table: int) -> tuple[int, ...]:
     """The inputs (0..3) that a 16-bit truth table really depends on."""
     return tuple(i for i in range(4) if _cofactor(table, i, 0) != _cofactor(table, i, 1))
@@ -225,31 +226,54 @@ def _reduce(table: int, ins: list[_Ref]) -> tuple[int, list[tuple[object, int]]]
         else:
             keep.append(ref)
             where.append(len(keep) - 1)
+    new, used = _fold(table, tuple(where), len(keep))
+    return new, [keep[j] for j in used]
+
+
+@functools.cache
+def _fold(table: int, where: tuple[int, ...], k: int) -> tuple[int, tuple[int, ...]]:
+    """``table`` over ``len(where)`` inputs, input i being constant 0 (``where[i] < 0``)
+    or new input ``where[i]`` of ``k``: the table over the new inputs it still depends
+    on, and those inputs."""
     new = 0
-    for a in range(1 << len(keep)):
+    for a in range(1 << k):
         addr = 0
         for i, j in enumerate(where):
             if j >= 0 and (a >> j) & 1:
                 addr |= 1 << i
         if (table >> addr) & 1:
             new |= 1 << a
-    # drop inputs the folded table ignores
-    k = len(keep)
     full = _expand(new, k)
-    used = [i for i in support(full) if i < k]
-    if len(used) < k:
-        new = 0
-        for a in range(1 << len(used)):
-            addr = 0
-            for i, j in enumerate(used):
-                if (a >> i) & 1:
-                    addr |= 1 << j
-            if (full >> addr) & 1:
-                new |= 1 << a
-        keep = [keep[j] for j in used]
-    return new, keep
+    used = tuple(i for i in support(full) if i < k)
+    if len(used) == k:
+        return new, used
+    out = 0
+    for a in range(1 << len(used)):
+        addr = 0
+        for i, j in enumerate(used):
+            if (a >> i) & 1:
+                addr |= 1 << j
+        if (full >> addr) & 1:
+            out |= 1 << a
+    return out, used
 
 
+@functools.cache
+def _restrict(table: int) -> tuple[tuple[int, ...], int]:
+    """The support of a 16-bit table and the table over just those inputs, in order."""
+    sides = support(table)
+    sub = 0
+    for a in range(1 << len(sides)):
+        addr = 0
+        for i, s in enumerate(sides):
+            if (a >> i) & 1:
+                addr |= 1 << s
+        if (table >> addr) & 1:
+            sub |= 1 << a
+    return sides, sub
+
+
+@functools.cache
 def _expand(table: int, k: int) -> int:
     """A ``k``-input table as a 16-bit table over inputs 0..k-1 (the others ignored)."""
     out = 0
@@ -272,7 +296,7 @@ class Extracted:
         cfg = np.asarray(configs, dtype=np.uint64)
         h, w = cfg.shape
         self.width, self.height = w, h
-        tables = [((cfg >> np.uint64(16 * d)) & np.uint64(_FULL)).astype(np.int64)
+        tables = [((cfg >> np.uint64(16 * d)) & np.uint64(_FULL)).astype(np.int64).tolist()
                   for d in range(4)]
         outs = list(dict.fromkeys(outputs))
         for port, index in outs:
@@ -284,7 +308,7 @@ class Extracted:
 
         def deps(reg: tuple[int, int, int]) -> list[tuple[str, object]]:
             x, y, d = reg
-            t = int(tables[d][y, x])
+            t = tables[d][y][x]
             return [_source(x, y, s, w, h) for s in support(t)]
 
         # 1. cone + topological order (iterative DFS; grey = on the stack => a loop)
@@ -323,20 +347,11 @@ class Extracted:
         copies = zeros = 0
         for reg in order:
             x, y, d = reg
-            t = int(tables[d][y, x])
-            sides = support(t)
+            sides, sub = _restrict(tables[d][y][x])
             ins: list[_Ref] = []
             for s in sides:
                 kind, src = _source(x, y, s, w, h)
                 ins.append(expr[src] if kind == "reg" else (src, 0))   # type: ignore[index]
-            sub = 0                                   # table over the support, in order
-            for a in range(1 << len(sides)):
-                addr = 0
-                for i, s in enumerate(sides):
-                    if (a >> i) & 1:
-                        addr |= 1 << s
-                if (t >> addr) & 1:
-                    sub |= 1 << a
             table, keep = _reduce(sub, ins)
             if not keep and table == 0:
                 expr[reg] = None
@@ -387,14 +402,17 @@ class FastSim:
     ``configs``: logical configuration ``uint64 (H, W)``. ``iomap``: the program's I/O
     map; its output port bits are the ones simulated unless ``outputs`` (a list of
     ``(port, index)``) names others. With neither, every edge output bit is.
-    ``lane_cycles`` (C, cycles per lane) and ``lane_words`` (K: 64·K lanes per batch)
-    tune speed and memory only; the result does not depend on them.
+    ``lane_cycles`` (C, cycles per lane; default ``max(1024, 8 D)``) and ``lane_words``
+    (K: 64·K lanes per batch; default: as many as fit ``memory`` bytes of live
+    vectors, at most 16) tune speed and memory only; the result does not depend on
+    them.
     Raises :class:`FastSimError` for a feedback loop in a simulated bit's cone.
     """
 
     def __init__(self, configs: npt.ArrayLike, iomap: IOMap | None = None,
                  outputs: Iterable[PortBitKey] | None = None, *,
-                 lane_cycles: int | None = None, lane_words: int = 4) -> None:
+                 lane_cycles: int | None = None, lane_words: int | None = None,
+                 memory: int = 256 << 20) -> None:
         cfg = np.asarray(configs)
         if cfg.ndim != 2 or cfg.dtype != np.uint64:
             raise ValueError(f"configs must be a uint64 (H, W) array, got {cfg.dtype} "
@@ -407,7 +425,7 @@ class FastSim:
             else:
                 outputs = [(p, i) for p in OUTPUT_PORTS
                            for i in range(port_width(p, self.width, self.height))]
-        if lane_words < 1:
+        if lane_words is not None and lane_words < 1:
             raise ValueError(f"lane_words must be >= 1, got {lane_words}")
         if lane_cycles is not None and lane_cycles < 1:
             raise ValueError(f"lane_cycles must be >= 1, got {lane_cycles}")
@@ -415,6 +433,7 @@ class FastSim:
         self.net = Extracted(cfg, outputs)
         self.lane_cycles = lane_cycles
         self.lane_words = lane_words
+        self.memory = memory
         self._progs = [lut_program(_expand(n.table, len(n.inputs))) for n in self.net.nodes]
         # last use of every node, so its vector can be freed early
         last: dict[object, int] = {}
@@ -425,6 +444,14 @@ class FastSim:
         for sig, n in last.items():
             self._free_after[n].append(sig)
         self._keep = {r[0] for r in self.net.outputs.values() if r is not None}
+        # most node vectors alive at once (sets the lanes per batch)
+        live = peak = 0
+        for i in range(len(self.net.nodes)):
+            live += 1
+            peak = max(peak, live)
+            live -= sum(1 for sig in self._free_after[i]
+                        if isinstance(sig, int) and sig not in self._keep)
+        self._peak_live = peak + len(self.net.edge_inputs)
         self._out_keys = list(self.net.outputs)
 
     @property
@@ -494,11 +521,16 @@ class FastSim:
         words: dict[str, npt.NDArray[np.int64]] = {}
         for word, pbs in iomap.outputs.items():
             nb = len(pbs)
-            cols = np.zeros((-(-nb // 64) * 64 if nb else 64, n_tokens), dtype=np.uint8)
+            if nb > 63:
+                raise ValueError(f"output word {word!r} has {nb} bits; at most 63 fit "
+                                 f"an int64 token word")
+            cols = np.empty((nb, n_tokens), dtype=np.uint8)
             for b, pb in enumerate(pbs):
                 cols[b] = y[row[(pb.port, pb.index)], pb.offset:pb.offset + n_tokens]
-            packed = np.packbits(cols[:64], axis=0, bitorder="little")      # (8, n)
-            value = np.ascontiguousarray(packed.T).view("<u8")[:, 0].astype(np.int64)
+            packed = np.packbits(cols, axis=0, bitorder="little")      # (ceil(nb/8), n)
+            buf = np.zeros((n_tokens, 8), dtype=np.uint8)
+            buf[:, :packed.shape[0]] = packed.T
+            value = buf.view("<u8")[:, 0].astype(np.int64)
             if word in iomap.signed and nb:
                 value -= ((value >> (nb - 1)) & 1) << nb
             words[word] = value
@@ -530,10 +562,14 @@ class FastSim:
         if t_len == 0:
             return y
         depth = net.depth
-        c = self.lane_cycles or max(1024, 4 * depth)
+        c = self.lane_cycles or max(1024, 8 * depth)
         c = min(max(c, depth), t_len)      # lane j >= 1 starts at j*c - D >= 0
         n_lanes = -(-t_len // c)
-        k = min(self.lane_words, -(-n_lanes // 64))
+        k = self.lane_words
+        if k is None:
+            per_word = 8 * (depth + c + max(net.pad.values(), default=0)) * self._peak_live
+            k = max(1, min(16, self.memory // max(1, per_word)))
+        k = min(k, -(-n_lanes // 64))
         warm = depth if n_lanes > 1 else 0
         rows = warm + c
         # xp[:, warm + t] = x[:, t]: lane j >= 1 reads xp[:, j*c : j*c + rows] (global
