@@ -516,24 +516,47 @@ class FastSim:
                 x[i, off + n_tokens:] = rng.integers(0, 2, size=rest, dtype=np.uint8)
             else:                      # an unmapped edge input the netlist reads
                 x[i] = rng.integers(0, 2, size=t_len, dtype=np.uint8)
-        y = self.run_matrix(x)
-        row = {key: i for i, key in enumerate(self._out_keys)}
-        words: dict[str, npt.NDArray[np.int64]] = {}
+        words = {w: np.zeros(n_tokens, dtype=np.int64) for w in iomap.outputs}
+        if n_tokens == 0:
+            return words
+        index = {key: i for i, key in enumerate(self._out_keys)}
         for word, pbs in iomap.outputs.items():
-            nb = len(pbs)
-            if nb > 63:
-                raise ValueError(f"output word {word!r} has {nb} bits; at most 63 fit "
-                                 f"an int64 token word")
-            cols = np.empty((nb, n_tokens), dtype=np.uint8)
-            for b, pb in enumerate(pbs):
-                cols[b] = y[row[(pb.port, pb.index)], pb.offset:pb.offset + n_tokens]
-            packed = np.packbits(cols, axis=0, bitorder="little")      # (ceil(nb/8), n)
-            buf = np.zeros((n_tokens, 8), dtype=np.uint8)
-            buf[:, :packed.shape[0]] = packed.T
-            value = buf.view("<u8")[:, 0].astype(np.int64)
-            if word in iomap.signed and nb:
-                value -= ((value >> (nb - 1)) & 1) << nb
-            words[word] = value
+            if len(pbs) > 63:
+                raise ValueError(f"output word {word!r} has {len(pbs)} bits; at most 63 "
+                                 f"fit an int64 token word")
+
+        def sink(stack: np.ndarray, live: list[int], b0: int, b1: int, c: int,
+                 warm: int) -> None:
+            # token j*c + m of lane j reads its bit at offset o from local row
+            # warm + m + o (lane 0, from reset: row m + o)
+            n = b1 - b0
+            g0, g1 = b0 * c, min(n_tokens, b1 * c)
+            pos = {i: p for p, i in enumerate(live)}
+            for word, pbs in iomap.outputs.items():
+                acc_t = np.uint32 if len(pbs) <= 32 else np.uint64
+                acc = np.zeros((c, 64 * stack.shape[2]), dtype=acc_t)
+                tmp = np.empty_like(acc)
+                acc0 = np.zeros(c, dtype=acc_t)
+                for b, pb in enumerate(pbs):
+                    p = pos.get(index[(pb.port, pb.index)])
+                    if p is None:                       # a constant-0 output bit
+                        continue
+                    rows_b = stack[p, warm + pb.offset: warm + pb.offset + c]
+                    bits = np.unpackbits(rows_b.view(np.uint8), axis=1, bitorder="little")
+                    np.left_shift(bits, b, out=tmp, dtype=acc_t)
+                    acc |= tmp
+                    if b0 == 0:
+                        lane0 = (stack[p, pb.offset: pb.offset + c, 0] & np.uint64(1))
+                        acc0 |= lane0.astype(acc_t) << acc_t(b)
+                if b0 == 0:
+                    acc[:, 0] = acc0
+                value = acc[:, :n].T.reshape(-1)[:g1 - g0].astype(np.int64)
+                if word in iomap.signed and pbs:
+                    nb = len(pbs)
+                    value -= ((value >> (nb - 1)) & 1) << nb
+                words[word][g0:g1] = value
+
+        self._lanes(x, n_tokens, iomap.latency, sink)
         return words
 
     def run_bits(self, columns: Mapping[PortBitKey, npt.NDArray[np.uint8]], t_len: int
@@ -553,36 +576,58 @@ class FastSim:
         """The core: ``x`` is 0/1 ``uint8 (len(edge_inputs), T)``, row i = edge input
         bit ``net.edge_inputs[i]`` per cycle; returns ``uint8 (len(outputs), T)``, row
         i = output bit ``outputs[i]`` per cycle, from reset."""
-        net = self.net
         n_in, t_len = x.shape
-        if n_in != len(net.edge_inputs):
-            raise ValueError(f"x has {n_in} rows, the netlist reads {len(net.edge_inputs)} "
-                             f"edge-input bits")
+        if n_in != len(self.net.edge_inputs):
+            raise ValueError(f"x has {n_in} rows, the netlist reads "
+                             f"{len(self.net.edge_inputs)} edge-input bits")
         y = np.zeros((len(self._out_keys), t_len), dtype=np.uint8)
-        if t_len == 0:
-            return y
-        depth = net.depth
-        c = self.lane_cycles or max(1024, 8 * depth)
-        c = min(max(c, depth), t_len)      # lane j >= 1 starts at j*c - D >= 0
-        n_lanes = -(-t_len // c)
-        k = self.lane_words
-        if k is None:
-            per_word = 8 * (depth + c + max(net.pad.values(), default=0)) * self._peak_live
-            k = max(1, min(16, self.memory // max(1, per_word)))
-        k = min(k, -(-n_lanes // 64))
-        warm = depth if n_lanes > 1 else 0
-        rows = warm + c
-        # xp[:, warm + t] = x[:, t]: lane j >= 1 reads xp[:, j*c : j*c + rows] (global
-        # j*c - D ...); lane 0 reads xp[:, warm : warm + rows] (global 0 ..., from reset)
-        xp = np.zeros((n_in, warm + n_lanes * c + warm), dtype=np.uint8)
-        xp[:, warm:warm + t_len] = x
-        for b0 in range(0, n_lanes, 64 * k):
-            b1 = min(n_lanes, b0 + 64 * k)
-            self._batch(xp, y, b0, b1, c, warm, rows, k, t_len)
+
+        def sink(stack: np.ndarray, live: list[int], b0: int, b1: int, c: int,
+                 warm: int) -> None:
+            # lane j gives global cycles [j*c, (j+1)*c): its rows after the warm-up
+            # (lane 0 starts at reset: its first c rows)
+            n = b1 - b0
+            bits = np.unpackbits(stack.view(np.uint8), axis=2, bitorder="little")
+            valid = np.ascontiguousarray(bits[:, warm:warm + c, :n].transpose(0, 2, 1))
+            if b0 == 0:
+                valid[:, 0, :] = bits[:, :c, 0]
+            g0, g1 = b0 * c, min(t_len, b1 * c)
+            y[live, g0:g1] = valid.reshape(len(live), n * c)[:, :g1 - g0]
+
+        if t_len:
+            self._lanes(x, t_len, 0, sink)
         return y
 
-    def _batch(self, xp: np.ndarray, y: np.ndarray, b0: int, b1: int, c: int, warm: int,
-               rows: int, k: int, t_len: int) -> None:
+    def _lanes(self, x: np.ndarray, span: int, extra: int, sink) -> None:
+        """Cut cycles ``[0, span)`` into lanes of ``c`` cycles (each lane also runs
+        ``extra`` cycles past its segment), evaluate them in batches and hand every
+        batch's output vectors to ``sink(stack, live, b0, b1, c, warm)``: ``stack[i]``
+        ``(rows, k)`` is output bit ``outputs[live[i]]`` in lanes ``b0 .. b1-1``, local
+        row ``warm + m`` being global cycle ``j*c + m`` of lane ``j >= 1`` and row
+        ``m`` global cycle ``m`` of lane 0 (which starts at reset)."""
+        net = self.net
+        n_in = x.shape[0]
+        depth = net.depth
+        c = self.lane_cycles or max(1024, 8 * depth)
+        c = min(max(c, depth), span)       # lane j >= 1 starts at j*c - D >= 0
+        n_lanes = -(-span // c)
+        warm = depth if n_lanes > 1 else 0
+        rows = warm + c + extra
+        k = self.lane_words
+        if k is None:
+            per_word = 8 * (rows + max(net.pad.values(), default=0)) * self._peak_live
+            k = max(1, min(16, self.memory // max(1, per_word)))
+        k = min(k, -(-n_lanes // 64))
+        # xp[:, warm + t] = x[:, t] (zeros past the end): lane j >= 1 reads
+        # xp[:, j*c : j*c + rows] (global j*c - D ...), lane 0 xp[:, warm : warm + rows]
+        xp = np.zeros((n_in, max(warm + x.shape[1], n_lanes * c + rows)), dtype=np.uint8)
+        xp[:, warm:warm + x.shape[1]] = x
+        for b0 in range(0, n_lanes, 64 * k):
+            b1 = min(n_lanes, b0 + 64 * k)
+            self._batch(xp, b0, b1, c, warm, rows, k, sink)
+
+    def _batch(self, xp: np.ndarray, b0: int, b1: int, c: int, warm: int, rows: int,
+               k: int, sink) -> None:
         """Lanes ``b0 .. b1-1`` in one set of ``(pad + rows, k)`` vectors."""
         net = self.net
         n = b1 - b0
@@ -622,8 +667,6 @@ class FastSim:
             for sig in self._free_after[i]:
                 if sig not in self._keep:
                     del vec[sig]
-        # outputs: lane j gives global cycles [j*c, (j+1)*c): its rows after the
-        # warm-up (lane 0 starts at reset: its first c rows)
         refs = [net.outputs[key] for key in self._out_keys]
         live = [i for i, r in enumerate(refs) if r is not None]
         if not live:
@@ -633,12 +676,8 @@ class FastSim:
             sig, lag = refs[i]                              # type: ignore[misc]
             sp = vpad[sig]
             stack[j] = vec[sig][sp - lag: sp - lag + rows]
-        bits = np.unpackbits(stack.view(np.uint8), axis=2, bitorder="little")
-        valid = np.ascontiguousarray(bits[:, warm:, :n].transpose(0, 2, 1))  # (o, n, c)
-        if b0 == 0:
-            valid[:, 0, :] = bits[:, :c, 0]
-        g0, g1 = b0 * c, min(t_len, b1 * c)
-        y[live, g0:g1] = valid.reshape(len(live), n * c)[:, :g1 - g0]
+        del vec
+        sink(stack, live, b0, b1, c, warm)
 
     def _input_columns(self, inputs: Mapping[str, npt.ArrayLike], cycles: int | None
                        ) -> tuple[dict[PortBitKey, npt.NDArray[np.uint8]], int]:
