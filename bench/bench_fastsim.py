@@ -11,7 +11,8 @@ shared input stream. Tokens per second are tokens / wall-clock seconds of stream
 
 * fast: :meth:`sim.fastsim.FastSim.run_tokens` (token encoding, lanes, decoding);
   the one-time netlist extraction is printed separately, not counted;
-* cycle: :func:`sim.stream.stream_tokens` through :class:`sim.numpy_sim.FabricSim`;
+* cycle: :func:`sim.stream.stream_tokens` through :class:`sim.numpy_sim.FabricSim`
+  (construction not counted);
 * Verilator: the *sliced* simulation view (``fabric/verilog_sliced.py``; the tile
   netlist of a 96x168 fabric takes far too long to build for ``--quick``), driven by
   cocotb, counting only the streaming cycles (build, load and start-up excluded).
@@ -42,7 +43,7 @@ Figure = tuple[str, float, str]
 def run(quick: bool = False) -> list[Figure]:
     """Measure the three engines on :data:`PROGRAM`; return the figures."""
     n_fast = 1 << (18 if quick else 20)
-    n_cycle = 1000 if quick else 4000
+    n_cycle = 2000 if quick else 4000
     n_rtl = 1500 if quick else 6000
     program = compile_program(EXAMPLES[PROGRAM](), PROGRAM, seed=0)
     bs = program.bitstream
@@ -59,8 +60,9 @@ def run(quick: bool = False) -> list[Figure]:
     # cycle-accurate numpy simulator, and the fast one on the very same port bits
     toks = program.random_tokens(n_cycle, seed=SEED)
     port_toks = program.port_tokens(toks)
+    cycle_sim = FabricSim(bs.configs)
     t0 = time.perf_counter()
-    got = stream_tokens(FabricSim(bs.configs), iomap, bs.width, bs.height, port_toks, SEED)
+    got = stream_tokens(cycle_sim, iomap, bs.width, bs.height, port_toks, SEED)
     cycle_s = time.perf_counter() - t0
     program.check(got, toks)
     ins = encode_tokens(iomap, bs.width, bs.height, port_toks, np.random.default_rng(SEED))
