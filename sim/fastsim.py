@@ -460,6 +460,16 @@ class FastSim:
         return list(self.net.outputs)
 
     @property
+    def unmapped_reads(self) -> list[PortBitKey]:
+        """Edge-input bits the computed outputs depend on that the I/O map does not
+        drive (empty without an I/O map). They are simulated exactly from whatever the
+        inputs carry, but a program that reads one depends on garbage."""
+        if self.iomap is None:
+            return []
+        driven = {(pb.port, pb.index) for bits in self.iomap.inputs.values() for pb in bits}
+        return [key for key in self.net.edge_inputs if key not in driven]
+
+    @property
     def stats(self) -> Stats:
         """What the extraction kept and dropped."""
         return self.net.stats
@@ -521,6 +531,10 @@ class FastSim:
             return words
         index = {key: i for i, key in enumerate(self._out_keys)}
         for word, pbs in iomap.outputs.items():
+            missing = [f"{pb.port}[{pb.index}]" for pb in pbs if (pb.port, pb.index) not in index]
+            if missing:
+                raise ValueError(f"output word {word!r} is on {', '.join(missing)}, which "
+                                 f"this FastSim does not compute (built with other outputs)")
             if len(pbs) > 63:
                 raise ValueError(f"output word {word!r} has {len(pbs)} bits; at most 63 "
                                  f"fit an int64 token word")

@@ -157,7 +157,7 @@ def test_unmapped_input_in_the_cone_is_modelled_from_the_given_arrays() -> None:
     cfg = np.array([[make_config([xor, 0, 0, 0])]], dtype=np.uint64)
     iomap = IOMap({"a": (PortBit("north_in", 0, 0),)}, {"y": (PortBit("north_out", 0, 1),)}, 1)
     fast = FastSim(cfg, iomap)
-    assert ("west_in", 0) in fast.net.edge_inputs
+    assert fast.unmapped_reads == [("west_in", 0)]
     rng = np.random.default_rng(2)
     assert_same_as_cycle_sim(cfg, fast, _random_inputs(rng, 1, 1, 500))
 
@@ -186,6 +186,7 @@ def _check_program(program: Program, tokens: int, seed: int, lane: int | None) -
     port_toks = program.port_tokens(toks)
     ins = encode_tokens(bs.iomap, bs.width, bs.height, port_toks, np.random.default_rng(seed))
     assert_same_as_cycle_sim(bs.configs, fast, ins)
+    assert fast.unmapped_reads == []         # compiled programs read only their inputs
     by_ports = stream_tokens(fast, bs.iomap, bs.width, bs.height, port_toks, seed)
     program.check(by_ports, toks)
     by_tokens = fast.run_tokens(port_toks, seed=seed)
