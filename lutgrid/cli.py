@@ -152,7 +152,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     tokens = {w: rng.integers(0, 1 << n, size=args.tokens) for w, n in widths.items()}
     if "first" in tokens:  # a stream starts a sequence (DESIGN §5)
         tokens["first"][0] = 1
-    runs = [("numpy", None)]
+    fast, first = None, "numpy"
+    if args.engine != "cycle":  # the fast simulator where it applies (sim/fastsim.py)
+        from sim.fastsim import FastSim, FastSimError
+
+        start = time.perf_counter()
+        try:
+            fast, first = FastSim(bs.configs, bs.iomap), "fast"
+            _say(f"fast simulator: {fast.stats.text()} (extracted in "
+                 f"{time.perf_counter() - start:.1f} s)")
+        except FastSimError as exc:
+            if args.engine == "fast":
+                raise CLIError(f"the fast simulator does not apply: {exc}") from exc
+            _say(f"the fast simulator does not apply ({exc}): using the cycle-accurate one")
+    runs = [(first, None)]
     if args.defects:
         dm = random_defects(bs.height, bs.width, args.spares, rng)
         runs.append(("numpy", dm))
@@ -163,7 +176,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         where = f"{int(dm.sum())} defective cells" if dm is not None else "no defects"
         what = f"{engine}, {where}"
         start = time.perf_counter()
-        sim = make_simulator(engine, bs.configs, dm, args.spares, args.seed)
+        sim = fast if engine == "fast" else make_simulator(engine, bs.configs, dm,
+                                                           args.spares, args.seed)
         got = stream_tokens(sim, bs.iomap, bs.width, bs.height, tokens, seed=args.seed + 1)
         _say(f"{what}: {args.tokens} tokens in {time.perf_counter() - start:.1f} s")
         results.append((what, got))
@@ -274,6 +288,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--rtl", action="store_true", help="also run in Verilator and compare")
     r.add_argument("--defects", action="store_true",
                    help="also run on a random tolerable defect map and compare")
+    r.add_argument("--engine", choices=("auto", "fast", "cycle"), default="auto",
+                   help="first run: fast = the extracted netlist (sim/fastsim.py, "
+                        "feed-forward programs), cycle = the cycle-accurate numpy "
+                        "simulator, auto = fast where it applies (default)")
     r.add_argument("--spares", type=int, default=1, help="spare columns (default 1)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--show", type=int, default=8, help="tokens to print (default 8)")
