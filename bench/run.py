@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "fabric": "bench_fabric",
     "compiler": "bench_compiler",
     "linear_macro": "bench_linear_macro",
+    "yield": "bench_yield",
 }
 
 
