@@ -227,6 +227,24 @@ def cmd_yield(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- synth
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Synthesise the programmable fabric (its tile, and a W x H fabric) and the FPGA
+    anchor (a 16x16 int4 matvec in Amaranth) with Yosys synth_ecp5 and nextpnr-ecp5;
+    report LUT4s, flip-flops and Fmax, LUT4 per weight, and the projected tokens/s."""
+    from fabric.synth import SynthError, SynthOptions
+    from lutgrid.synth_run import run_synth
+
+    try:
+        opts = SynthOptions(args.device, args.package, args.speed, args.freq, args.seed)
+        run_synth(args.width, args.height, args.spares, anchor=not args.no_anchor,
+                  options=opts, use_cache=not args.no_cache, keep=args.keep, say=_say)
+    except SynthError as exc:
+        raise CLIError(str(exc)) from exc
+    return 0
+
+
 # ----------------------------------------------------------------------------- demo
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -325,6 +343,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address of a running Dask scheduler (default: a local cluster)")
     y.add_argument("--workers", type=int, help="local Dask worker processes (default: cores)")
     y.set_defaults(func=cmd_yield)
+
+    sy = sub.add_parser("synth", help="synthesise the fabric and the FPGA anchor (ECP5)",
+                        description=cmd_synth.__doc__)
+    sy.add_argument("--width", type=int, default=4, help="fabric columns (default 4)")
+    sy.add_argument("--height", type=int, default=4, help="fabric rows (default 4)")
+    sy.add_argument("--spares", type=int, default=1, help="spare columns (default 1)")
+    sy.add_argument("--device", default="25k", help="ECP5 device: 12k, 25k, 45k, 85k "
+                                                   "(default 25k)")
+    sy.add_argument("--package", default="CABGA256", help="package (default CABGA256)")
+    sy.add_argument("--speed", type=int, default=6, help="speed grade 6, 7, 8 (default 6)")
+    sy.add_argument("--freq", type=float, default=100.0, help="target clock, MHz (default 100)")
+    sy.add_argument("--seed", type=int, default=1, help="nextpnr placer seed (default 1)")
+    sy.add_argument("--no-anchor", action="store_true", help="skip the FPGA anchor")
+    sy.add_argument("--no-cache", action="store_true",
+                    help="run the tools even when a cached result exists")
+    sy.add_argument("--keep", metavar="DIR",
+                    help="leave the fabric's Verilog, netlist JSON and nextpnr log here")
+    sy.set_defaults(func=cmd_synth)
 
     i = sub.add_parser("info", help="describe a bitstream file", description=cmd_info.__doc__)
     i.add_argument("bitstream")
