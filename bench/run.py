@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, str] = {
     "compiler": "bench_compiler",
     "linear_macro": "bench_linear_macro",
     "yield": "bench_yield",
+    "synth": "bench_synth",
 }
 
 
