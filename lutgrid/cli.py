@@ -233,9 +233,11 @@ def cmd_synth(args: argparse.Namespace) -> int:
     """Synthesise the programmable fabric (its tile, and a W x H fabric) and the FPGA
     anchor (a 16x16 int4 matvec in Amaranth) with Yosys synth_ecp5 and nextpnr-ecp5;
     report LUT4s, flip-flops and Fmax, LUT4 per weight, and the projected tokens/s."""
+    from fabric.geometry import FabricShape
     from fabric.synth import SynthError, SynthOptions
     from lutgrid.synth_run import run_synth
 
+    FabricShape(args.width, args.height, args.spares)  # bad sizes fail before any tool runs
     try:
         opts = SynthOptions(args.device, args.package, args.speed, args.freq, args.seed)
         run_synth(args.width, args.height, args.spares, anchor=not args.no_anchor,

@@ -49,3 +49,14 @@ def test_yield_bad_input(argv, msg, capsys, tmp_path: Path, monkeypatch) -> None
     err = capsys.readouterr().err
     assert msg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["--device", "3k"], "unknown ECP5 device '3k'"),
+    (["--speed", "9"], "speed grade must be 6, 7 or 8"),
+    (["--width", "0"], "width must be between 1 and 4096"),
+])
+def test_synth_bad_input(argv, msg, capsys) -> None:
+    assert main(["synth", "--no-anchor", *argv]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
