@@ -56,15 +56,17 @@ def check_anchor(weights: np.ndarray, tokens: int = 64, seed: int = 0) -> None:
                              f"{want[t, o]}")
 
 
-def lutgrid_cells_per_weight(weights: np.ndarray, tokens: int = 300, seed: int = 0) -> float:
-    """Cells per weight of the Linear macro on ``weights`` (bounding area / weights),
-    after checking the bitstream in the numpy simulator."""
+def lutgrid_cells_per_weight(weights: np.ndarray, tokens: int = 300, seed: int = 0
+                             ) -> tuple[float, int]:
+    """``(cells per weight, latency in cycles)`` of the Linear macro on ``weights``
+    (bounding area / weights), after checking the bitstream in the numpy simulator."""
     from compiler.macros import build_linear, cells_used
     from sim.verify_linear import verify_linear
 
     bs = build_linear(weights, None, 4, 0, None)
     verify_linear(bs, weights, None, 4, 0, None, tokens=tokens, seed=seed)
-    return cells_used(bs, weights.size).cells_per_weight
+    assert bs.iomap is not None
+    return cells_used(bs, weights.size).cells_per_weight, bs.iomap.latency
 
 
 def run_synth(width: int = 4, height: int = 4, spares: int = 1, anchor: bool = True,
@@ -91,13 +93,14 @@ def run_synth(width: int = 4, height: int = 4, spares: int = 1, anchor: bool = T
     ]
     anc = None
     cpw = None
+    latency = None
     if anchor:
         weights = anchor_weights()
         check_anchor(weights)
         say("  anchor checked in Amaranth simulation: every output of 64 tokens equals numpy")
         anc = synth_anchor(weights, options=opts, use_cache=use_cache)
         say("  " + anc.text())
-        cpw = lutgrid_cells_per_weight(weights)
+        cpw, latency = lutgrid_cells_per_weight(weights)
         n_w = weights.size
         fpga = anc.luts / n_w
         lg = LUTS_PER_CELL * cpw
@@ -118,6 +121,8 @@ def run_synth(width: int = 4, height: int = 4, spares: int = 1, anchor: bool = T
         f"token per cycle, streams {tokens_s:.3g} tokens/s. Assumes: a fabric large enough "
         f"for the model keeps this clock (every path is tile to neighbouring tile, so the "
         f"critical path does not grow with size; clock distribution and placement on a "
-        f"larger device are ignored); one stream; latency only delays the first token.")
+        f"larger device are ignored); one stream; latency only delays the first token"
+        + (f" (the 16x16 layout's {latency} cycles = {latency / fab.fmax_mhz:.2f} us)."
+           if latency is not None else "."))
     figs.append(("demo_projected_tokens_per_s", round(tokens_s), "tokens/s"))
     return SynthFigures(tile, fab, anc, cpw, figs)
