@@ -86,6 +86,10 @@ def run_yield(width: int, height: int, spares: int, p: float, trials: int = 100_
     """Run the study (module docstring) and ``say`` its lines. Raises ``ValueError`` for
     bad arguments, ``AssertionError`` when a surviving map gives a wrong output."""
     closed = chip_survival(width, height, spares, p)    # validates the arguments first
+    for name, value in (("trials", trials), ("maps", maps), ("tokens", tokens),
+                        ("sweep trials", sweep_trials), ("workers", workers)):
+        if value < 1:
+            raise ValueError(f"{name} must be >= 1, got {value}")
     check_p = p if check_p is None else check_p
     prog = compiled_example(program)
     bw, bh = prog.bitstream.width, prog.bitstream.height

@@ -42,6 +42,8 @@ def test_yield_command(tmp_path: Path, capsys, scheduler: str) -> None:
     (["--p", "1.5"], "defect probability p must be a number in [0, 1], got 1.5"),
     (["--p", "1e-3", "--png", "x.jpg"], "the plot is a PNG file"),
     (["--p", "1e-3", "--program", "nope"], "unknown example 'nope'"),
+    (["--p", "1e-3", "--trials", "0"], "trials must be >= 1, got 0"),
+    (["--p", "1e-3", "--maps", "0"], "maps must be >= 1, got 0"),
 ])
 def test_yield_bad_input(argv, msg, capsys, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
