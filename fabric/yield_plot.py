@@ -41,6 +41,10 @@ def plot_survival(points: Sequence[SweepPoint], path: str | os.PathLike[str],
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    if not directory.is_dir():
+        raise ValueError(f"cannot write {target}: folder {directory} does not exist")
     sizes = sorted({pt.size for pt in points})
     if not sizes:
         raise ValueError("no sweep points to plot")
@@ -68,8 +72,6 @@ def plot_survival(points: Sequence[SweepPoint], path: str | os.PathLike[str],
     handles, labels = axes[0][0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=len(spares), fontsize=8)
     fig.tight_layout(rect=(0, 0.12, 1, 1))
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".png", dir=directory)
     os.close(fd)
     try:

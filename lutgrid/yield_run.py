@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -91,6 +92,10 @@ def run_yield(width: int, height: int, spares: int, p: float, trials: int = 100_
         if value < 1:
             raise ValueError(f"{name} must be >= 1, got {value}")
     check_p = p if check_p is None else check_p
+    if png:
+        folder = Path(png).parent
+        if str(folder) and not folder.is_dir():     # fail before minutes of sweeping
+            raise ValueError(f"cannot write {png}: folder {folder} does not exist")
     prog = compiled_example(program)
     bw, bh = prog.bitstream.width, prog.bitstream.height
     # Surviving maps of the program's own fabric; drawn here (cheap), checked on workers.
