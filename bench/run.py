@@ -29,6 +29,8 @@ BENCHMARKS: dict[str, str] = {
     "compiler": "bench_compiler",
     "linear_macro": "bench_linear_macro",
     "fastsim": "bench_fastsim",
+    "yield": "bench_yield",
+    "synth": "bench_synth",
 }
 
 

@@ -219,6 +219,48 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+# ----------------------------------------------------------------------------- yield
+
+def cmd_yield(args: argparse.Namespace) -> int:
+    """Chip survival under random per-cell defects: closed form vs Monte Carlo, a compiled
+    program checked on surviving defect maps, the refusal of S + 1 defects in a row, the
+    spare columns needed for 99% yield; jobs run through Dask."""
+    from lutgrid.sweep import SweepError
+    from lutgrid.yield_run import default_workers, run_yield
+
+    if args.png and not args.png.endswith(".png"):
+        raise CLIError(f"--png {args.png}: the plot is a PNG file, name it *.png")
+    try:
+        run_yield(args.width, args.height, args.spares, args.p, trials=args.trials,
+                  seed=args.seed, program=args.program, maps=args.maps, check_p=args.check_p,
+                  tokens=args.tokens, png=args.png, sweep_trials=args.sweep_trials,
+                  scheduler=args.scheduler, workers=args.workers or default_workers(),
+                  say=_say)
+    except SweepError as exc:
+        raise CLIError(str(exc)) from exc
+    return 0
+
+
+# ----------------------------------------------------------------------------- synth
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    """Synthesise the programmable fabric (its tile, and a W x H fabric) and the FPGA
+    anchor (a 16x16 int4 matvec in Amaranth) with Yosys synth_ecp5 and nextpnr-ecp5;
+    report LUT4s, flip-flops and Fmax, LUT4 per weight, and the projected tokens/s."""
+    from fabric.geometry import FabricShape
+    from fabric.synth import SynthError, SynthOptions
+    from lutgrid.synth_run import run_synth
+
+    FabricShape(args.width, args.height, args.spares)  # bad sizes fail before any tool runs
+    try:
+        opts = SynthOptions(args.device, args.package, args.speed, args.freq, args.seed)
+        run_synth(args.width, args.height, args.spares, anchor=not args.no_anchor,
+                  options=opts, use_cache=not args.no_cache, keep=args.keep, say=_say)
+    except SynthError as exc:
+        raise CLIError(str(exc)) from exc
+    return 0
+
+
 # ----------------------------------------------------------------------------- demo
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -296,6 +338,49 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--show", type=int, default=8, help="tokens to print (default 8)")
     r.set_defaults(func=cmd_run)
+
+    y = sub.add_parser("yield", help="defect yield: closed form, Monte Carlo, fabric check",
+                       description=cmd_yield.__doc__)
+    y.add_argument("--width", type=int, required=True, help="logical columns W")
+    y.add_argument("--height", type=int, required=True, help="rows H")
+    y.add_argument("--spares", type=int, required=True, help="spare columns S")
+    y.add_argument("--p", type=float, required=True, help="per-cell defect probability")
+    y.add_argument("--trials", type=int, default=100_000,
+                   help="Monte Carlo chips (default %(default)s)")
+    y.add_argument("--seed", type=int, default=0, help="seed of every random draw")
+    y.add_argument("--program", default="linear4x4",
+                   help="built-in example checked on surviving maps (default %(default)s)")
+    y.add_argument("--maps", type=int, default=8,
+                   help="surviving defect maps to check it on (default %(default)s)")
+    y.add_argument("--check-p", type=float,
+                   help="defect probability of those maps (default: --p)")
+    y.add_argument("--tokens", type=int, default=200, help="tokens per checked map")
+    y.add_argument("--png", help="also sweep p for S = 0,1,2,4 at 64x64 and 1024x1024 "
+                                 "and plot survival here")
+    y.add_argument("--sweep-trials", type=int, default=2000,
+                   help="Monte Carlo chips per point of that sweep (default %(default)s)")
+    y.add_argument("--scheduler", metavar="ADDR",
+                   help="address of a running Dask scheduler (default: a local cluster)")
+    y.add_argument("--workers", type=int, help="local Dask worker processes (default: cores)")
+    y.set_defaults(func=cmd_yield)
+
+    sy = sub.add_parser("synth", help="synthesise the fabric and the FPGA anchor (ECP5)",
+                        description=cmd_synth.__doc__)
+    sy.add_argument("--width", type=int, default=4, help="fabric columns (default 4)")
+    sy.add_argument("--height", type=int, default=4, help="fabric rows (default 4)")
+    sy.add_argument("--spares", type=int, default=1, help="spare columns (default 1)")
+    sy.add_argument("--device", default="25k", help="ECP5 device: 12k, 25k, 45k, 85k "
+                                                   "(default 25k)")
+    sy.add_argument("--package", default="CABGA256", help="package (default CABGA256)")
+    sy.add_argument("--speed", type=int, default=6, help="speed grade 6, 7, 8 (default 6)")
+    sy.add_argument("--freq", type=float, default=100.0, help="target clock, MHz (default 100)")
+    sy.add_argument("--seed", type=int, default=1, help="nextpnr placer seed (default 1)")
+    sy.add_argument("--no-anchor", action="store_true", help="skip the FPGA anchor")
+    sy.add_argument("--no-cache", action="store_true",
+                    help="run the tools even when a cached result exists")
+    sy.add_argument("--keep", metavar="DIR",
+                    help="leave the fabric's Verilog, netlist JSON and nextpnr log here")
+    sy.set_defaults(func=cmd_synth)
 
     i = sub.add_parser("info", help="describe a bitstream file", description=cmd_info.__doc__)
     i.add_argument("bitstream")
