@@ -28,6 +28,8 @@ BENCHMARKS: dict[str, str] = {
     "fabric": "bench_fabric",
     "compiler": "bench_compiler",
     "linear_macro": "bench_linear_macro",
+    "fuzz": "bench_fuzz",
+    "cli": "bench_cli",
 }
 
 

@@ -255,19 +255,13 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
     from cocotb_tools import runner as cocotb_runner
 
     style = _check_style(style)
-    root = Path(build_dir) if build_dir is not None else default_build_dir()
     t0 = time.perf_counter()
     text = verilog if verilog is not None else _generate_verilog(shape, fault_injection,
                                                                  style)
     verilog_seconds = time.perf_counter() - t0 if verilog is None else 0.0
     args = tuple(build_args)
-    key_opts = (*args, f"public_all={public_all}")
-    if style != "tiles":
-        key_opts = (*key_opts, f"style={style}")
-    key = _build_key(text, key_opts, cxx_opt)
-    name = (f"{shape.width}x{shape.height}s{shape.spares}{'-fi' if fault_injection else ''}"
-            f"{'' if style == 'tiles' else '-' + style}")
-    directory = (root / f"{name}-{key}").resolve()
+    name, key, directory = _build_place(shape, build_dir, text, fault_injection, args,
+                                        cxx_opt, public_all, style)
     directory.mkdir(parents=True, exist_ok=True)
 
     def result(seconds: float, cached: bool) -> FabricBuild:
@@ -352,6 +346,63 @@ def run_bench(build: FabricBuild, job: Mapping[str, Any], test_dir: os.PathLike[
     if failed or not result_path.is_file():
         raise BenchError(f"cocotb bench failed in {tdir} (failed={failed})\n{_tail(log_file)}")
     return cocotb_bench.read_result(result_path)
+
+
+def _build_place(shape: ShapeLike, build_dir: os.PathLike[str] | str | None, text: str,
+                 fault_injection: bool, args: tuple[str, ...], cxx_opt: str,
+                 public_all: bool, style: str) -> tuple[str, str, Path]:
+    """``(name, key, directory)`` of the cached build of Verilog ``text``."""
+    root = Path(build_dir) if build_dir is not None else default_build_dir()
+    key_opts = (*args, f"public_all={public_all}")
+    if style != "tiles":
+        key_opts = (*key_opts, f"style={style}")
+    key = _build_key(text, key_opts, cxx_opt)
+    name = (f"{shape.width}x{shape.height}s{shape.spares}{'-fi' if fault_injection else ''}"
+            f"{'' if style == 'tiles' else '-' + style}")
+    return name, key, (root / f"{name}-{key}").resolve()
+
+
+def is_built(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = None, *,
+             fault_injection: bool = False, style: str = "tiles") -> bool:
+    """True if :func:`build_fabric` with these arguments (and its defaults) would reuse
+    a completed build from the cache instead of running Verilator."""
+    style = _check_style(style)
+    text = _generate_verilog(shape, fault_injection, style)
+    _n, _k, directory = _build_place(shape, build_dir, text, fault_injection,
+                                     tuple(DEFAULT_BUILD_ARGS), DEFAULT_CXX_OPT, False, style)
+    return (directory / _STAMP).is_file() and (directory / TOPLEVEL).is_file()
+
+
+def past_build_seconds(build_dir: os.PathLike[str] | str | None = None,
+                       style: str = "tiles") -> list[float]:
+    """Seconds that earlier builds of ``style`` in the cache took (from their stamps)."""
+    root = Path(build_dir) if build_dir is not None else default_build_dir()
+    out = []
+    for stamp in sorted(root.glob(f"*/{_STAMP}")) if root.is_dir() else []:
+        try:
+            info = json.loads(stamp.read_text())
+        except (OSError, ValueError):
+            continue
+        if info.get("style", "tiles") == style and isinstance(info.get("build_seconds"),
+                                                              int | float):
+            out.append(float(info["build_seconds"]))
+    return out
+
+
+def cache_size(build_dir: os.PathLike[str] | str | None = None) -> tuple[int, int]:
+    """``(models, bytes)`` held by the build cache (every file under it counted)."""
+    root = Path(build_dir) if build_dir is not None else default_build_dir()
+    if not root.is_dir():
+        return 0, 0
+    models = sum(1 for d in root.iterdir() if (d / _STAMP).is_file())
+    size = 0
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            try:
+                size += os.lstat(os.path.join(dirpath, f)).st_size
+            except OSError:  # a file removed while we walk
+                pass
+    return models, size
 
 
 def clear_cache(build_dir: os.PathLike[str] | str | None = None) -> None:
