@@ -30,6 +30,7 @@ BENCHMARKS: dict[str, str] = {
     "linear_macro": "bench_linear_macro",
     "fuzz": "bench_fuzz",
     "cli": "bench_cli",
+    "demo": "bench_demo",
 }
 
 

@@ -329,11 +329,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
 
+    if args.vcd is not None and not args.rtl:
+        raise CLIError("--vcd writes the Verilator run's waveform: add --rtl")
+    if args.tokens_file is not None and args.tokens_given:
+        raise CLIError("give --tokens N or --tokens-file FILE, not both")
+    _check_outputs([args.vcd], args.force)
     bs = Bitstream.load(args.bitstream)
     if bs.iomap is None:
         raise CLIError(f"{args.bitstream} has no I/O map: nothing to stream")
     rng = np.random.default_rng(args.seed)
-    tokens = random_token_values(bs.iomap, args.tokens, rng)
+    if args.tokens_file is not None:
+        from sim.token_file import read_token_file
+
+        tokens = read_token_file(args.tokens_file, bs.iomap, MAX_TOKENS)
+    else:
+        tokens = random_token_values(bs.iomap, args.tokens, rng)
+    n_tokens = len(next(iter(tokens.values())))
     runs = [("numpy", None)]
     if args.defects:
         dm = random_defects(bs.height, bs.width, args.spares, rng)
@@ -343,11 +354,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = []
     for engine, dm in runs:
         where = f"{int(dm.sum())} defective cells" if dm is not None else "no defects"
-        what = f"{engine}, {where}"
+        what = f"{engine}, {where}" + (f", {args.style} view" if engine == "verilator" else "")
         start = time.perf_counter()
-        sim = make_simulator(engine, bs.configs, dm, args.spares, args.seed)
+        builds = engine == "verilator" and _announce_build(bs, dm, args)
+        sim = make_simulator(engine, bs.configs, dm, args.spares, args.seed,
+                             style=args.style, vcd=args.vcd if engine == "verilator" else None)
         got = stream_tokens(sim, bs.iomap, bs.width, bs.height, tokens, seed=args.seed + 1)
-        _say(f"{what}: {args.tokens} tokens in {time.perf_counter() - start:.1f} s")
+        if builds and getattr(sim, "last_run", None) is not None:
+            _say(f"built the Verilator model in {sim.last_run.build.build_seconds:.1f} s")
+        _say(f"{what}: {n_tokens} tokens in {time.perf_counter() - start:.1f} s")
         results.append((what, got))
     base_what, base = results[0]
     for what, got in results[1:]:
@@ -357,8 +372,44 @@ def cmd_run(args: argparse.Namespace) -> int:
                 raise CLIError(f"{what} differs from {base_what}: output {word!r} of token "
                                f"{int(bad[0])} ({bad.size} tokens differ)")
         _say(f"{what}: identical to {base_what} on every output of every token")
-    for line in token_table(tokens, base, min(args.show, args.tokens)):
+    if args.vcd is not None:
+        _say(f"wrote {args.vcd} (the Verilator run's waveform, configuration loading "
+             f"included)")
+    for line in token_table(tokens, base, min(args.show, n_tokens)):
         _say(line)
+    return 0
+
+
+def _announce_build(bs, defects, args: argparse.Namespace) -> bool:
+    """Before a Verilator run: say so if it must build its model first (only then).
+    Returns True if it builds."""
+    from fabric.geometry import FabricShape
+    from sim.verilator import is_built
+
+    fault = defects is not None and bool(defects.any())
+    shape = FabricShape(bs.width, bs.height, args.spares)
+    if is_built(shape, fault_injection=fault, style=args.style, waves=args.vcd is not None):
+        return False
+    trace = ", with waveform tracing" if args.vcd is not None else ""
+    _say(f"building the Verilator model of the {bs.width}x{bs.height} fabric ({args.style} "
+         f"view{trace}; once, then cached; tiles take minutes on large fabrics) ...")
+    return True
+
+
+# ----------------------------------------------------------------------------- cache
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """Show the Verilator build cache (where, how many models, how big) or clean it."""
+    from sim.verilator import cache_size, clear_cache, default_build_dir
+
+    root = default_build_dir()
+    models, size = cache_size(root)
+    if args.clean:
+        clear_cache(root)
+        _say(f"removed {root}: {models} models, {size / 1e6:.0f} MB")
+        return 0
+    _say(f"{root}: {models} Verilator models, {size / 1e6:.0f} MB (set LUTGRID_BUILD_DIR to "
+         f"move it; lutgrid cache --clean empties it)")
     return 0
 
 
@@ -504,10 +555,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compile)
 
     r = sub.add_parser("run", help="stream random tokens through a bitstream",
-                       description=cmd_run.__doc__, parents=[reader])
+                       description=cmd_run.__doc__, parents=[writer])
     r.add_argument("bitstream")
-    r.add_argument("--tokens", type=tokens, default=300,
-                   help=f"tokens to stream, 1..{MAX_TOKENS} (default 300)")
+    r.add_argument("--tokens", type=tokens, default=None,
+                   help=f"random tokens to stream, 1..{MAX_TOKENS} (default 300)")
     r.add_argument("--rtl", action="store_true", help="also run in Verilator and compare")
     r.add_argument("--defects", action="store_true",
                    help="also run on a random tolerable defect map and compare")
@@ -515,7 +566,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"spare columns, 0..{MAX_SPARES} (default 1)")
     r.add_argument("--seed", type=int, default=0)
     r.add_argument("--show", type=tokens, default=8, help="tokens to print (default 8)")
+    r.add_argument("--tokens-file", metavar="FILE",
+                   help="stream these token values instead of random ones: CSV with a header "
+                        "row of word names and one row per token, or JSON {word: [values]}")
+    r.add_argument("--style", choices=("tiles", "sliced"), default="tiles",
+                   help="the Verilog view --rtl simulates: tiles (the hardware, default) or "
+                        "sliced (same behaviour, builds and runs much faster)")
+    r.add_argument("--vcd", metavar="FILE",
+                   help="with --rtl: write the Verilator run's waveform here (a tracing "
+                        "build of its own)")
     r.set_defaults(func=cmd_run)
+
+    k = sub.add_parser("cache", help="show or clean the Verilator build cache",
+                       description=cmd_cache.__doc__, parents=[reader])
+    k.add_argument("--clean", action="store_true", help="delete every cached model")
+    k.set_defaults(func=cmd_cache)
 
     i = sub.add_parser("info", help="describe a bitstream file", description=cmd_info.__doc__,
                        parents=[reader])
@@ -557,6 +622,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from fabric.defects import DefectError
 
     args = build_parser().parse_args(argv)
+    if args.command == "run":  # --tokens has a default only when no file gives them
+        args.tokens_given = args.tokens is not None
+        args.tokens = 300 if args.tokens is None else args.tokens
     name = f"lutgrid {args.command}"
     try:
         return args.func(args)

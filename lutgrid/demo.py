@@ -55,6 +55,13 @@ RTL_STYLE = "sliced"
 DEFAULT_BUILD_ESTIMATE_S = 40.0
 
 
+def shared_rtl_shape(programs) -> tuple[int, int]:
+    """``(width, height)`` of the one Verilator model every demo program runs on: the
+    largest fabric among them and the 8x8 adder."""
+    return (max([8] + [p.bitstream.width for p in programs]),
+            max([8] + [p.bitstream.height for p in programs]))
+
+
 def build_estimate_s() -> float:
     """Seconds a Verilator build of a small sliced fabric will take here: the median of
     the earlier builds in the cache, else :data:`DEFAULT_BUILD_ESTIMATE_S`."""
@@ -80,20 +87,26 @@ def _note_build(width: int, height: int, defects: np.ndarray | None) -> bool:
 
 
 def _stream_everywhere(name: str, bitstream, tokens: dict, check, seed: int,
-                       rtl: bool) -> list[str]:
+                       rtl_shape: tuple[int, int] | None) -> list[str]:
     """Stream ``tokens`` through ``bitstream`` on the logical numpy fabric, on a random
-    defect map in numpy and (``rtl``) in Verilator; ``check(got)`` raises on any
-    mismatch. Returns one line per run."""
+    defect map in numpy and (unless ``rtl_shape`` is None) in Verilator, on the
+    ``(width, height)`` fabric every demo program shares there (the bitstream padded
+    east and south, :func:`fabric.pad.pad_bitstream`, so that one model serves all);
+    ``check(got)`` raises on any mismatch. Returns one line per run."""
     from fabric.defects import random_defects
+    from fabric.pad import pad_bitstream
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
 
-    bs = bitstream
     n = len(next(iter(tokens.values())))
-    dm = random_defects(bs.height, bs.width, SPARES, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    dm = random_defects(bitstream.height, bitstream.width, SPARES, rng)
     rows = []
-    runs = [("numpy", None), ("numpy", dm)] + ([("verilator", dm)] if rtl else [])
-    for engine, defects in runs:
+    runs = [("numpy", bitstream, None), ("numpy", bitstream, dm)]
+    if rtl_shape is not None:
+        big = pad_bitstream(bitstream, *rtl_shape)
+        runs.append(("verilator", big, random_defects(big.height, big.width, SPARES, rng)))
+    for engine, bs, defects in runs:
         start = time.perf_counter()
         builds = engine == "verilator" and _note_build(bs.width, bs.height, defects)
         sim = make_simulator(engine, bs.configs, defects, SPARES, seed, style=RTL_STYLE)
@@ -109,7 +122,7 @@ def _stream_everywhere(name: str, bitstream, tokens: dict, check, seed: int,
     return rows
 
 
-def _adder(out: Path, tokens: int, seed: int, rtl: bool) -> list[str]:
+def _adder(out: Path, tokens: int, seed: int, rtl_shape: tuple[int, int] | None) -> list[str]:
     from fabric.bitstream import Bitstream
     from fabric.examples import random_tokens, ripple_adder
 
@@ -119,16 +132,15 @@ def _adder(out: Path, tokens: int, seed: int, rtl: bool) -> list[str]:
     toks = random_tokens(ex, tokens, seed)
     want = ex.reference(toks)
     return _stream_everywhere("adder4", bs, toks,
-                              lambda got: _check_words("adder4", got, want), seed, rtl)
+                              lambda got: _check_words("adder4", got, want), seed, rtl_shape)
 
 
-def _program(out: Path, name: str, tokens: int, seed: int, rtl: bool) -> list[str]:
-    from compiler.examples import EXAMPLES
-    from compiler.program import compile_program
+def _program(out: Path, program, tokens: int, seed: int,
+             rtl_shape: tuple[int, int] | None) -> list[str]:
     from fabric.bitstream import atomic_write_bytes
     from fabric.usage import heatmap_png
 
-    program = compile_program(EXAMPLES[name](), name, seed=seed)
+    name = program.name
     bs = program.bitstream
     bs.save(out / f"{name}.lgb")
     atomic_write_bytes(out / f"{name}.txt", (program.summary() + "\n").encode())
@@ -136,7 +148,7 @@ def _program(out: Path, name: str, tokens: int, seed: int, rtl: bool) -> list[st
     _line("  " + program.summary().replace("\n", "\n  "))
     toks = program.random_tokens(tokens, seed=seed)
     return _stream_everywhere(name, bs, program.port_tokens(toks),
-                              lambda got: program.check(got, toks), seed, rtl)
+                              lambda got: program.check(got, toks), seed, rtl_shape)
 
 
 def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True) -> int:
@@ -172,11 +184,21 @@ def _run_steps(out: Path, tokens: int, seed: int, rtl: bool) -> int:
     _line(f"  wrote {path.name} ({path.stat().st_size:,} bytes, {time.perf_counter() - t0:.1f} s): "
           f"one lutgrid_tile module instantiated 72 times; the Verilator runs below "
           f"simulate its bit-sliced view ({RTL_STYLE}), held equal to it by the tests")
+    from compiler.examples import EXAMPLES
+    from compiler.program import compile_program
+
+    programs = [compile_program(EXAMPLES[name](), name, seed=seed) for name in PROGRAMS]
+    rtl_shape = None
+    if rtl:
+        rtl_shape = shared_rtl_shape(programs)
+        _line(f"  (Verilator runs every program below on one {rtl_shape[0]}x{rtl_shape[1]} "
+              f"model; smaller programs are padded east and south with pass-through cells, "
+              f"so one build serves all)")
     _line("== 2. a hand-placed 4-bit adder, one new token every cycle")
-    rows = _adder(out, tokens, seed, rtl)
+    rows = _adder(out, tokens, seed, rtl_shape)
     _line("== 3. compiled programs, one new token every cycle")
-    for name in PROGRAMS:
-        rows += _program(out, name, tokens, seed, rtl)
+    for program in programs:
+        rows += _program(out, program, tokens, seed, rtl_shape)
     _line("== summary: every output bit of every token matched the reference")
     for row in rows:
         _line(row)

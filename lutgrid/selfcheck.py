@@ -99,6 +99,21 @@ _SOURCES = {
 }
 
 
+_TOKEN_FILES = {
+    "missing_word.csv": "a,b\n1,2\n",
+    "unknown_word.csv": "a,b,cin,z\n1,2,0,5\n",
+    "out_of_range.csv": "a,b,cin\n1,2,0\n16,0,0\n",
+    "negative.csv": "a,b,cin\n-1,2,0\n",
+    "not_integer.csv": "a,b,cin\n1,2.5,0\n",
+    "ragged.csv": "a,b,cin\n1,2\n",
+    "empty.csv": "# nothing here\n",
+    "repeated_header.csv": "a,a,cin\n1,2,0\n",
+    "lengths.json": '{"a": [1, 2], "b": [3], "cin": [0, 1]}',
+    "not_object.json": "[1, 2, 3]",
+    "bad.json": "{",
+}
+
+
 def make_fixtures(folder: str | os.PathLike[str]) -> None:
     """Write the files :func:`bad_cases` refers to into ``folder``."""
     folder = Path(folder)
@@ -112,6 +127,13 @@ def make_fixtures(folder: str | os.PathLike[str]) -> None:
     locked.write_bytes(b"old")
     locked.chmod(0o444)
     (folder / "a_file").write_text("x")
+    from fabric.bitstream import Bitstream
+    from fabric.examples import ripple_adder
+
+    ex = ripple_adder(4)  # unsigned a, b (4 bits) and cin (1 bit)
+    Bitstream(ex.configs, ex.iomap).save(folder / "adder4.lgb")
+    for name, text in _TOKEN_FILES.items():
+        (folder / name).write_text(text)
 
 
 def bad_cases() -> list[BadCase]:
@@ -183,6 +205,39 @@ def bad_cases() -> list[BadCase]:
         ("demo_out_missing_parent", ("demo", "--out", "nowhere/demo"),
          r"folder nowhere does not exist"),
         ("demo_tokens_0", ("demo", "--tokens", "0"), r"--tokens: 0 is outside 1"),
+        ("run_tokens_missing_word", ("run", "adder4.lgb", "--tokens-file", "missing_word.csv"),
+         r"missing_word\.csv: the program's token words are \['a', 'b', 'cin'\]; the file "
+         r"lacks \['cin'\]"),
+        ("run_tokens_unknown_word", ("run", "adder4.lgb", "--tokens-file", "unknown_word.csv"),
+         r"has unknown \['z'\]"),
+        ("run_tokens_out_of_range", ("run", "adder4.lgb", "--tokens-file", "out_of_range.csv"),
+         r"out_of_range\.csv: line 3: word 'a' token 1 is 16, outside the 4-bit unsigned "
+         r"range 0\.\.15"),
+        ("run_tokens_negative", ("run", "adder4.lgb", "--tokens-file", "negative.csv"),
+         r"word 'a' token 0 is -1, outside the 4-bit unsigned range"),
+        ("run_tokens_not_integer", ("run", "adder4.lgb", "--tokens-file", "not_integer.csv"),
+         r"not_integer\.csv: line 2: word 'b': '2\.5' is not an integer"),
+        ("run_tokens_ragged", ("run", "adder4.lgb", "--tokens-file", "ragged.csv"),
+         r"ragged\.csv: line 2: 2 values, the header names 3 words"),
+        ("run_tokens_empty", ("run", "adder4.lgb", "--tokens-file", "empty.csv"),
+         r"empty\.csv: empty: expected a header row"),
+        ("run_tokens_repeated_header", ("run", "adder4.lgb", "--tokens-file",
+                                        "repeated_header.csv"), r"must name each word once"),
+        ("run_tokens_lengths", ("run", "adder4.lgb", "--tokens-file", "lengths.json"),
+         r"lengths\.json: words have different token counts"),
+        ("run_tokens_not_object", ("run", "adder4.lgb", "--tokens-file", "not_object.json"),
+         r"expected a JSON object of word -> list of integers"),
+        ("run_tokens_bad_json", ("run", "adder4.lgb", "--tokens-file", "bad.json"),
+         r"bad\.json: not valid JSON"),
+        ("run_tokens_missing_file", ("run", "adder4.lgb", "--tokens-file", "nope.csv"),
+         r"cannot read token file nope\.csv"),
+        ("run_tokens_and_file", ("run", "adder4.lgb", "--tokens", "5", "--tokens-file",
+                                 "empty.csv"), r"--tokens N or --tokens-file FILE, not both"),
+        ("run_vcd_without_rtl", ("run", "adder4.lgb", "--vcd", "w.vcd"),
+         r"--vcd writes the Verilator run's waveform: add --rtl"),
+        ("run_vcd_missing_folder", ("run", "adder4.lgb", "--rtl", "--vcd", "nowhere/w.vcd"),
+         r"output folder nowhere does not exist"),
+        ("run_style_bad", ("run", "adder4.lgb", "--style", "flat"), r"invalid choice: 'flat'"),
         ("no_command", (), r"required: COMMAND"),
         ("unknown_command", ("frobnicate",), r"invalid choice: 'frobnicate'"),
     ]

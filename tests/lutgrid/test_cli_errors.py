@@ -144,10 +144,10 @@ def test_a_failing_demo_leaves_no_file(monkeypatch, tmp_path) -> None:
 
     real = lutgrid.demo._program
 
-    def fail_on_mul(out, name, *args):
-        if name == "mul4x4":
+    def fail_on_mul(out, program, *args):
+        if program.name == "mul4x4":
             raise AssertionError("mul4x4: output 'y' of token 3 is 1, expected 2")
-        return real(out, name, *args)
+        return real(out, program, *args)
 
     monkeypatch.setattr(lutgrid.demo, "_program", fail_on_mul)
     out = tmp_path / "demo"
