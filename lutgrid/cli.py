@@ -282,22 +282,15 @@ def natural_key(word: str) -> list[object]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", word)]
 
 
-def _token_widths(iomap) -> dict[str, int]:
-    """Token input word -> bits (a word is as wide as its widest feed)."""
-    from fabric.iomap import base_word
-
-    widths: dict[str, int] = {}
-    for word, bits in iomap.inputs.items():
-        widths[base_word(word)] = max(widths.get(base_word(word), 0), len(bits))
-    return widths
-
-
 def random_token_values(iomap, n_tokens: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Random values of every token input word, in its declared range (signed words
     ``-2^(b-1) .. 2^(b-1)-1``, others ``0 .. 2^b-1``); ``first`` is set on token 0."""
+    from sim.token_file import token_words
+
     tokens = {}
-    for word, n in sorted(_token_widths(iomap).items(), key=lambda kv: natural_key(kv[0])):
-        lo, hi = (-(1 << (n - 1)), 1 << (n - 1)) if word in iomap.signed else (0, 1 << n)
+    for word, (n, signed) in sorted(token_words(iomap).items(),
+                                    key=lambda kv: natural_key(kv[0])):
+        lo, hi = (-(1 << (n - 1)), 1 << (n - 1)) if signed else (0, 1 << n)
         tokens[word] = rng.integers(lo, hi, size=n_tokens, dtype=np.int64)
     if "first" in tokens:  # a stream starts a sequence (DESIGN §5)
         tokens["first"][0] = 1
@@ -396,23 +389,6 @@ def _announce_build(bs, defects, args: argparse.Namespace) -> bool:
     return True
 
 
-# ----------------------------------------------------------------------------- cache
-
-def cmd_cache(args: argparse.Namespace) -> int:
-    """Show the Verilator build cache (where, how many models, how big) or clean it."""
-    from sim.verilator import cache_size, clear_cache, default_build_dir
-
-    root = default_build_dir()
-    models, size = cache_size(root)
-    if args.clean:
-        clear_cache(root)
-        _say(f"removed {root}: {models} models, {size / 1e6:.0f} MB")
-        return 0
-    _say(f"{root}: {models} Verilator models, {size / 1e6:.0f} MB (set LUTGRID_BUILD_DIR to "
-         f"move it; lutgrid cache --clean empties it)")
-    return 0
-
-
 def cmd_info(args: argparse.Namespace) -> int:
     """Describe a bitstream file: fabric, cell usage, latency, and every I/O word with
     its width, signedness, ports and cycle offsets."""
@@ -443,6 +419,23 @@ def cmd_info(args: argparse.Namespace) -> int:
     for row in rows:
         _say("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
              .rstrip())
+    return 0
+
+
+# ----------------------------------------------------------------------------- cache
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """Show the Verilator build cache (where, how many models, how big) or clean it."""
+    from sim.verilator import cache_size, clear_cache, default_build_dir
+
+    root = default_build_dir()
+    models, size = cache_size(root)
+    if args.clean:
+        clear_cache(root)
+        _say(f"removed {root}: {models} models, {size / 1e6:.0f} MB")
+        return 0
+    _say(f"{root}: {models} Verilator models, {size / 1e6:.0f} MB (set LUTGRID_BUILD_DIR to "
+         f"move it; lutgrid cache --clean empties it)")
     return 0
 
 
