@@ -62,13 +62,17 @@ def shared_rtl_shape(programs) -> tuple[int, int]:
             max([8] + [p.bitstream.height for p in programs]))
 
 
-def build_estimate_s() -> float:
-    """Seconds a Verilator build of a small sliced fabric will take here: the median of
-    the earlier builds in the cache, else :data:`DEFAULT_BUILD_ESTIMATE_S`."""
+def build_estimate() -> str:
+    """How long a Verilator build of the demo's model will take here, in words: the
+    median of the earlier sliced builds in the cache, else
+    :data:`DEFAULT_BUILD_ESTIMATE_S` on 2 idle cores."""
     from sim.verilator import past_build_seconds
 
     past = past_build_seconds(style=RTL_STYLE)
-    return float(np.median(past)) if past else DEFAULT_BUILD_ESTIMATE_S
+    if past:
+        return f"about {float(np.median(past)):.0f} s, as earlier builds here took"
+    return (f"about {DEFAULT_BUILD_ESTIMATE_S:.0f} s on 2 idle cores, longer on a busy "
+            f"machine")
 
 
 def _note_build(width: int, height: int, defects: np.ndarray | None) -> bool:
@@ -81,8 +85,7 @@ def _note_build(width: int, height: int, defects: np.ndarray | None) -> bool:
     if is_built(FabricShape(width, height, SPARES), fault_injection=fault, style=RTL_STYLE):
         return False
     _line(f"  (Verilator: building the model of the {width}x{height} fabric, {RTL_STYLE} "
-          f"view, first run only: about {build_estimate_s():.0f} s on this machine; later "
-          f"runs reuse the cached build)")
+          f"view, first run only: {build_estimate()}; later runs reuse the cached build)")
     return True
 
 

@@ -33,7 +33,7 @@ def test_first_demo_builds_each_model_once_and_says_so(tmp_path) -> None:
     models = sorted(d.name for d in cache.iterdir())
     assert len(announced) == len(built) == len(models) == 1, first.stdout  # one shared model
     assert all("sliced" in m for m in models)
-    assert all(" s on this machine" in line for line in announced)
+    assert all("about " in line and " s" in line for line in announced)
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(demo_files())
     again = _demo(tmp_path, cache)
     assert again.returncode == 0, again.stderr
