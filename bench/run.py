@@ -31,6 +31,9 @@ BENCHMARKS: dict[str, str] = {
     "fastsim": "bench_fastsim",
     "yield": "bench_yield",
     "synth": "bench_synth",
+    "fuzz": "bench_fuzz",
+    "cli": "bench_cli",
+    "demo": "bench_demo",
 }
 
 

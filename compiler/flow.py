@@ -134,7 +134,7 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
         bs = emit(nl, pl, routes)
         t_emit = time.perf_counter() - t3
         rep = make_report(pl, routes, {"pack": t_pack, "place": t_place, "route": t_route,
-                                       "emit": t_emit})
+                                       "emit": t_emit}, bs)
         return CompileResult(bs, rep, pl, routes, pl.packed)
     if last is None:
         raise RouteError(f"the program ({ncl} LUT cells) could not be placed and routed "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from compiler.macros.match import match_macro
 from compiler.netlist import Netlist, bits_to_words, evaluate
 from compiler.parity import expand_aliases, legalise_parity
 from fabric.bitstream import Bitstream
-from fabric.iomap import base_word, is_feed
+from fabric.iomap import MAX_WORD_BITS, base_word, is_feed
 from fabric.usage import Usage, usage
 
 
@@ -51,7 +51,9 @@ class Program:
         return usage(self.bitstream)
 
     def summary(self) -> str:
-        """One paragraph for people: flow, fabric, cells, latency, compile time."""
+        """One paragraph for people: flow, latency, the one compile time, the one cell
+        count (read from the bitstream, :func:`fabric.usage.usage`), then the flow's
+        own figures (its report, if it has one)."""
         u = self.usage
         lines = [f"{self.name}: {self.flow} flow, latency {self.bitstream.iomap.latency} "
                  f"cycles, compiled in {self.compile_seconds:.2f} s", "  " + u.text()]
@@ -124,7 +126,7 @@ class Program:
         decoded from the fabric, unsigned) differs from :meth:`expected`."""
         want = self.expected(tokens)
         for word in sorted(want):
-            mask = (1 << len(self.bitstream.iomap.outputs[word])) - 1
+            mask = (1 << self.bitstream.iomap.width(word)) - 1
             a = np.asarray(got[word], dtype=np.int64)[self.warmup:] & mask
             b = want[word][self.warmup:] & mask
             bad = np.flatnonzero(a != b)
@@ -165,18 +167,77 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
             bitstream, report = match.build()
             if width is not None and height is not None:
                 _check_fits(bitstream, width, height)
-            return Program(name, bitstream, netlist, graph, report,
+            return Program(name, declare_words(bitstream, graph), netlist, graph, report,
                            time.perf_counter() - start, 0, match.flow)
     elif isinstance(source, Netlist):
         graph, netlist = None, source
+        _check_netlist_widths(source)
         warmup = delay_warmup(source)
     else:
         raise TypeError(f"cannot compile a {type(source).__name__}: expected a "
                         f"compiler.ir.Graph or a compiler.netlist.Netlist")
     legal = legalise_parity(netlist)
     result = compile_netlist(legal, width=width, height=height, seed=seed)
-    return Program(name, result.bitstream, legal, graph, result.report,
+    return Program(name, declare_words(result.bitstream, graph), legal, graph, result.report,
                    time.perf_counter() - start, warmup)
+
+
+def declared_words(graph: Graph) -> dict[str, tuple[int, bool]]:
+    """Token word -> ``(bits, signed)`` as ``graph`` declares its inputs and outputs
+    (vector element ``i`` of ``x`` is word ``x[i]``; ``first`` is 1 bit unsigned)."""
+    words: dict[str, tuple[int, bool]] = {}
+    for values in (graph.inputs, graph.outputs):
+        for name, value in values.items():
+            for i in range(value.dim):
+                words[word_name(name, i, value.dim)] = (value.type.bits, value.type.signed)
+    return words
+
+
+def declare_words(bitstream: Bitstream, graph: Graph | None) -> Bitstream:
+    """``bitstream`` with its I/O map's ``signed`` set to exactly the words ``graph``
+    declares signed (inputs and outputs; a raw netlist declares none) and ``widths``
+    to the declared width of every output word a layout carries on fewer bits (the
+    linear macro drops top bits that its exact range proves are copies of the sign).
+    Input words must carry their declared width (extra feeds: at most it). Every
+    compile path (general
+    flow, each macro) goes through here, so the map says the same whatever laid the
+    program out."""
+    from compiler.errors import CompileError
+
+    iomap = bitstream.iomap
+    if graph is None or iomap is None:
+        return bitstream
+    declared = declared_words(graph)
+    widths: dict[str, int] = {}
+    for kind, words in (("input", iomap.inputs), ("output", iomap.outputs)):
+        for word, bits in words.items():
+            want = declared.get(base_word(word))
+            # an output may drop proven sign bits; an extra feed x@TAG carries the low
+            # bits of x up to the highest one its readers need
+            short = (kind == "output" or is_feed(word)) and want is not None \
+                and len(bits) < want[0]
+            if want is None or (want[0] != len(bits) and not short):
+                raise CompileError(f"{kind} word {word!r} has {len(bits)} bits in the I/O "
+                                   f"map, the program declares "
+                                   f"{want[0] if want else 'no such word'}")
+            if short and kind == "output":
+                widths[word] = want[0]
+    signed = frozenset(w for w, (_bits, sign) in declared.items() if sign)
+    mapped = {base_word(w) for w in iomap.inputs} | set(iomap.outputs)
+    if signed & mapped == iomap.signed and widths == iomap.widths:
+        return bitstream
+    return Bitstream(bitstream.configs, replace(iomap, signed=signed & mapped, widths=widths))
+
+
+def _check_netlist_widths(nl: Netlist) -> None:
+    """A netlist word wider than the I/O map carries is refused before compiling."""
+    from compiler.errors import CompileError
+
+    for kind, bits in (("input", nl.inputs), ("output", nl.outputs)):
+        for word, bit in bits:
+            if bit >= MAX_WORD_BITS:
+                raise CompileError(f"{kind} word {word!r} has bit {bit}: words are at most "
+                                   f"{MAX_WORD_BITS} bits wide")
 
 
 def _check_fits(bitstream: Bitstream, width: int, height: int) -> None:

@@ -17,13 +17,17 @@ File layout (all integers little-endian)::
                   UTF-8 JSON (empty when the bitstream has none)
 
 A file that is truncated, has trailing bytes, a wrong magic, version, size or
-checksum is refused with :class:`BitstreamError`; nothing is half-loaded.
+checksum, or an I/O map that breaks :meth:`fabric.iomap.IOMap.validate` (names,
+widths, port bits, offsets and latency bounded by the fabric, JSON nesting) is
+refused with :class:`BitstreamError` naming the field; nothing is half-loaded, and
+no file makes the loader allocate more than its own size or recurse.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 import tempfile
 from dataclasses import dataclass
@@ -39,22 +43,47 @@ _HEADER = struct.Struct("<8sHIIQ32s")
 HEADER_BYTES = _HEADER.size
 #: Guards against absurd sizes in a corrupt header before any allocation.
 MAX_CELLS = 1 << 26
+#: The largest I/O map JSON a file may carry, in bytes (a compiled 16x16 matvec needs
+#: a few kB); together with MAX_CELLS it bounds the file size read into memory.
+MAX_IOMAP_BYTES = 1 << 24
+MAX_FILE_BYTES = 58 + 8 * MAX_CELLS + MAX_IOMAP_BYTES
 
 
 class BitstreamError(ValueError):
     """A bitstream that cannot be built, written or loaded; the message says why."""
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same directory and an
-    atomic rename, so that a reader never sees a half-written file."""
+def _umask() -> int:
+    """The process's file-creation mask (read without changing it for long)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def temp_write_bytes(path: str | os.PathLike[str], data: bytes) -> str:
+    """Write ``data`` to a new temporary file beside ``path`` and return its name; its
+    mode is what a plain ``open(path, "w")`` would give (0666 less the umask), not
+    ``mkstemp``'s 0600. The caller renames it into place (or removes it)."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as fh:
+            os.fchmod(fh.fileno(), 0o666 & ~_umask())
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same directory and an
+    atomic rename, so that a reader never sees a half-written file (mode: 0666 less
+    the umask)."""
+    tmp = temp_write_bytes(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -130,6 +159,10 @@ class Bitstream:
         if width == 0 or height == 0 or width * height > MAX_CELLS:
             raise BitstreamError(f"{source}: implausible fabric size {width}x{height}")
         payload = data[HEADER_BYTES:]
+        if length > 8 * width * height + MAX_IOMAP_BYTES:
+            raise BitstreamError(f"{source}: payload length {length} exceeds the "
+                                 f"{8 * width * height}-byte configuration plus a "
+                                 f"{MAX_IOMAP_BYTES}-byte I/O map")
         if len(payload) != length:
             what = "truncated" if len(payload) < length else "has trailing bytes"
             raise BitstreamError(f"{source}: {what}: payload is {len(payload)} bytes, header "
@@ -145,16 +178,26 @@ class Bitstream:
         iomap = None
         if length > cfg_bytes:
             try:
-                iomap = IOMap.from_json(payload[cfg_bytes:].decode("utf-8"))
-            except (UnicodeDecodeError, IOMapError) as exc:
+                iomap = IOMap.from_json(payload[cfg_bytes:])
+            except IOMapError as exc:
                 raise BitstreamError(f"{source}: bad I/O map: {exc}") from exc
-        return cls(configs, iomap)
+        try:
+            return cls(configs, iomap)
+        except BitstreamError as exc:
+            raise BitstreamError(f"{source}: {exc}") from exc
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Bitstream:
         """Read and check a bitstream file."""
         try:
-            data = Path(path).read_bytes()
+            st = os.stat(path)  # before opening: opening a FIFO would block
+            if not stat.S_ISREG(st.st_mode):
+                raise BitstreamError(f"{path}: not a regular file")
+            if st.st_size > MAX_FILE_BYTES:
+                raise BitstreamError(f"{path}: {st.st_size} bytes is larger than any "
+                                     f"bitstream ({MAX_FILE_BYTES} bytes at most)")
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_FILE_BYTES + 1)
         except OSError as exc:
             raise BitstreamError(f"cannot read bitstream {path}: {exc.strerror}") from exc
         return cls.from_bytes(data, source=str(path))

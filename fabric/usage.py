@@ -76,20 +76,45 @@ def usage(bitstream: Bitstream) -> Usage:
                  int((kinds == IDLE).sum()), int(computes.sum()), int(copy.sum()), kinds)
 
 
-def heatmap_png(u: Usage, path: str | os.PathLike[str], scale: int | None = None) -> None:
-    """Write a PNG of the grid (compute red, route-only blue, idle grey), ``scale``
-    pixels per cell (default: about 800 pixels on the long side), atomically."""
-    if scale is None:
-        scale = max(1, min(16, 800 // max(u.width, u.height)))
+def heatmap_png(u: Usage, path: str | os.PathLike[str], title: str | None = None) -> None:
+    """Write :func:`heatmap_png_bytes` to ``path`` atomically."""
+    atomic_write_bytes(path, heatmap_png_bytes(u, title))
+
+
+def heatmap_png_bytes(u: Usage, title: str | None = None) -> bytes:
+    """A PNG of the grid: every cell coloured by its class (compute red, route-only
+    blue, idle light grey), with column and row axes, a title (``title`` and the
+    fabric size) and a legend giving each class's cell count. Same usage and title,
+    same bytes (no time stamp or version in the file)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     from io import BytesIO
 
-    from PIL import Image
+    from matplotlib.colors import ListedColormap
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
 
-    rgb = np.zeros((u.height, u.width, 3), dtype=np.uint8)
-    for kind, colour in _COLOURS.items():
-        rgb[u.kinds == kind] = colour
-    img = Image.fromarray(rgb, "RGB").resize((u.width * scale, u.height * scale),
-                                             Image.Resampling.NEAREST)
+    names = {IDLE: "idle", ROUTE: "route-only", COMPUTE: "compute"}
+    colours = [tuple(c / 255 for c in _COLOURS[k]) for k in (IDLE, ROUTE, COMPUTE)]
+    counts = {IDLE: u.idle, ROUTE: u.route_only, COMPUTE: u.compute}
+    aspect = u.height / u.width  # grid inches: 6 on the long side, at least 2
+    grid_w, grid_h = (6.0, max(2.0, 6.0 * aspect)) if aspect <= 1 else \
+        (max(2.0, 6.0 / aspect), 6.0)
+    fig = Figure(figsize=(grid_w + 3.0, grid_h + 1.2), dpi=100)
+    ax = fig.add_subplot()
+    ax.imshow(u.kinds, cmap=ListedColormap(colours), vmin=0, vmax=2, interpolation="nearest",
+              origin="upper", aspect="equal")
+    ax.set_xlabel("column x (logical)")
+    ax.set_ylabel("row y")
+    heading = f"{title}: " if title else ""
+    ax.set_title(f"{heading}{u.width} x {u.height} fabric, {u.used} of "
+                 f"{u.width * u.height} cells used")
+    handles = [Patch(facecolor=colours[k], edgecolor="black", linewidth=0.5,
+                     label=f"{names[k]} ({counts[k]} cells)") for k in (COMPUTE, ROUTE, IDLE)]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=8,
+              frameon=False)
     buf = BytesIO()
-    img.save(buf, format="PNG", optimize=True)
-    atomic_write_bytes(path, buf.getvalue())
+    fig.savefig(buf, format="png", metadata={"Software": None}, bbox_inches="tight",
+                pad_inches=0.1)
+    return buf.getvalue()

@@ -23,7 +23,6 @@ waivers.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from amaranth.back import verilog as amaranth_verilog
@@ -105,19 +104,9 @@ def write_verilog(path: str | os.PathLike[str], shape: FabricShape,
     renamed over ``path``: readers see the old file or the complete new one.
     Returns the path written.
     """
+    from fabric.bitstream import atomic_write_bytes
+
     text = fabric_verilog(shape, fault_injection=fault_injection, style=style)
     target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write_bytes(target, text.encode("utf-8"))  # mode 0666 less the umask
     return target

@@ -5,12 +5,28 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import logging
+import os
 import sys
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
+
+#: Exit status of a refused command (bad arguments, bad input files): one line on stderr.
+EXIT_USAGE = 2
+#: Exit status when a check fails (a simulation disagrees with the reference).
+EXIT_CHECK = 1
+#: Exit status of an unexpected failure, a bug (BSD ``EX_SOFTWARE``); ``--debug`` shows
+#: its traceback.
+EXIT_INTERNAL = 70
+#: Exit status after Ctrl-C (128 + SIGINT), as shells report it.
+EXIT_INTERRUPTED = 130
+#: Exit status when the reader of stdout went away (128 + SIGPIPE), e.g. ``| head``.
+EXIT_BROKEN_PIPE = 141
+#: The most tokens one command streams (arrays are tokens x edge-bus bits per port).
+MAX_TOKENS = 1_000_000
 
 
 class CLIError(Exception):
@@ -21,6 +37,95 @@ def _say(msg: str) -> None:
     print(msg, flush=True)
 
 
+# ----------------------------------------------------------------------------- arguments
+
+def _int_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: an integer in ``low..high`` (argparse names the option)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is outside {low}..{high}")
+        return value
+
+    return parse
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lutgrid")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        return "unknown (not installed)"
+
+
+# ----------------------------------------------------------------------------- outputs
+
+def _check_outputs(paths: Sequence[str | None], force: bool) -> list[Path]:
+    """Check, before any long work, that every output path can be written; raise
+    :class:`CLIError` naming the first path that cannot (empty, a folder, a missing or
+    unwritable folder, a read-only file without ``force``, given twice)."""
+    checked: list[Path] = []
+    for raw in paths:
+        if raw is None:
+            continue
+        if not raw.strip():
+            raise CLIError("an output file name is empty")
+        path = Path(raw)
+        if raw.endswith(os.sep) or path.is_dir():
+            raise CLIError(f"output {raw} is a folder, not a file name")
+        folder = path.parent
+        if not folder.is_dir():
+            what = "is not a folder" if folder.exists() else "does not exist"
+            raise CLIError(f"output folder {folder} {what} (for {raw})")
+        if path.exists() and not path.stat().st_mode & 0o222 and not force:
+            raise CLIError(f"output {raw} is read-only; --force replaces it")
+        _probe_writable(folder, raw)
+        if any(path.resolve() == other.resolve() for other in checked):
+            raise CLIError(f"output {raw} is named twice")
+        checked.append(path)
+    return checked
+
+
+def _probe_writable(folder: Path, raw: str) -> None:
+    """Create and remove a temporary file in ``folder``: the one test of permission
+    that holds for every user (root too) and every file system (read-only ones too)."""
+    import tempfile
+
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".lutgrid-probe-", dir=folder)
+    except OSError as exc:
+        raise CLIError(f"cannot write in {folder} (for {raw}): {exc.strerror}") from exc
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def _write_outputs(files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> None:
+    """Write every ``(path, data)`` or none: each goes to a temporary file first, and
+    only when all are complete are they renamed into place (a failure, Ctrl-C or a
+    full disk removes the temporary files and any file this call already renamed)."""
+    from fabric.bitstream import temp_write_bytes
+
+    staged: list[tuple[str, Path]] = []
+    done: list[Path] = []
+    try:
+        for path, data in files:
+            staged.append((temp_write_bytes(path, data), Path(path)))
+        for tmp, path in staged:
+            os.replace(tmp, path)
+            done.append(path)
+    except BaseException:
+        for tmp, _ in staged:
+            Path(tmp).unlink(missing_ok=True)
+        for path in done:
+            path.unlink(missing_ok=True)
+        raise
+
+
 # ----------------------------------------------------------------------------- verilog
 
 def cmd_verilog(args: argparse.Namespace) -> int:
@@ -29,6 +134,7 @@ def cmd_verilog(args: argparse.Namespace) -> int:
     from fabric.verilog import write_verilog
 
     shape = FabricShape(args.width, args.height, args.spares)
+    _check_outputs([args.output], args.force)
     start = time.perf_counter()
     path = write_verilog(args.output, shape, fault_injection=args.fault_injection,
                          style=args.style)
@@ -43,8 +149,16 @@ def cmd_verilog(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- compile
 
 def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, name
+    """The program to compile and its name: a built-in example, or what
+    ``FILE.py[:FUNCTION]`` returns. Every way a source can fail (missing, a syntax
+    error, an exception on import or in the call, not callable, needs arguments, the
+    wrong return type) is a :class:`CLIError` naming the file; the original exception
+    is its ``__cause__`` (``--debug`` prints its traceback)."""
     from compiler.examples import EXAMPLES
 
+    if example is not None and spec is not None:
+        raise CLIError(f"give a source FILE.py[:FUNCTION] or --example NAME, not both "
+                       f"({spec} and --example {example})")
     if example is not None:
         if example not in EXAMPLES:
             raise CLIError(f"unknown example {example!r}; choose from {', '.join(EXAMPLES)}")
@@ -54,21 +168,49 @@ def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, 
     file, _, func = spec.partition(":")
     path = Path(file)
     if not path.is_file():
-        raise CLIError(f"source file {file} does not exist")
-    mod_spec = importlib.util.spec_from_file_location(path.stem, path)
-    assert mod_spec is not None and mod_spec.loader is not None
-    module = importlib.util.module_from_spec(mod_spec)
-    mod_spec.loader.exec_module(module)
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise CLIError(f"source file {file} {what}")
     func = func or "build"
+    if not func.isidentifier():
+        raise CLIError(f"{spec}: {func!r} is not a Python function name")
+    mod_spec = importlib.util.spec_from_file_location(f"lutgrid_source_{path.stem}", path)
+    if mod_spec is None or mod_spec.loader is None:
+        raise CLIError(f"{file} cannot be loaded as a Python module (name it FILE.py)")
+    module = importlib.util.module_from_spec(mod_spec)
+    try:
+        mod_spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise CLIError(f"{file}:{exc.lineno}: syntax error: {exc.msg}") from exc
+    except Exception as exc:  # noqa: BLE001 - any failure of the user's module is theirs
+        raise CLIError(f"{file}: importing it raised {type(exc).__name__}: {exc}") from exc
     if not hasattr(module, func):
         raise CLIError(f"{file} has no function {func!r} (name it FILE.py:FUNCTION)")
-    source = getattr(module, func)()
+    builder = getattr(module, func)
+    if not callable(builder):
+        raise CLIError(f"{file}:{func} is a {type(builder).__name__}, not a function")
+    import inspect
+
+    try:
+        inspect.signature(builder).bind()
+    except TypeError as exc:
+        raise CLIError(f"{file}:{func}() must take no arguments: {exc}") from exc
+    except ValueError:  # a builtin without a signature: let the call decide
+        pass
+    try:
+        source = builder()
+    except Exception as exc:  # noqa: BLE001
+        raise CLIError(f"{file}:{func}() raised {type(exc).__name__}: {exc}") from exc
     from compiler.ir import Graph
     from compiler.netlist import Netlist
 
     if not isinstance(source, Graph | Netlist):
         raise CLIError(f"{file}:{func}() returned a {type(source).__name__}, expected a "
                        f"compiler.ir.Graph or a compiler.netlist.Netlist")
+    if not source.inputs:
+        raise CLIError(f"{file}:{func}() built a program with no inputs: no token could "
+                       f"enter it")
+    if not source.outputs:
+        raise CLIError(f"{file}:{func}() built a program with no outputs: nothing to compute")
     return source, path.stem
 
 
@@ -99,11 +241,13 @@ def cmd_compile(args: argparse.Namespace) -> int:
     """Compile a program to a bitstream, check it in the numpy simulator, report."""
     from compiler.errors import FitError
     from compiler.program import compile_program
-    from fabric.usage import heatmap_png
+    from fabric.usage import heatmap_png_bytes
 
-    source, name = _load_source(args.source, args.example)
     if (args.width is None) != (args.height is None):
         raise CLIError("give both --width and --height, or neither (automatic size)")
+    source, name = _load_source(args.source, args.example)
+    output = args.output if args.output is not None else f"{name}.lgb"
+    _check_outputs([output, args.report, args.png], args.force)
     _say(f"compiling {name} ...")
     _show_progress(args.verbose)
     try:
@@ -112,46 +256,88 @@ def cmd_compile(args: argparse.Namespace) -> int:
     except FitError as exc:
         raise CLIError(f"does not fit: {exc}") from exc
     _say(program.summary())
-    if args.check:
+    if not args.no_check:
         from sim.check import check_program
 
         secs = check_program(program, "numpy", args.check, args.seed)
         _say(f"checked {args.check} tokens, one per cycle, in the numpy simulator: every "
              f"output bit equals the reference ({secs:.1f} s)")
-    output = args.output or f"{name}.lgb"
-    program.bitstream.save(output)
-    _say(f"wrote {output}")
+    files = [(output, program.bitstream.to_bytes())]
     if args.report:
-        from fabric.bitstream import atomic_write_bytes
-
-        atomic_write_bytes(args.report, (program.summary() + "\n").encode())
-        _say(f"wrote {args.report}")
+        files.append((args.report, (program.summary() + "\n").encode()))
     if args.png:
-        heatmap_png(program.usage, args.png)
-        _say(f"wrote {args.png} (red: compute, blue: route-only, grey: idle)")
+        files.append((args.png, heatmap_png_bytes(program.usage, title=name)))
+    _write_outputs(files)  # all of them or none
+    for path, _ in files:
+        _say(f"wrote {path}")
     return 0
 
 
 # ----------------------------------------------------------------------------- run / info
 
+def natural_key(word: str) -> list[object]:
+    """Sort key that puts ``x[2]`` before ``x[10]`` (digit runs compare as numbers)."""
+    import re
+
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", word)]
+
+
+def random_token_values(iomap, n_tokens: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Random values of every token input word, in its declared range (signed words
+    ``-2^(b-1) .. 2^(b-1)-1``, others ``0 .. 2^b-1``); ``first`` is set on token 0."""
+    from sim.token_file import token_words
+
+    tokens = {}
+    for word, (n, signed) in sorted(token_words(iomap).items(),
+                                    key=lambda kv: natural_key(kv[0])):
+        lo, hi = (-(1 << (n - 1)), 1 << (n - 1)) if signed else (0, 1 << n)
+        tokens[word] = rng.integers(lo, hi, size=n_tokens, dtype=np.int64)
+    if "first" in tokens:  # a stream starts a sequence (DESIGN §5)
+        tokens["first"][0] = 1
+    return tokens
+
+
+def token_table(tokens: dict[str, np.ndarray], outputs: dict[str, np.ndarray],
+                shown: int) -> list[str]:
+    """Lines of a table: token number, input words, ``->``, output words, naturally
+    sorted, every column right-aligned to its widest entry."""
+    words_in = sorted(tokens, key=natural_key)
+    words_out = sorted(outputs, key=natural_key)
+    columns = [("token", [str(t) for t in range(shown)])]
+    columns += [(w, [str(int(v)) for v in tokens[w][:shown]]) for w in words_in]
+    columns += [("->", ["->"] * shown)]
+    columns += [(w, [str(int(v)) for v in outputs[w][:shown]]) for w in words_out]
+    widths = [max(len(head), *(len(c) for c in cells)) for head, cells in columns]
+    rows = [[head for head, _ in columns]] + [[cells[t] for _, cells in columns]
+                                             for t in range(shown)]
+    return ["  ".join(cell.rjust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    """Stream random tokens through a bitstream; compare engines and defect maps."""
+    """Stream random tokens through a bitstream; compare engines and defect maps.
+    Signed words (as the I/O map declares them) are drawn and shown as signed."""
     from fabric.bitstream import Bitstream
     from fabric.defects import random_defects
-    from fabric.iomap import base_word
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
 
+    if args.vcd is not None and not args.rtl:
+        raise CLIError("--vcd writes the Verilator run's waveform: add --rtl")
+    if args.tokens_file is not None and args.tokens_given:
+        raise CLIError("give --tokens N or --tokens-file FILE, not both")
+    _check_outputs([args.vcd], args.force)
     bs = Bitstream.load(args.bitstream)
     if bs.iomap is None:
         raise CLIError(f"{args.bitstream} has no I/O map: nothing to stream")
     rng = np.random.default_rng(args.seed)
-    widths: dict[str, int] = {}
-    for w, bits in sorted(bs.iomap.inputs.items()):  # a word is as wide as its widest feed
-        widths[base_word(w)] = max(widths.get(base_word(w), 0), len(bits))
-    tokens = {w: rng.integers(0, 1 << n, size=args.tokens) for w, n in widths.items()}
-    if "first" in tokens:  # a stream starts a sequence (DESIGN §5)
-        tokens["first"][0] = 1
+    if args.tokens_file is not None:
+        from sim.token_file import read_token_file
+
+        tokens = read_token_file(args.tokens_file, bs.iomap, MAX_TOKENS)
+    else:
+        tokens = random_token_values(bs.iomap, args.tokens, rng)
+    n_tokens = len(next(iter(tokens.values())))
     fast, first = None, "numpy"
     if args.engine != "cycle":  # the fast simulator where it applies (sim/fastsim.py)
         from sim.fastsim import FastSim, FastSimError
@@ -174,33 +360,54 @@ def cmd_run(args: argparse.Namespace) -> int:
     results = []
     for engine, dm in runs:
         where = f"{int(dm.sum())} defective cells" if dm is not None else "no defects"
-        what = f"{engine}, {where}"
+        what = f"{engine}, {where}" + (f", {args.style} view" if engine == "verilator" else "")
         start = time.perf_counter()
-        sim = fast if engine == "fast" else make_simulator(engine, bs.configs, dm,
-                                                           args.spares, args.seed)
+        builds = engine == "verilator" and _announce_build(bs, dm, args)
+        sim = fast if engine == "fast" else make_simulator(
+            engine, bs.configs, dm, args.spares, args.seed, style=args.style,
+            vcd=args.vcd if engine == "verilator" else None)
         got = stream_tokens(sim, bs.iomap, bs.width, bs.height, tokens, seed=args.seed + 1)
-        _say(f"{what}: {args.tokens} tokens in {time.perf_counter() - start:.1f} s")
+        if builds and getattr(sim, "last_run", None) is not None:
+            _say(f"built the Verilator model in {sim.last_run.build.build_seconds:.1f} s")
+        _say(f"{what}: {n_tokens} tokens in {time.perf_counter() - start:.1f} s")
         results.append((what, got))
     base_what, base = results[0]
     for what, got in results[1:]:
-        for word in base:
+        for word in sorted(base, key=natural_key):
             bad = np.flatnonzero(base[word] != got[word])
             if bad.size:
                 raise CLIError(f"{what} differs from {base_what}: output {word!r} of token "
                                f"{int(bad[0])} ({bad.size} tokens differ)")
         _say(f"{what}: identical to {base_what} on every output of every token")
-    shown = min(args.show, args.tokens)
-    words_in, words_out = sorted(tokens), sorted(base)
-    _say("token  " + "  ".join(words_in) + "  ->  " + "  ".join(words_out))
-    for t in range(shown):
-        _say(f"{t:5d}  " + "  ".join(str(int(tokens[w][t])) for w in words_in) + "  ->  "
-             + "  ".join(str(int(base[w][t])) for w in words_out))
+    if args.vcd is not None:
+        _say(f"wrote {args.vcd} (the Verilator run's waveform, configuration loading "
+             f"included)")
+    for line in token_table(tokens, base, min(args.show, n_tokens)):
+        _say(line)
     return 0
 
 
+def _announce_build(bs, defects, args: argparse.Namespace) -> bool:
+    """Before a Verilator run: say so if it must build its model first (only then).
+    Returns True if it builds."""
+    from fabric.geometry import FabricShape
+    from sim.verilator import is_built
+
+    fault = defects is not None and bool(defects.any())
+    shape = FabricShape(bs.width, bs.height, args.spares)
+    if is_built(shape, fault_injection=fault, style=args.style, waves=args.vcd is not None):
+        return False
+    trace = ", with waveform tracing" if args.vcd is not None else ""
+    _say(f"building the Verilator model of the {bs.width}x{bs.height} fabric ({args.style} "
+         f"view{trace}; once, then cached; tiles take minutes on large fabrics) ...")
+    return True
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    """Describe a bitstream file."""
+    """Describe a bitstream file: fabric, cell usage, latency, and every I/O word with
+    its width, signedness, ports and cycle offsets."""
     from fabric.bitstream import Bitstream
+    from fabric.iomap import base_word
     from fabric.usage import usage
 
     bs = Bitstream.load(args.bitstream)
@@ -210,12 +417,39 @@ def cmd_info(args: argparse.Namespace) -> int:
         _say("  no I/O map")
         return 0
     _say(f"  latency {bs.iomap.latency} cycles, one token per cycle")
-    for kind, words in (("in ", bs.iomap.inputs), ("out", bs.iomap.outputs)):
-        for word, bits in words.items():
+    rows = []
+    for kind, words in (("in", bs.iomap.inputs), ("out", bs.iomap.outputs)):
+        for word in sorted(words, key=natural_key):
+            bits = words[word]
             ports = sorted({pb.port for pb in bits})
             offs = [pb.offset for pb in bits]
-            _say(f"  {kind} {word}: {len(bits)} bits on {', '.join(ports)}, offsets "
-                 f"{min(offs)}..{max(offs)}")
+            sign = "signed" if base_word(word) in bs.iomap.signed else "unsigned"
+            declared = bs.iomap.widths.get(word, len(bits)) if kind == "out" else len(bits)
+            width = f"{declared} bits" + (f" ({len(bits)} on ports)" if declared != len(bits)
+                                          else "")
+            rows.append((kind, word, width, sign, ", ".join(ports),
+                         f"offsets {min(offs)}..{max(offs)}"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        _say("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
+             .rstrip())
+    return 0
+
+
+# ----------------------------------------------------------------------------- cache
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """Show the Verilator build cache (where, how many models, how big) or clean it."""
+    from sim.verilator import cache_size, clear_cache, default_build_dir
+
+    root = default_build_dir()
+    models, size = cache_size(root)
+    if args.clean:
+        clear_cache(root)
+        _say(f"removed {root}: {models} models, {size / 1e6:.0f} MB")
+        return 0
+    _say(f"{root}: {models} Verilator models, {size / 1e6:.0f} MB (set LUTGRID_BUILD_DIR to "
+         f"move it; lutgrid cache --clean empties it)")
     return 0
 
 
@@ -266,34 +500,74 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """The tour: fabric Verilog, a hand-placed adder and a compiled program, each
     streamed one token per cycle in numpy and Verilator, with and without defects."""
-    from lutgrid.demo import run_demo
+    from lutgrid.demo import demo_files, run_demo
 
-    return run_demo(Path(args.out), tokens=args.tokens, seed=args.seed, rtl=not args.no_rtl)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise CLIError(f"demo output {out} exists and is not a folder")
+    if not out.parent.is_dir():
+        raise CLIError(f"folder {out.parent} does not exist (for the demo output {out})")
+    if out.is_dir():
+        _check_outputs([str(out / name) for name in demo_files()], args.force)
+    else:
+        _probe_writable(out.parent, str(out))
+    return run_demo(out, tokens=args.tokens, seed=args.seed, rtl=not args.no_rtl)
 
 
 # ----------------------------------------------------------------------------- parser
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a refused argument is one line on stderr (no usage block)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _common(force: bool) -> argparse.ArgumentParser:
+    """Options every command takes (``--debug``), and ``--force`` for commands that
+    write files."""
+    parent = _Parser(add_help=False)
+    parent.add_argument("--debug", action="store_true",
+                        help="on an error, also print the Python traceback")
+    if force:
+        parent.add_argument("--force", action="store_true",
+                            help="replace read-only output files")
+    return parent
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``lutgrid`` command."""
-    p = argparse.ArgumentParser(
+    from compiler.examples import EXAMPLES
+    from fabric.geometry import MAX_SIDE, MAX_SPARES
+
+    side = _int_in(1, MAX_SIDE)
+    spares = _int_in(0, MAX_SPARES)
+    tokens = _int_in(1, MAX_TOKENS)
+    reader, writer = _common(False), _common(True)
+    p = _Parser(
         prog="lutgrid",
         description="A grid of clocked LUT cells: generate it, compile integer programs "
-                    "onto it, and prove in simulation that it streams one token per cycle.")
+                    "onto it, and prove in simulation that it streams one token per cycle.",
+        epilog="Exit status: 0 success, 1 a check failed, 2 refused input, 70 internal "
+               "error, 130 interrupted, 141 output pipe closed.")
+    p.add_argument("--version", action="version", version=f"lutgrid {_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     d = sub.add_parser("demo", help="generate, compile, stream and check built-in examples",
-                       description=cmd_demo.__doc__)
+                       description=cmd_demo.__doc__, parents=[writer])
     d.add_argument("--out", default="lutgrid-demo", help="output folder (default %(default)s)")
-    d.add_argument("--tokens", type=int, default=300, help="tokens per stream (default 300)")
+    d.add_argument("--tokens", type=tokens, default=300,
+                   help=f"tokens per stream, 1..{MAX_TOKENS} (default 300)")
     d.add_argument("--seed", type=int, default=1, help="seed of tokens and defect maps")
     d.add_argument("--no-rtl", action="store_true", help="skip the Verilator runs")
     d.set_defaults(func=cmd_demo)
 
     v = sub.add_parser("verilog", help="write the programmable fabric as Verilog",
-                       description=cmd_verilog.__doc__)
-    v.add_argument("--width", type=int, required=True, help="logical columns W")
-    v.add_argument("--height", type=int, required=True, help="rows H")
-    v.add_argument("--spares", type=int, default=1, help="spare columns S (default 1)")
+                       description=cmd_verilog.__doc__, parents=[writer])
+    v.add_argument("--width", type=side, required=True, help=f"logical columns W, 1..{MAX_SIDE}")
+    v.add_argument("--height", type=side, required=True, help=f"rows H, 1..{MAX_SIDE}")
+    v.add_argument("--spares", type=spares, default=1,
+                   help=f"spare columns S, 0..{MAX_SPARES} (default 1)")
     v.add_argument("--fault-injection", action="store_true",
                    help="add the noise port that defective cells load (for tests)")
     v.add_argument("--style", choices=("tiles", "sliced"), default="tiles",
@@ -306,15 +580,21 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="compile a program to a bitstream",
                        description=cmd_compile.__doc__ + " SOURCE is FILE.py[:FUNCTION] "
                        "(default function 'build') returning a compiler.ir.Graph or a "
-                       "compiler.netlist.Netlist.")
+                       "compiler.netlist.Netlist.",
+                       epilog="built-in examples (--example NAME): " + ", ".join(EXAMPLES),
+                       parents=[writer])
     c.add_argument("source", nargs="?", help="FILE.py[:FUNCTION]")
-    c.add_argument("--example", help="a built-in example instead (see compiler/examples.py)")
+    c.add_argument("--example", metavar="NAME",
+                   help="a built-in example instead: " + ", ".join(EXAMPLES))
     c.add_argument("-o", "--output", help="bitstream file (default NAME.lgb)")
-    c.add_argument("--width", type=int, help="fabric width (default: sized automatically)")
-    c.add_argument("--height", type=int, help="fabric height")
+    c.add_argument("--width", type=side, help=f"fabric width, 1..{MAX_SIDE} (default: sized "
+                                              f"automatically)")
+    c.add_argument("--height", type=side, help=f"fabric height, 1..{MAX_SIDE}")
     c.add_argument("--seed", type=int, default=0, help="placement/routing seed (default 0)")
-    c.add_argument("--check", type=int, default=300, metavar="TOKENS",
-                   help="stream this many random tokens in numpy and check (0: skip)")
+    c.add_argument("--check", type=tokens, default=300, metavar="TOKENS",
+                   help=f"stream this many random tokens in numpy and check, 1..{MAX_TOKENS} "
+                        f"(default 300)")
+    c.add_argument("--no-check", action="store_true", help="skip the numpy check")
     c.add_argument("--report", help="write the text report here")
     c.add_argument("--png", help="write a heat map of the grid here")
     c.add_argument("--no-macros", action="store_true",
@@ -324,9 +604,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.set_defaults(func=cmd_compile)
 
     r = sub.add_parser("run", help="stream random tokens through a bitstream",
-                       description=cmd_run.__doc__)
+                       description=cmd_run.__doc__, parents=[writer])
     r.add_argument("bitstream")
-    r.add_argument("--tokens", type=int, default=300)
+    r.add_argument("--tokens", type=tokens, default=None,
+                   help=f"random tokens to stream, 1..{MAX_TOKENS} (default 300)")
     r.add_argument("--rtl", action="store_true", help="also run in Verilator and compare")
     r.add_argument("--defects", action="store_true",
                    help="also run on a random tolerable defect map and compare")
@@ -334,16 +615,26 @@ def build_parser() -> argparse.ArgumentParser:
                    help="first run: fast = the extracted netlist (sim/fastsim.py, "
                         "feed-forward programs), cycle = the cycle-accurate numpy "
                         "simulator, auto = fast where it applies (default)")
-    r.add_argument("--spares", type=int, default=1, help="spare columns (default 1)")
+    r.add_argument("--spares", type=spares, default=1,
+                   help=f"spare columns, 0..{MAX_SPARES} (default 1)")
     r.add_argument("--seed", type=int, default=0)
-    r.add_argument("--show", type=int, default=8, help="tokens to print (default 8)")
+    r.add_argument("--show", type=tokens, default=8, help="tokens to print (default 8)")
+    r.add_argument("--tokens-file", metavar="FILE",
+                   help="stream these token values instead of random ones: CSV with a header "
+                        "row of word names and one row per token, or JSON {word: [values]}")
+    r.add_argument("--style", choices=("tiles", "sliced"), default="tiles",
+                   help="the Verilog view --rtl simulates: tiles (the hardware, default) or "
+                        "sliced (same behaviour, builds and runs much faster)")
+    r.add_argument("--vcd", metavar="FILE",
+                   help="with --rtl: write the Verilator run's waveform here (a tracing "
+                        "build of its own)")
     r.set_defaults(func=cmd_run)
 
     y = sub.add_parser("yield", help="defect yield: closed form, Monte Carlo, fabric check",
-                       description=cmd_yield.__doc__)
-    y.add_argument("--width", type=int, required=True, help="logical columns W")
-    y.add_argument("--height", type=int, required=True, help="rows H")
-    y.add_argument("--spares", type=int, required=True, help="spare columns S")
+                       description=cmd_yield.__doc__, parents=[writer])
+    y.add_argument("--width", type=side, required=True, help="logical columns W")
+    y.add_argument("--height", type=side, required=True, help="rows H")
+    y.add_argument("--spares", type=spares, required=True, help="spare columns S")
     y.add_argument("--p", type=float, required=True, help="per-cell defect probability")
     y.add_argument("--trials", type=int, default=100_000,
                    help="Monte Carlo chips (default %(default)s)")
@@ -354,7 +645,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="surviving defect maps to check it on (default %(default)s)")
     y.add_argument("--check-p", type=float,
                    help="defect probability of those maps (default: --p)")
-    y.add_argument("--tokens", type=int, default=200, help="tokens per checked map")
+    y.add_argument("--tokens", type=tokens, default=200, help="tokens per checked map")
     y.add_argument("--png", help="also sweep p for S = 0,1,2,4 at 64x64 and 1024x1024 "
                                  "and plot survival here")
     y.add_argument("--sweep-trials", type=int, default=2000,
@@ -365,10 +656,10 @@ def build_parser() -> argparse.ArgumentParser:
     y.set_defaults(func=cmd_yield)
 
     sy = sub.add_parser("synth", help="synthesise the fabric and the FPGA anchor (ECP5)",
-                        description=cmd_synth.__doc__)
-    sy.add_argument("--width", type=int, default=4, help="fabric columns (default 4)")
-    sy.add_argument("--height", type=int, default=4, help="fabric rows (default 4)")
-    sy.add_argument("--spares", type=int, default=1, help="spare columns (default 1)")
+                        description=cmd_synth.__doc__, parents=[reader])
+    sy.add_argument("--width", type=side, default=4, help="fabric columns (default 4)")
+    sy.add_argument("--height", type=side, default=4, help="fabric rows (default 4)")
+    sy.add_argument("--spares", type=spares, default=1, help="spare columns (default 1)")
     sy.add_argument("--device", default="25k", help="ECP5 device: 12k, 25k, 45k, 85k "
                                                    "(default 25k)")
     sy.add_argument("--package", default="CABGA256", help="package (default CABGA256)")
@@ -382,26 +673,84 @@ def build_parser() -> argparse.ArgumentParser:
                     help="leave the fabric's Verilog, netlist JSON and nextpnr log here")
     sy.set_defaults(func=cmd_synth)
 
-    i = sub.add_parser("info", help="describe a bitstream file", description=cmd_info.__doc__)
+    k = sub.add_parser("cache", help="show or clean the Verilator build cache",
+                       description=cmd_cache.__doc__, parents=[reader])
+    k.add_argument("--clean", action="store_true", help="delete every cached model")
+    k.set_defaults(func=cmd_cache)
+
+    i = sub.add_parser("info", help="describe a bitstream file", description=cmd_info.__doc__,
+                       parents=[reader])
     i.add_argument("bitstream")
     i.set_defaults(func=cmd_info)
     return p
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not raise
+    a second BrokenPipeError (the Python documentation's recipe)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor
+        pass
+
+
+def _where_asserted(exc: BaseException) -> str:
+    """What to say for an assertion without a message: where it failed."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "an assertion without a message failed"
+    last = frames[-1]
+    return (f"assertion `{last.line or '?'}` failed at {Path(last.filename).name}:"
+            f"{last.lineno}")
+
+
+def _one_line(text: str) -> str:
+    """Messages are one line: a multi-line exception text is joined."""
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``lutgrid`` command; returns the exit status."""
+    """Entry point of the ``lutgrid`` command; returns the exit status (0 success,
+    1 a check failed, 2 refused input, 70 internal error, 130 interrupted, 141 the
+    reader of stdout went away). Every error is one line on stderr."""
     from fabric.bitstream import BitstreamError
     from fabric.defects import DefectError
 
     args = build_parser().parse_args(argv)
+    if args.command == "run":  # --tokens has a default only when no file gives them
+        args.tokens_given = args.tokens is not None
+        args.tokens = 300 if args.tokens is None else args.tokens
+    name = f"lutgrid {args.command}"
     try:
         return args.func(args)
     except (CLIError, BitstreamError, DefectError, ValueError) as exc:
-        print(f"lutgrid {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        if args.debug:
+            traceback.print_exception(exc.__cause__ or exc)
+        print(f"{name}: error: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (``| head``): stop quietly
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except OSError as exc:  # a file that vanished or a disk that filled mid-command
+        if args.debug:
+            traceback.print_exc()
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"{name}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
     except AssertionError as exc:  # a simulation disagreed with the reference
-        print(f"lutgrid {args.command}: CHECK FAILED: {exc}", file=sys.stderr)
-        return 1
+        print(f"{name}: CHECK FAILED: {_one_line(exc) or _where_asserted(exc)}",
+              file=sys.stderr)
+        return EXIT_CHECK
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a bug: say so in one line; --debug shows where
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"{name}: internal error: {type(exc).__name__}: {_one_line(exc)} (a bug; "
+              f"--debug shows the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

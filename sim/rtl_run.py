@@ -67,8 +67,11 @@ def run_rtl_full(shape: ShapeLike, configs: npt.ArrayLike,
                  inputs: Mapping[str, npt.ArrayLike], defects: npt.ArrayLike | None = None,
                  *, build_dir: os.PathLike[str] | str | None = None, seed: int = 0,
                  fault_injection: bool | None = None, work_dir: os.PathLike[str] | str | None
-                 = None, style: str = "tiles") -> RTLRun:
-    """Like :func:`run_rtl`, returning an :class:`RTLRun` with timings and the build."""
+                 = None, style: str = "tiles",
+                 vcd: os.PathLike[str] | str | None = None) -> RTLRun:
+    """Like :func:`run_rtl`, returning an :class:`RTLRun` with timings and the build.
+    ``vcd`` writes the run's waveform (every top-level port, every cycle, loading
+    included) to that file, atomically; it needs a tracing build of its own."""
     cfg = check_configs(np.asarray(configs))
     if cfg.shape != (shape.height, shape.width):
         raise ValueError(f"configs have shape {cfg.shape}, the fabric is "
@@ -86,14 +89,19 @@ def run_rtl_full(shape: ShapeLike, configs: npt.ArrayLike,
         fault_injection = bool(dm.any())
     ins = _check_inputs(shape, inputs)
     cycles = ins["west_in"].shape[0]
-    build = build_fabric(shape, build_dir, fault_injection=fault_injection, style=style)
+    build = build_fabric(shape, build_dir, fault_injection=fault_injection, style=style,
+                         waves=vcd is not None)
     job = {"width": shape.width, "height": shape.height, "spares": shape.spares,
            "fault_injection": fault_injection, "seed": seed, "mode": "stream",
            "configs": cfg, "defects": dm, "cycles": cycles,
            **{f"in_{b}": v for b, v in ins.items()}}
     with tempfile.TemporaryDirectory(prefix="lutgrid-rtl-",
                                      dir=work_dir) as tmp:
-        result = run_bench(build, job, Path(tmp), seed=seed)
+        result = run_bench(build, job, Path(tmp), seed=seed, waves=vcd is not None)
+        if vcd is not None:
+            from fabric.bitstream import atomic_write_bytes
+
+            atomic_write_bytes(vcd, (Path(tmp) / "dump.vcd").read_bytes())
     outputs = {b: np.asarray(result[f"out_{b}"], dtype=np.uint8).reshape(
         cycles, bus_width(b, shape.width, shape.height)) for b in OUTPUT_BUSES}
     return RTLRun(outputs, build, float(result["load_seconds"]),

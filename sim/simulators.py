@@ -29,9 +29,10 @@ class RTLSimulator:
     def __init__(self, configs: np.ndarray, defects: np.ndarray | None = None,
                  spares: int = 1, seed: int = 0,
                  build_dir: str | os.PathLike[str] | None = None,
-                 style: str = "tiles") -> None:
+                 style: str = "tiles", vcd: str | os.PathLike[str] | None = None) -> None:
         from fabric.verilog import check_style
 
+        self.vcd = vcd  # write each run's waveform here (a tracing build)
         self.style = check_style(style)
         self.configs = np.asarray(configs, dtype=np.uint64)
         h, w = self.configs.shape
@@ -48,21 +49,22 @@ class RTLSimulator:
         full = {b: np.asarray(v, dtype=np.uint8) for b, v in inputs.items()}
         self.last_run = run_rtl_full(self.shape, self.configs, full, self.defects,
                                      build_dir=self.build_dir, seed=self.seed,
-                                     style=self.style)
+                                     style=self.style, vcd=self.vcd)
         return self.last_run.outputs
 
 
 def make_simulator(engine: str, configs: np.ndarray, defects: np.ndarray | None = None,
                    spares: int = 1, seed: int = 0,
-                   build_dir: str | os.PathLike[str] | None = None, style: str = "tiles"
-                   ) -> FabricSim | RTLSimulator:
+                   build_dir: str | os.PathLike[str] | None = None, style: str = "tiles",
+                   vcd: str | os.PathLike[str] | None = None) -> FabricSim | RTLSimulator:
     """``engine`` is ``"numpy"`` or ``"verilator"``; ``defects`` is a bool
     ``(H, W+spares)`` physical defect map or ``None`` (the logical fabric);
-    ``style`` (``"tiles"`` or ``"sliced"``) is the Verilog view Verilator runs."""
+    ``style`` (``"tiles"`` or ``"sliced"``) is the Verilog view Verilator runs and
+    ``vcd`` a file for its waveform (Verilator only)."""
     if engine == "numpy":
         if defects is None:
             return FabricSim(configs)
         return FabricSim(configs, defects=defects, spares=spares, noise_seed=seed)
     if engine == "verilator":
-        return RTLSimulator(configs, defects, spares, seed, build_dir, style)
+        return RTLSimulator(configs, defects, spares, seed, build_dir, style, vcd)
     raise ValueError(f"unknown simulator engine {engine!r}: choose 'numpy' or 'verilator'")

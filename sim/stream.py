@@ -67,7 +67,8 @@ def encode_tokens(iomap: IOMap, width: int, height: int, tokens: Mapping[str, np
 def decode_outputs(iomap: IOMap, outputs: Mapping[str, np.ndarray],
                    n_tokens: int) -> dict[str, np.ndarray]:
     """Token words (int64 per token) read from edge-output bits at ``n + offset``;
-    words named in ``iomap.signed`` are sign-extended from their bit count."""
+    words named in ``iomap.signed`` are sign-extended from their carried bits (so
+    also to a larger declared width, ``iomap.widths``)."""
     words: dict[str, np.ndarray] = {}
     for word, bits in iomap.outputs.items():
         value = np.zeros(n_tokens, dtype=np.int64)

@@ -442,7 +442,7 @@ class LinearStats:
     """Cell accounting of a laid-out program (all counts in cells)."""
 
     area: int          # H * W, the bounding box actually occupied
-    used: int          # cells with at least one non-constant output
+    used: int          # cells that are not idle (fabric.usage)
     compute: int       # cells with an output that is neither constant nor a copy
     route_only: int    # used - compute: cells that only move bits
     weights: int       # d_out * d_in
@@ -464,16 +464,11 @@ class LinearStats:
 
 
 def cells_used(bitstream: Bitstream, weights: int) -> LinearStats:
-    """Count area, used, computing and routing-only cells of ``bitstream``;
+    """Area, used, computing and routing-only cells of ``bitstream`` as
+    :func:`fabric.usage.usage` counts them (the one count every report uses);
     ``weights`` is the number of weights it holds (for the per-weight figure)."""
-    copies = {copy_table(d) for d in range(4)}
-    used = compute = 0
-    for cfg in bitstream.configs.ravel():
-        tables = [(int(cfg) >> (16 * d)) & 0xFFFF for d in range(4)]
-        live = [t for t in tables if t not in (0, _FULL)]
-        if live:
-            used += 1
-            if any(t not in copies for t in live):
-                compute += 1
-    return LinearStats(bitstream.width * bitstream.height, used, compute, used - compute,
+    from fabric.usage import usage
+
+    u = usage(bitstream)
+    return LinearStats(bitstream.width * bitstream.height, u.used, u.compute, u.route_only,
                        weights)

@@ -37,9 +37,48 @@ class LinearMatch:
     flow = "linear macro"
 
     def build(self) -> tuple[Bitstream, object | None]:
-        """The macro's bitstream (with I/O map) and its compile report (none here)."""
-        return build_linear(self.weights, self.bias, self.x_bits, self.shift, self.out_bits,
-                            x_name=self.x_name, y_name=self.y_name), None
+        """The macro's bitstream (with I/O map) and its report (:class:`LinearReport`)."""
+        import time
+
+        start = time.perf_counter()
+        bs = build_linear(self.weights, self.bias, self.x_bits, self.shift, self.out_bits,
+                          x_name=self.x_name, y_name=self.y_name)
+        return bs, LinearReport(self, bs, time.perf_counter() - start)
+
+
+@dataclass(frozen=True)
+class LinearReport:
+    """What the linear macro laid out: weights, strips, the per-weight area, longest
+    output path; the cell classes are in the program summary (one count)."""
+
+    match: LinearMatch
+    bitstream: Bitstream
+    seconds: float
+
+    def text(self) -> str:
+        """The macro's figures, one per line (units: weights, cells, cycles, seconds)."""
+        d_out, d_in = self.match.weights.shape
+        bs, iomap = self.bitstream, self.bitstream.iomap
+        out_bits = "full precision" if self.match.out_bits is None else \
+            f"{self.match.out_bits} bits signed, saturating"
+        first_in = min(pb.offset for bits in iomap.inputs.values() for pb in bits)
+        from fabric.usage import usage
+
+        u = usage(bs)
+        return "\n".join([
+            f"weights           {d_out * d_in} ({d_out} outputs x {d_in} inputs, int4), "
+            f"x {self.match.x_bits} bits signed, y {out_bits}, shift {self.match.shift}",
+            f"cells per weight  {bs.width * bs.height / (d_out * d_in):.2f} (bounding box "
+            f"{bs.width} x {bs.height})",
+            f"strips            {d_out} accumulator strips east, x columns north",
+            f"registers used    {u.luts + u.copies} (computing LUT outputs and copies; "
+            f"constant drivers not counted)",
+            f"cells per LUT     {u.used / max(1, u.luts):.2f} used cells per computing LUT "
+            f"output",
+            f"longest path      {iomap.latency - first_in} cycles from the first input bit "
+            f"to the last output bit",
+            f"stages            layout {self.seconds:.2f} s",
+        ])
 
 
 def match_linear(graph: Graph) -> LinearMatch | None:

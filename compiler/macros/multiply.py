@@ -252,5 +252,5 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     t2 = time.perf_counter()
     bs = emit(None, pl, routes)
     t3 = time.perf_counter()
-    rep = make_report(pl, routes, {"place": t1 - t0, "route": t2 - t1, "emit": t3 - t2})
+    rep = make_report(pl, routes, {"place": t1 - t0, "route": t2 - t1, "emit": t3 - t2}, bs)
     return MultiplyLayout(bs, rep, pl, routes)
