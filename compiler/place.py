@@ -9,8 +9,9 @@ offset ``o`` is the border cell's outward register at time ``o``.
 
 For every edge ``driver -(k tokens)-> sink`` the route has ``hops = T_sink - t_driver
 + k`` cell-to-cell steps, where ``T_sink`` is the sink cluster's cycle (or an output's
-offset + 1). :func:`min_hops` is the least possible value (Manhattan distance through
-the entry/exit cells; 2 for a cluster reading a cluster in its own cell) and ``hops``
+offset + 1). :meth:`fabric.arch.Arch.min_hops` is the least possible value (Manhattan
+distance through the entry/exit cells; 2 for a cluster reading a cluster in its own
+cell) and ``hops``
 must have its parity (DESIGN §3): :func:`schedule` guarantees both, the router then
 builds routes of exactly that length.
 
@@ -28,74 +29,16 @@ from itertools import permutations
 
 import numpy as np
 
-from cells.truth import SIDE_DELTA, E, N, S, W
 from compiler.errors import FitError
 from compiler.pack import Cluster, MLut, Packed, _phases, _sinks
-
-Cell = tuple[int, int]
-Port = tuple[str, int]
-
-IN_SIDE = {"west_in": W, "east_in": E, "north_in": N, "south_in": S}
-OUT_SIDE = {"west_out": W, "east_out": E, "north_out": N, "south_out": S}
-
-
-def port_cell(port: str, index: int, width: int, height: int) -> Cell:
-    """The border cell that an edge port bit feeds (``*_in``) or reads (``*_out``)."""
-    side = port.split("_")[0]
-    if side == "west":
-        return (0, index)
-    if side == "east":
-        return (width - 1, index)
-    if side == "north":
-        return (index, 0)
-    return (index, height - 1)
-
-
-def manhattan(a: Cell, b: Cell) -> int:
-    """Manhattan distance in cells."""
-    return abs(a[0] - b[0]) + abs(a[1] - b[1])
-
-
-def _backward(src: Cell, dst: Cell) -> int:
-    """Hops west or north on the way from ``src`` to ``dst`` (each costs 2 cycles of lag)."""
-    return max(0, src[0] - dst[0]) + max(0, src[1] - dst[1])
-
-
-def min_hops(src: Cell, src_is_port: bool, dst: Cell, dst_is_port: bool) -> int:
-    """Least number of cell-to-cell steps of a route (see the module docstring).
-
-    ``src``/``dst`` are the driver's cell (or the entry cell of its input port) and the
-    sink's cell (or the cell of its output port).
-    """
-    d = manhattan(src, dst) + int(src_is_port) + int(dst_is_port)
-    if d == 0:
-        return 2
-    return d
-
-
-def side_hops(src: Cell, port_side: int, cell: Cell, side: int, width: int,
-              height: int) -> int | None:
-    """Least route length (cycles from driver to sink compute) into ``cell`` on ``side``.
-
-    ``src`` is the driver's cell, or the entry cell of its edge input port, in which
-    case ``port_side`` is the side the port enters on (``-1`` for a LUT driver).
-    ``None`` when the side leads off the fabric (unless the port enters right there).
-    The route ends in the neighbour's register facing ``cell`` one cycle before the
-    sink computes, hence ``dist(src, neighbour) + 1`` (+ 1 for the port's own hop).
-    """
-    dx, dy = SIDE_DELTA[side]
-    nb = (cell[0] + dx, cell[1] + dy)
-    if not (0 <= nb[0] < width and 0 <= nb[1] < height):
-        return 1 if port_side == side and src == cell else None
-    return manhattan(src, nb) + 1 + int(port_side >= 0)
-
+from fabric.arch import BUS_SIDE, Arch, Cell, Port, arch_of, backward_hops, manhattan
 
 #: one input of a cluster for :func:`assign_sides`: (ready, src cell, port side);
 #: ``ready = t_driver - k`` or ``None`` for an input whose time is still free
 Req = tuple[int | None, Cell, int]
 
 
-def assign_sides(reqs: list[Req], cell: Cell, width: int, height: int
+def assign_sides(reqs: list[Req], cell: Cell, arch: Arch
                  ) -> tuple[int | None, tuple[int, ...]] | None:
     """Earliest compute cycle of a cluster on ``cell`` and the input side of each input.
 
@@ -105,8 +48,7 @@ def assign_sides(reqs: list[Req], cell: Cell, width: int, height: int
     cell has too few usable sides.
     """
     n = len(reqs)
-    table = [[side_hops(src, ps, cell, s, width, height) for s in range(4)]
-             for _, src, ps in reqs]
+    table = [[arch.side_hops(src, ps, cell, s) for s in range(4)] for _, src, ps in reqs]
     best: tuple[tuple[int, int], int | None, tuple[int, ...]] | None = None
     for perm in permutations(range(4), n):
         tmax: int | None = None
@@ -137,6 +79,7 @@ class Placement:
 
     ``cell[c]``/``time[c]``: cell and compute cycle of cluster ``c``.
     ``in_port[d]``/``in_time[d]``: edge port and offset of input driver ``d``.
+    ``arch`` is the fabric's :class:`~fabric.arch.Arch` (ports, sides, distances).
     ``out_port[i]``/``out_time[i]``: edge port and offset of output bit ``i`` (of
     ``packed.outputs``). Times are normalised: the smallest input offset is 0.
     """
@@ -154,6 +97,11 @@ class Placement:
     stats: dict[str, float] = field(default_factory=dict)
 
     @property
+    def arch(self) -> Arch:
+        """The :class:`~fabric.arch.Arch` of the ``width`` x ``height`` fabric."""
+        return arch_of(self.width, self.height)
+
+    @property
     def latency(self) -> int:
         """Largest output offset (cycles), 0 without outputs."""
         return max(self.out_time, default=0)
@@ -165,7 +113,7 @@ class Placement:
             c = p.cluster_of[d]
             return self.cell[c], False, self.time[c]
         port, idx = self.in_port[d]
-        return port_cell(port, idx, self.width, self.height), True, self.in_time[d]
+        return self.arch.port_cell(port, idx), True, self.in_time[d]
 
     def shift_times(self) -> int:
         """Shift every cycle (clusters, inputs, outputs) so that the earliest offset of
@@ -195,7 +143,7 @@ class Placement:
         if kind == "c":
             return self.cell[idx], False, self.time[idx]
         port, pi = self.out_port[idx]
-        return port_cell(port, pi, self.width, self.height), True, self.out_time[idx] + 1
+        return self.arch.port_cell(port, pi), True, self.out_time[idx] + 1
 
     def reqs(self, ci: int, in_times: dict[int, int] | None) -> list[Req]:
         """:data:`Req` list of cluster ``ci``'s inputs; input bits are ready at
@@ -207,15 +155,15 @@ class Placement:
                 out.append((self.time[u] - k, self.cell[u], -1))
             else:
                 port, idx = self.in_port[d]
-                pc = port_cell(port, idx, self.width, self.height)
+                pc = self.arch.port_cell(port, idx)
                 r = None if in_times is None else in_times[d] - k
-                out.append((r, pc, IN_SIDE[port]))
+                out.append((r, pc, BUS_SIDE[port]))
         return out
 
     def plan(self, ci: int, in_times: dict[int, int] | None
              ) -> tuple[int | None, tuple[int, ...]]:
         """:func:`assign_sides` for cluster ``ci`` on its cell (raises if impossible)."""
-        res = assign_sides(self.reqs(ci, in_times), self.cell[ci], self.width, self.height)
+        res = assign_sides(self.reqs(ci, in_times), self.cell[ci], self.arch)
         if res is None:
             raise FitError(f"cluster {ci} on {self.cell[ci]} has too few input sides")
         return res
@@ -238,6 +186,7 @@ class _Placer:
                  crowd_weight: float = 0.3, spacing: int = 1) -> None:
         self.p = packed
         self.w, self.h = width, height
+        self.arch = arch_of(width, height)
         self.rng = np.random.default_rng(seed)
         self.in_edges = in_edges
         self.lag_weight = lag_weight
@@ -262,9 +211,7 @@ class _Placer:
         self.in_need: dict[int, int] = {}     # input driver -> earliest time needed
         self.in_sinks: dict[int, int] = {}
         self.free_in: set[Port] = set()
-        for e in in_edges:
-            n = height if e in ("west_in", "east_in") else width
-            self.free_in.update((e, i) for i in range(n))
+        self.free_in.update(self.arch.ports(in_edges))
         self.border_order = sorted(((x, y) for y in range(height) for x in range(width)),
                                    key=lambda c: (min(c), c[0] + c[1], c[1]))
         self.border_ptr = 0
@@ -276,19 +223,13 @@ class _Placer:
         return (x > 0) + (x < self.w - 1) + (y > 0) + (y < self.h - 1)
 
     def crowd(self, c: Cell) -> int:
-        x, y = c
-        n = 0
-        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):
-            xx, yy = x + dx, y + dy
-            if 0 <= xx < self.w and 0 <= yy < self.h and self.occ[yy, xx]:
-                n += 1
-        return n
+        return sum(1 for x, y in self.arch.neighbours(c) if self.occ[y, x])
 
     def nearest_free_port(self, c: Cell) -> Port | None:
         best = None
         for port in sorted(self.free_in):
-            pc = port_cell(port[0], port[1], self.w, self.h)
-            key = (manhattan(pc, c) + 2 * _backward(pc, c) + 3 * self.demand[pc[1], pc[0]],
+            pc = self.arch.port_cell(port[0], port[1])
+            key = (manhattan(pc, c) + 2 * backward_hops(pc, c) + 3 * self.demand[pc[1], pc[0]],
                    port)
             if best is None or key < best[0]:
                 best = (key, port)
@@ -309,9 +250,7 @@ class _Placer:
 
     # -- candidates
     def nbrs(self, c: Cell) -> list[Cell]:
-        x, y = c
-        return [(xx, yy) for xx, yy in ((x, y - 1), (x + 1, y), (x, y + 1), (x - 1, y))
-                if 0 <= xx < self.w and 0 <= yy < self.h]
+        return self.arch.neighbours(c)
 
     def legal(self, c: Cell, n_luts: int, n_in: int) -> bool:
         """Free, enough in-grid sides, and no cell asked for more than ``cap``
@@ -377,7 +316,7 @@ class _Placer:
             anchors = [self.cell[u] for u, _ in lut_preds]
             for d, _ in in_preds:
                 if d in self.in_port:
-                    anchors.append(port_cell(*self.in_port[d], self.w, self.h))
+                    anchors.append(self.arch.port_cell(*self.in_port[d]))
             anchors = sorted(set(anchors))
             cands = self.candidates(anchors, len(c.luts), len(ins))
             if not cands:
@@ -413,7 +352,7 @@ class _Placer:
                                        f"too few ports on {', '.join(self.in_edges)}")
                     self.free_in.discard(port)
                     self.in_port[d] = port
-                    pc = port_cell(port[0], port[1], self.w, self.h)
+                    pc = self.arch.port_cell(port[0], port[1])
                     self.demand[pc[1], pc[0]] += 1
                 need = t + k - self._port_hops(d, cell, len(ins))
                 self.in_need[d] = min(self.in_need.get(d, need), need)
@@ -422,8 +361,8 @@ class _Placer:
     def _port_hops(self, d: int, cell: Cell, n_in: int) -> int:
         """Route length from input ``d``'s port to ``cell`` (best side; approximate)."""
         port, idx = self.in_port[d]
-        pc = port_cell(port, idx, self.w, self.h)
-        hs = [side_hops(pc, IN_SIDE[port], cell, s, self.w, self.h) for s in range(4)]
+        pc = self.arch.port_cell(port, idx)
+        hs = [self.arch.side_hops(pc, BUS_SIDE[port], cell, s) for s in range(4)]
         return min(h for h in hs if h is not None)
 
     def evaluate(self, cell: Cell, phase: int, lut_preds: list[tuple[int, int]],
@@ -435,25 +374,24 @@ class _Placer:
         for d, _k in in_preds:
             if d in self.in_port:
                 port, idx = self.in_port[d]
-                reqs.append((None, port_cell(port, idx, self.w, self.h), IN_SIDE[port]))
+                reqs.append((None, self.arch.port_cell(port, idx), BUS_SIDE[port]))
             else:
                 reqs.append((None, cell, -1))
-        plan = assign_sides(reqs, cell, self.w, self.h)
+        plan = assign_sides(reqs, cell, self.arch)
         if plan is None:
             return None, 0
         t, sides = plan
         if t is None:
-            base = x + y + 1
-            t = base + ((phase - base - x - y) & 1)
+            base = Arch.time_of(1, cell)
+            t = base + ((phase - Arch.lag(base, cell)) & 1)
         cost = 0.0
         for u, k in lut_preds:
             cost += t - self.time[u] + k
         for j, (d, k) in enumerate(in_preds):
             if d in self.in_port:
                 port, idx = self.in_port[d]
-                pc = port_cell(port, idx, self.w, self.h)
-                hops = side_hops(pc, IN_SIDE[port], cell, sides[len(lut_preds) + j],
-                                 self.w, self.h)
+                pc = self.arch.port_cell(port, idx)
+                hops = self.arch.side_hops(pc, BUS_SIDE[port], cell, sides[len(lut_preds) + j])
                 assert hops is not None
                 need = t + k - hops
                 have = self.in_need[d]
@@ -463,7 +401,7 @@ class _Placer:
                     cost += hops + (have - need) * self.in_sinks[d] * 0.5
             else:
                 cost += self.port_dist(cell)
-        cost += self.lag_weight * (t - x - y)
+        cost += self.lag_weight * Arch.lag(t, cell)
         cost += self.crowd_weight * self.crowd(cell)
         return cost, t
 
@@ -482,18 +420,18 @@ def schedule(pl: Placement, slack: int = 0) -> None:
     cycles), and constant outputs put at the latency.
     """
     p = pl.packed
-    w, h = pl.width, pl.height
+    arch = pl.arch
     nclu = len(p.clusters)
     in_ids = sorted(pl.in_port)
     slack -= slack & 1
 
     def in_cell(d: int) -> Cell:
-        return port_cell(*pl.in_port[d], w, h)
+        return arch.port_cell(*pl.in_port[d])
 
     in0 = {}
     for d in in_ids:
         c = in_cell(d)
-        in0[d] = (p.phase.get(d, 0) + c[0] + c[1]) & 1
+        in0[d] = Arch.time_of(p.phase.get(d, 0), c) & 1
     pl.time = [0] * nclu
     t = pl.time
     for c in p.clusters:
@@ -530,8 +468,7 @@ def schedule(pl: Placement, slack: int = 0) -> None:
         for (d, k), sd in zip(c.inputs, sides, strict=True):
             if d in p.cluster_of:
                 continue
-            hops = side_hops(in_cell(d), IN_SIDE[pl.in_port[d][0]], pl.cell[c.index], sd,
-                             w, h)
+            hops = arch.side_hops(in_cell(d), BUS_SIDE[pl.in_port[d][0]], pl.cell[c.index], sd)
             assert hops is not None
             v = t[c.index] + k - hops - slack
             it[d] = min(it.get(d, v), v)
@@ -547,8 +484,8 @@ def schedule(pl: Placement, slack: int = 0) -> None:
             cell, is_port, ts = pl.cell[p.cluster_of[d]], False, t[p.cluster_of[d]]
         else:
             cell, is_port, ts = in_cell(d), True, it[d]
-        oc = port_cell(*pl.out_port[i], w, h)
-        ot.append(ts + min_hops(cell, is_port, oc, True) - k - 1 + slack)
+        oc = arch.port_cell(*pl.out_port[i])
+        ot.append(ts + Arch.min_hops(cell, is_port, oc, True) - k - 1 + slack)
     pl.time, pl.in_time, pl.out_time = t, it, ot
     pl.shift_times()
     for i, o in enumerate(p.outputs):
@@ -602,12 +539,9 @@ def place(nl_or_packed: object, fabric_shape: object = None, seed: int = 0, *,
             width += 1
             height += 1
     # dead inputs get any free input port
-    free_in = sorted(p for p in pl_.free_in
-                     if p[1] < (height if p[0] in ("west_in", "east_in") else width))
-    for e in ("east_in", "south_in"):
-        if e not in edges:
-            n = height if e == "east_in" else width
-            free_in.extend((e, i) for i in range(n))
+    arch = arch_of(width, height)
+    free_in = sorted(p for p in pl_.free_in if p[1] < arch.bus_width(p[0]))
+    free_in.extend(arch.ports([e for e in ("east_in", "south_in") if e not in edges]))
     in_port = dict(pl_.in_port)
     for _, _, d in packed.inputs:
         if d not in in_port:
@@ -624,13 +558,11 @@ def place(nl_or_packed: object, fabric_shape: object = None, seed: int = 0, *,
 def _assign_outputs(pl: Placement, auto: bool) -> list[Port]:
     """Nearest free edge output port for every output bit (east/south first)."""
     w, h = pl.width, pl.height
+    arch = pl.arch
     p = pl.packed
     main = ["east_out", "south_out"]
     rest = ["west_out", "north_out"]
-    free: list[Port] = []
-    for e in main + rest:
-        n = h if e in ("west_out", "east_out") else w
-        free.extend((e, i) for i in range(n))
+    free: list[Port] = arch.ports(main + rest)
     free_set = set(free)
     res: list[Port | None] = [None] * len(p.outputs)
     order = []
@@ -641,7 +573,7 @@ def _assign_outputs(pl: Placement, auto: bool) -> list[Port]:
         if d in p.cluster_of:
             cell = pl.cell[p.cluster_of[d]]
         else:
-            cell = port_cell(*pl.in_port[d], w, h)
+            cell = arch.port_cell(*pl.in_port[d])
         order.append((min(w - 1 - cell[0], h - 1 - cell[1]), i, cell))
     order.sort()
     for _, i, cell in order:
@@ -649,9 +581,9 @@ def _assign_outputs(pl: Placement, auto: bool) -> list[Port]:
         for port in (free if not auto else free):
             if port not in free_set:
                 continue
-            pc = port_cell(port[0], port[1], w, h)
+            pc = arch.port_cell(port[0], port[1])
             pen = 0 if port[0] in main else 2 * (w + h)
-            key = (manhattan(pc, cell) + 2 * _backward(cell, pc) + pen, port)
+            key = (manhattan(pc, cell) + 2 * backward_hops(cell, pc) + pen, port)
             if best is None or key < best[0]:
                 best = (key, port)
         if best is None:
@@ -752,7 +684,7 @@ def place_layered(packed: Packed, fabric_shape: object = None, seed: int = 0, *,
                 raise FitError(f"no edge input port left for {len(ins)} input bits on a "
                                f"{width}x{height} fabric")
             in_port[d] = ("north_in", j)
-    row_of: dict[int, float] = {d: float(port_cell(*in_port[d], width, height)[1])
+    row_of: dict[int, float] = {d: float(arch_of(width, height).port_cell(*in_port[d])[1])
                                 for d in live}
     cell: list[Cell] = [(-1, -1)] * len(p.clusters)
     slots = list(range(1, height - 1, row_step)) if height >= 3 else list(range(height))
@@ -795,9 +727,8 @@ def _finish_ports(pl: Placement, in_port: dict, dead: list, n_inputs: int,
     """Give unread input bits the first free edge input ports (every declared input
     bit has a port), assign output ports and schedule with ``slack`` cycles."""
     used = set(in_port.values())
-    free_in = [(e, i) for e in ("west_in", "north_in", "south_in", "east_in")
-               for i in range(pl.height if e in ("west_in", "east_in") else pl.width)
-               if (e, i) not in used]
+    free_in = [q for q in pl.arch.ports(("west_in", "north_in", "south_in", "east_in"))
+               if q not in used]
     for d in dead:
         if not free_in:
             raise FitError(f"no edge input port left for {n_inputs} input bits on a "
@@ -1062,11 +993,11 @@ def split_feeds(packed: Packed, cell: list[Cell], width: int, height: int,
     readers: dict[int, list[int]] = {}
     for d in live:
         readers[d] = sorted({i for kind, i, _ in p.sinks[d] if kind == "c"})
-    free: set[Port] = {(e, i) for e in ("west_in", "north_in", "east_in", "south_in")
-                       for i in range(height if e in ("west_in", "east_in") else width)}
+    arch = arch_of(width, height)
+    free: set[Port] = set(arch.ports(("west_in", "north_in", "east_in", "south_in")))
 
     def port_cost(port: Port, c: Cell) -> tuple[int, Port]:
-        pc = port_cell(port[0], port[1], width, height)
+        pc = arch.port_cell(port[0], port[1])
         straight = (port[0] == "north_in" and pc[0] == c[0]) or (
             port[0] == "west_in" and pc[1] == c[1])
         return (manhattan(pc, c) + (0 if straight else 2), port)
@@ -1088,7 +1019,7 @@ def split_feeds(packed: Packed, cell: list[Cell], width: int, height: int,
         c = cell[ci]
         share = None
         for f in feeds[d]:
-            pc = port_cell(f[0][0], f[0][1], width, height)
+            pc = arch.port_cell(f[0][0], f[0][1])
             if (f[0][0] == "north_in" and pc[0] == c[0]) or (
                     f[0][0] == "west_in" and pc[1] == c[1]):
                 share = f
@@ -1111,7 +1042,7 @@ def split_feeds(packed: Packed, cell: list[Cell], width: int, height: int,
                 raise FitError(f"no edge input port left for the input bits on a "
                                f"{width}x{height} fabric")
             share = min(feeds[d], key=lambda f: (manhattan(
-                port_cell(f[0][0], f[0][1], width, height), c), f[0]))
+                arch.port_cell(f[0][0], f[0][1]), c), f[0]))
         share[1].append(ci)
     # new drivers
     next_id = max([*ins, *p.luts, 0]) + 1

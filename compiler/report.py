@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.place import Placement, port_cell
+from compiler.place import Placement
 from compiler.route import COMPUTE, Routes
 
 
@@ -102,8 +102,7 @@ def make_report(placement: Placement, routes: Routes, seconds: dict[str, float])
     relays = pl.packed.relays
     for net in routes.nets.values():
         for reg, (_tau, src) in net.nodes.items():
-            c = reg >> 2
-            x, y = c % w, c // w
+            x, y, _side = pl.arch.reg_loc(reg)
             load[y, x] += 1
             regs += 1
             if src == COMPUTE and net.driver not in relays:
@@ -114,7 +113,7 @@ def make_report(placement: Placement, routes: Routes, seconds: dict[str, float])
     for i, o in enumerate(pl.packed.outputs):
         if o.ref is None:
             port, idx = pl.out_port[i]
-            x, y = port_cell(port, idx, w, h)
+            x, y = pl.arch.port_cell(port, idx)
             usage[y, x] = 2
             load[y, x] += 1
             regs += 1

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from fabric.arch import BUS_SIDE, INPUT_BUSES, OUTPUT_BUSES, bus_width
+
 #: Separator of an extra feed of a token word: input word ``"x@TAG"`` carries token word
 #: ``x`` again, on other port bits (and usually at other offsets): ``x@1`` is the
 #: opposite-parity feed of compiler/parity.py; a compiler may add more feeds so that
@@ -20,8 +22,9 @@ FEED_SEPARATOR = "@"
 #: The opposite-parity feed of a token word (``"x" + ALIAS``).
 ALIAS = "@1"
 
-INPUT_PORTS: tuple[str, ...] = ("west_in", "east_in", "north_in", "south_in")
-OUTPUT_PORTS: tuple[str, ...] = ("west_out", "east_out", "north_out", "south_out")
+#: the edge buses (named once, in :mod:`fabric.arch`)
+INPUT_PORTS: tuple[str, ...] = INPUT_BUSES
+OUTPUT_PORTS: tuple[str, ...] = OUTPUT_BUSES
 
 
 class IOMapError(ValueError):
@@ -40,11 +43,9 @@ def is_feed(word: str) -> bool:
 
 def port_width(port: str, width: int, height: int) -> int:
     """Number of bits of edge bus ``port`` on a ``width`` x ``height`` logical fabric."""
-    if port.startswith(("west", "east")):
-        return height
-    if port.startswith(("north", "south")):
-        return width
-    raise IOMapError(f"unknown edge port {port!r}")
+    if port not in BUS_SIDE:
+        raise IOMapError(f"unknown edge port {port!r}")
+    return bus_width(port, width, height)
 
 
 @dataclass(frozen=True, order=True)

@@ -53,6 +53,7 @@ from compiler.pack import Cluster, MLut, OutBit, Packed, _phases, _sinks
 from compiler.place import Placement, schedule
 from compiler.report import Report, make_report
 from compiler.route import Router, Routes
+from fabric.arch import arch_of, manhattan
 from fabric.bitstream import Bitstream
 
 __all__ = ["MultiplyLayout", "MultiplyLayoutError", "build_multiply", "start_constant"]
@@ -92,16 +93,18 @@ def _output_ports(packed: Packed, cell_of: list[tuple[int, int]], rows: list[int
     """Edge output port of every product bit: the nearest free port in a straight line
     from its driver's cell (an output's offset is free, so a counter-flow exit only
     costs cycles, not cells); a constant bit takes ``east_out`` on its row."""
+    arch = arch_of(width, height)
     used: set[tuple[str, int]] = set()
     ports = []
     for o, row in zip(packed.outputs, rows, strict=True):
         if o.ref is None:
             cands = [(0, ("east_out", row))]
         else:
-            x, y = cell_of[packed.cluster_of[o.ref[0]]]
-            cands = [(width - 1 - x, ("east_out", y)), (height - 1 - y, ("south_out", x)),
-                     (y, ("north_out", x)), (x, ("west_out", y)),
-                     (width - 1 - x + abs(row - y), ("east_out", row))]
+            cell = cell_of[packed.cluster_of[o.ref[0]]]
+            x, y = cell
+            cands = [(manhattan(cell, arch.port_cell(*q)), q)
+                     for q in (("east_out", y), ("south_out", x), ("north_out", x),
+                               ("west_out", y), ("east_out", row))]
         # east_out on the bit's own row (rows differ per bit) is always free
         port = min(c for c in cands if c[1] not in used)
         used.add(port[1])
