@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lg_backend_gen import stream_check
+import numpy as np
+from lg_backend_gen import cell_roles, stream_check
 
 from cells.truth import copy_table
 from compiler.emit import lut_table
@@ -35,11 +36,31 @@ def test_wires_constants_and_iomap() -> None:
 
 
 def test_report_png(tmp_path) -> None:
+    """The heat map has ``scale`` pixels per cell: compute cells red, route-only blue,
+    both shaded by their registers in use, idle dark grey (roles and register counts
+    taken from the placement and the bitstream, not from the report)."""
+    from PIL import Image
+
     nl = Netlist()
     a, b = nl.input("a", 0), nl.input("b", 0)
-    nl.output("y", 0, nl.lut([a, b], 0b0110))
+    x = nl.lut([a, b], 0b0110)
+    nl.output("y", 0, x)
+    nl.output("y", 1, nl.delay(nl.lut([x, a], 0b1000), 2))   # a delay: route-only cells
     res = compile_netlist(nl)
     path = tmp_path / "heat.png"
-    res.report.save_png(path)
-    assert path.stat().st_size > 0
+    res.report.save_png(path, scale=3)
+    img = np.asarray(Image.open(path).convert("RGB"))
+    w, h = res.bitstream.width, res.bitstream.height
+    assert img.shape == (3 * h, 3 * w, 3)
+    compute, route = cell_roles(res)
+    assert compute and route
+    cfg = res.bitstream.configs
+    for y in range(h):
+        for x in range(w):
+            regs = sum(((int(cfg[y, x]) >> (16 * d)) & 0xFFFF) != 0 for d in range(4))
+            shade = 90 + 40 * min(regs, 4)
+            want = ((shade, 40, 40) if (x, y) in compute else
+                    (40, 90, shade) if (x, y) in route else (30, 30, 30))
+            block = img[3 * y:3 * y + 3, 3 * x:3 * x + 3].reshape(-1, 3)
+            assert (block == want).all(), ((x, y), block[0], want)
     assert "cells used" in res.report.text()
