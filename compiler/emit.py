@@ -100,9 +100,9 @@ def _spare_inputs(pl: Placement) -> list[tuple[str, int]]:
             if q not in used]
 
 
-def emit(nl: object, placement: Placement, routes: Routes) -> Bitstream:
-    """Configurations (uint64, (H, W)) and I/O map of a routed placement."""
-    del nl
+def emit(placement: Placement, routes: Routes) -> Bitstream:
+    """Configurations (uint64, (H, W)) and I/O map of a routed placement (the
+    placement carries the packed netlist)."""
     configs = np.zeros((placement.height, placement.width), dtype=np.uint64)
     for (x, y), tabs in cell_tables(placement, routes).items():
         configs[y, x] = np.uint64(make_config(tabs))

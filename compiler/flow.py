@@ -34,7 +34,7 @@ from compiler.pack import Packed, pack
 from compiler.parity import legalise_parity
 from compiler.place import Placement, place, place_dominance, place_layered
 from compiler.report import Report, make_report
-from compiler.route import Router, Routes
+from compiler.route import Routes, route
 from fabric.bitstream import Bitstream
 
 
@@ -63,7 +63,7 @@ FEED_TRIES = ((3, 3, 2, 1), (3, 4, 2, 1), (3, 5, 2, 2))
 DOMINANCE_TRIES = ((3, 3, 2), (4, 4, 2))
 
 
-def compile_netlist(nl: object, width: int | None = None, height: int | None = None,
+def compile_netlist(nl: Netlist, width: int | None = None, height: int | None = None,
                     seed: int = 0, max_iters: int = 60, legalise: bool = True,
                     time_budget: float | None = None) -> CompileResult:
     """Compile a bit-level netlist (ARCHITECTURE §7) to a bitstream.
@@ -80,7 +80,7 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
     """
     if (width is None) != (height is None):
         raise ValueError("give both width and height, or neither (automatic size)")
-    if legalise and isinstance(nl, Netlist):
+    if legalise:
         nl = legalise_parity(nl)
     t0 = time.perf_counter()
     packed = pack(nl)
@@ -122,7 +122,7 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
                   kind, (a, b, c), pl.width, pl.height, len(pl.packed.clusters),
                   factor * max_iters)
         try:
-            routes = Router(pl, max_iters=factor * max_iters, time_limit=limit).run()
+            routes = route(pl, max_iters=factor * max_iters, time_limit=limit)
         except RouteError as exc:
             if time_budget is not None and time.perf_counter() - t0 >= time_budget:
                 raise _out_of_time(ncl, time_budget) from exc
@@ -131,7 +131,7 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
             continue
         t_route = time.perf_counter() - t2
         t3 = time.perf_counter()
-        bs = emit(nl, pl, routes)
+        bs = emit(pl, routes)
         t_emit = time.perf_counter() - t3
         rep = make_report(pl, routes, {"pack": t_pack, "place": t_place, "route": t_route,
                                        "emit": t_emit})

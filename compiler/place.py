@@ -30,7 +30,7 @@ from itertools import permutations
 import numpy as np
 
 from compiler.errors import FitError
-from compiler.pack import Cluster, MLut, Packed, _phases, _sinks
+from compiler.pack import Cluster, MLut, Packed
 from fabric.arch import BUS_SIDE, Arch, Cell, Port, arch_of, backward_hops, manhattan
 
 #: one input of a cluster for :func:`assign_sides`: (ready, src cell, port side);
@@ -803,8 +803,6 @@ def add_relays(packed: Packed, inputs: bool = True) -> Packed:
     out = Packed(inputs=p.inputs, input_widths=p.input_widths, luts=luts, order=order,
                  clusters=clusters, cluster_of=cluster_of, outputs=p.outputs,
                  n_netlist_luts=p.n_netlist_luts, relays=relays)
-    out.sinks = _sinks(out)
-    out.phase = _phases(out)
     last: dict[int, int] = {}
     for c in p.clusters:
         for d, _k in c.inputs:
@@ -1077,6 +1075,4 @@ def split_feeds(packed: Packed, cell: list[Cell], width: int, height: int,
                  clusters=clusters, cluster_of=dict(p.cluster_of), outputs=p.outputs,
                  n_netlist_luts=p.n_netlist_luts, relays=set(p.relays),
                  relay_links=dict(p.relay_links))
-    out.sinks = _sinks(out)
-    out.phase = _phases(out)
     return out, in_port

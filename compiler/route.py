@@ -585,11 +585,8 @@ def _inward_slices(hh: int, ww: int
     return out
 
 
-def route(nl: object, placement: Placement, seed: int = 0, **kwargs: float) -> Routes:
-    """Route every net of ``placement`` with exact latencies (ARCHITECTURE §8).
-
-    ``nl`` is accepted for the documented signature; the placement carries the packed
-    netlist. ``seed`` is unused: the router is deterministic by construction.
-    """
-    del nl, seed
-    return Router(placement, **kwargs).run()  # type: ignore[arg-type]
+def route(placement: Placement, **options: float | int | bool | None) -> Routes:
+    """Route every net of ``placement`` with exact latencies (ARCHITECTURE §8): the
+    placement carries the packed netlist; ``options`` are :class:`Router`'s keyword
+    arguments. Deterministic (no seed: the router makes no random choice)."""
+    return Router(placement, **options).run()  # type: ignore[arg-type]

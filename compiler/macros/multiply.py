@@ -49,10 +49,10 @@ from dataclasses import dataclass
 
 from compiler.emit import emit
 from compiler.errors import RouteError
-from compiler.pack import Cluster, MLut, OutBit, Packed, _phases, _sinks
+from compiler.pack import Cluster, MLut, OutBit, Packed
 from compiler.place import Placement, schedule
 from compiler.report import Report, make_report
-from compiler.route import Router, Routes
+from compiler.route import Routes, route
 from fabric.arch import arch_of, manhattan
 from fabric.bitstream import Bitstream
 
@@ -238,8 +238,6 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     packed = Packed(inputs=inputs, input_widths={a_name: a_bits, b_name: b_bits}, luts=luts,
                     order=[lut for c in clusters for lut in c.luts], clusters=clusters,
                     cluster_of=cluster_of, outputs=outputs, n_netlist_luts=len(luts))
-    packed.sinks = _sinks(packed)
-    packed.phase = _phases(packed)
     stages = min(b_bits, m0)
     width = x0 + col_step * (stages - 1) + 3
     height = max(out_rows[-1] + 2, y0 + row_step * (a_bits - 1) + 3)
@@ -251,9 +249,9 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     schedule(pl, 0)
     pl.stats["multiply macro"] = 1.0
     t1 = time.perf_counter()
-    routes = Router(pl, max_iters=max_iters).run()
+    routes = route(pl, max_iters=max_iters)
     t2 = time.perf_counter()
-    bs = emit(None, pl, routes)
+    bs = emit(pl, routes)
     t3 = time.perf_counter()
     rep = make_report(pl, routes, {"place": t1 - t0, "route": t2 - t1, "emit": t3 - t2})
     return MultiplyLayout(bs, rep, pl, routes)
