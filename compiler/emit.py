@@ -21,7 +21,7 @@ import numpy as np
 from cells.truth import copy_table, make_config
 from compiler.errors import CompileError
 from compiler.pack import eval_table
-from compiler.place import Placement
+from compiler.placement import Placement
 from compiler.route import COMPUTE, Routes
 from fabric.arch import BUS_SIDE
 from fabric.bitstream import Bitstream

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.place import Placement
+from compiler.placement import Placement
 from compiler.route import COMPUTE, Routes
 
 

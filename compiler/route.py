@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compiler.errors import RouteError
-from compiler.place import Placement
+from compiler.placement import Placement
 from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA, Arch
 
 INF = np.float64(1e18)
@@ -100,7 +100,7 @@ class _Net:
 
 
 class Router:
-    """PathFinder router for one :class:`~compiler.place.Placement`."""
+    """PathFinder router for one :class:`~compiler.placement.Placement`."""
 
     def __init__(self, pl: Placement, *, max_iters: int = 150, open_cost: float = 1.0,
                  hist_fac: float = 1.0, pres_fac: float = 0.6, pres_growth: float = 1.6,

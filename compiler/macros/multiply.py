@@ -50,9 +50,10 @@ from dataclasses import dataclass
 from compiler.emit import emit
 from compiler.errors import RouteError
 from compiler.pack import Cluster, MLut, OutBit, Packed
-from compiler.place import Placement, schedule
+from compiler.placement import Placement
 from compiler.report import Report, make_report
 from compiler.route import Routes, route
+from compiler.schedule import schedule
 from fabric.arch import arch_of, manhattan
 from fabric.bitstream import Bitstream
 

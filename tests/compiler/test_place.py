@@ -8,7 +8,8 @@ from lg_backend_gen import random_netlist
 
 from compiler.errors import FitError
 from compiler.pack import pack
-from compiler.place import place, place_layered
+from compiler.place_greedy import place
+from compiler.place_layered import place_layered
 from fabric.arch import BUS_SIDE, Arch
 
 

@@ -8,7 +8,7 @@ from lg_backend_gen import random_netlist
 
 from compiler.flow import compile_netlist
 from compiler.macros.multiply import build_multiply
-from compiler.place import Placement
+from compiler.placement import Placement
 from compiler.route import COMPUTE, Routes
 from fabric.arch import OPPOSITE, SIDE_DELTA
 
