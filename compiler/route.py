@@ -40,7 +40,8 @@ import numpy as np
 
 from compiler.errors import RouteError
 from compiler.placement import Placement
-from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA, Arch
+from compiler.schedule import retime, settle_offsets
+from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA
 
 INF = np.float64(1e18)
 _log = logging.getLogger(__name__)
@@ -399,7 +400,6 @@ class Router:
         pushed too). Returns the number of clusters and outputs moved.
         """
         pl = self.pl
-        p = pl.packed
         users: dict[int, list[int]] = {}
         for drv, r in self.routes.items():
             for reg in r.nodes:
@@ -429,69 +429,27 @@ class Router:
             {"c": bump_c, "o": bump_o, "i": bump_i}[kind].add(idx)
         for d in bump_i:
             self.in_extra[d] = self.in_extra.get(d, 0) + 1
-        arch = self.arch
-        for ci in bump_c:
-            pl.time[ci] += 2
-        for oi in bump_o:
-            pl.out_time[oi] += 2
-        # keep every edge feasible (inputs are free here: they are re-timed below)
-        for c in p.clusters:
-            need, _ = pl.plan(c.index, None)
-            if need is not None and need > pl.time[c.index]:
-                pl.time[c.index] += (need - pl.time[c.index] + 1) // 2 * 2
-        # inputs as late as their readers allow (minus the extra slack they were given)
-        need_in: dict[int, int] = {}
-        for c in p.clusters:
-            _, sides = pl.plan(c.index, None)
-            for (d, k), sd in zip(c.inputs, sides, strict=True):
-                if d in p.cluster_of:
-                    continue
-                port, idx = pl.in_port[d]
-                hops = arch.side_hops(arch.port_cell(port, idx), BUS_SIDE[port],
-                                      pl.cell[c.index], sd)
-                assert hops is not None
-                v = pl.time[c.index] + k - hops
-                need_in[d] = min(need_in.get(d, v), v)
-        for d in sorted(pl.in_port):
-            pc = arch.port_cell(*pl.in_port[d])
-            need = need_in.get(d)
-            for kind, idx, k in p.sinks.get(d, []):
-                if kind == "o":
-                    cell, _, ts = pl.sink_loc(kind, idx)
-                    v = ts + k - Arch.min_hops(pc, True, cell, True)
-                    need = v if need is None else min(need, v)
-            if need is not None:
-                pl.in_time[d] = need - 2 * self.in_extra.get(d, 0)
-        pl.shift_times()
-        for i, o in enumerate(p.outputs):
-            if o.ref is None:
-                continue
-            cell, is_port, ts = pl.driver_loc(o.ref[0])
-            oc, _, _ = pl.sink_loc("o", i)
-            need = ts + Arch.min_hops(cell, is_port, oc, True) - o.ref[1] - 1
-            if need > pl.out_time[i]:
-                pl.out_time[i] += (need - pl.out_time[i] + 1) // 2 * 2
-        pl.park_constant_outputs()
+        retime(pl, bump_c, bump_o, self.in_extra)
         for net in self.nets:
             self._ripup(net)
         self.nets = self._build_nets()
         return len(bump_c) + len(bump_o)
 
     def _settle_port_roots(self) -> None:
-        """Write the cycle each input port net was routed from into the placement's
-        input offsets, then shift every time so the earliest live input is 0 again."""
-        pl = self.pl
+        """Hand the cycle each input port net was routed from, and each output's, to
+        :func:`compiler.schedule.settle_offsets`, and shift the routes by the same
+        amount."""
+        in_off: dict[int, int] = {}
+        out_off: dict[int, int] = {}
         for net in self.nets:
             if net.port_side >= 0 and net.driver in self.port_root:
                 net.root_tau = self.port_root[net.driver]
-                pl.in_time[net.driver] = net.root_tau
+                in_off[net.driver] = net.root_tau
             for s in net.sinks:
                 if s.kind == "o" and s.idx in self.out_tau:
                     s.tau = self.out_tau[s.idx]
-                    pl.out_time[s.idx] = s.tau - s.k
-        if self.out_tau:
-            pl.park_constant_outputs()
-        shift = pl.shift_times()
+                    out_off[s.idx] = s.tau - s.k
+        shift = settle_offsets(self.pl, in_off, out_off)
         if shift == 0:
             return
         for net in self.nets:

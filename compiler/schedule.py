@@ -1,8 +1,12 @@
 """Scheduling: every cycle of a placement (clusters, input and output offsets).
 
-:func:`schedule` assigns the cycles of a :class:`~compiler.placement.Placement` whose
-cells and ports are fixed (ASAP with per-input sides, inputs as late as their readers
-allow); :func:`_retime_relays` spreads the slack of relay chains.
+This module owns the cycles of a :class:`~compiler.placement.Placement` whose cells
+and ports are fixed: :func:`schedule` assigns them (ASAP with per-input sides, inputs
+as late as their readers allow, :func:`latest_input_offsets`); :func:`_retime_relays`
+spreads the slack of relay chains; :func:`retime` delays what the router asks for
+(clusters and outputs stuck on shared registers); :func:`settle_offsets` takes the
+port offsets the router chose. Each ends with the times normalised (the earliest live
+input offset is 0).
 """
 
 from __future__ import annotations
@@ -67,16 +71,7 @@ def schedule(pl: Placement, slack: int = 0) -> None:
 
     _retime_relays(pl, in0, slack)
     t = pl.time
-    it: dict[int, int] = {}
-    for c in p.clusters:
-        _, sides = pl.plan(c.index, in0)
-        for (d, k), sd in zip(c.inputs, sides, strict=True):
-            if d in p.cluster_of:
-                continue
-            hops = arch.side_hops(in_cell(d), BUS_SIDE[pl.in_port[d][0]], pl.cell[c.index], sd)
-            assert hops is not None
-            v = t[c.index] + k - hops - slack
-            it[d] = min(it.get(d, v), v)
+    it = {d: v - slack for d, v in latest_input_offsets(pl, in0).items()}
     for d in in_ids:
         it.setdefault(d, in0[d])
     ot: list[int] = []
@@ -148,3 +143,81 @@ def _retime_relays(pl: Placement, in_times: dict[int, int], cap: int) -> None:
         t[ci] = min(alap[ci], asap + max(cap, share - (share & 1)))
     if any((pl.plan(c.index, in_times)[0] or 0) > t[c.index] for c in p.clusters):
         pl.time = saved
+
+
+def latest_input_offsets(pl: Placement, in_times: dict[int, int] | None) -> dict[int, int]:
+    """Latest offset (cycles) of every input bit that a cluster reads such that each
+    cluster reader still gets it in time over the shortest route into the side
+    :meth:`~compiler.placement.Placement.plan` gives it (``in_times``: as for ``plan``).
+    Keys in order of first reader."""
+    p = pl.packed
+    arch = pl.arch
+    need: dict[int, int] = {}
+    for c in p.clusters:
+        _, sides = pl.plan(c.index, in_times)
+        for (d, k), sd in zip(c.inputs, sides, strict=True):
+            if d in p.cluster_of:
+                continue
+            port, idx = pl.in_port[d]
+            hops = arch.side_hops(arch.port_cell(port, idx), BUS_SIDE[port], pl.cell[c.index],
+                                  sd)
+            assert hops is not None
+            v = pl.time[c.index] + k - hops
+            need[d] = min(need.get(d, v), v)
+    return need
+
+
+def retime(pl: Placement, bump_c: set[int], bump_o: set[int], in_extra: dict[int, int]
+           ) -> None:
+    """Delay clusters ``bump_c`` and output bits ``bump_o`` by 2 cycles (the router's
+    request), then push every cluster and output that lacks time by whole detours of
+    2 cycles, put each input bit as late as its readers allow minus ``2 * in_extra[d]``
+    cycles of extra slack, normalise, and park constant outputs. In place."""
+    p = pl.packed
+    arch = pl.arch
+    for ci in bump_c:
+        pl.time[ci] += 2
+    for oi in bump_o:
+        pl.out_time[oi] += 2
+    # keep every edge feasible (inputs are free here: they are re-timed below)
+    for c in p.clusters:
+        need, _ = pl.plan(c.index, None)
+        if need is not None and need > pl.time[c.index]:
+            pl.time[c.index] += (need - pl.time[c.index] + 1) // 2 * 2
+    # inputs as late as their readers allow (minus the extra slack they were given)
+    need_in = latest_input_offsets(pl, None)
+    for d in sorted(pl.in_port):
+        pc = arch.port_cell(*pl.in_port[d])
+        need = need_in.get(d)
+        for kind, idx, k in p.sinks.get(d, []):
+            if kind == "o":
+                cell, _, ts = pl.sink_loc(kind, idx)
+                v = ts + k - Arch.min_hops(pc, True, cell, True)
+                need = v if need is None else min(need, v)
+        if need is not None:
+            pl.in_time[d] = need - 2 * in_extra.get(d, 0)
+    pl.shift_times()
+    for i, o in enumerate(p.outputs):
+        if o.ref is None:
+            continue
+        cell, is_port, ts = pl.driver_loc(o.ref[0])
+        oc, _, _ = pl.sink_loc("o", i)
+        need = ts + Arch.min_hops(cell, is_port, oc, True) - o.ref[1] - 1
+        if need > pl.out_time[i]:
+            pl.out_time[i] += (need - pl.out_time[i] + 1) // 2 * 2
+    pl.park_constant_outputs()
+
+
+def settle_offsets(pl: Placement, in_offsets: dict[int, int], out_offsets: dict[int, int]
+                   ) -> int:
+    """Take the offsets the router chose: input driver ``d`` enters at
+    ``in_offsets[d]``, output bit ``i`` leaves at ``out_offsets[i]`` (cycles; then
+    constant outputs are parked at the new latency). Shift every time so the earliest
+    live input is 0 again; return the shift subtracted (cycles)."""
+    for d, t in in_offsets.items():
+        pl.in_time[d] = t
+    for i, t in out_offsets.items():
+        pl.out_time[i] = t
+    if out_offsets:
+        pl.park_constant_outputs()
+    return pl.shift_times()

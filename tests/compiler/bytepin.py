@@ -77,7 +77,27 @@ def _lowered(name: str, shape: tuple[int, int] | None = None,
     return build
 
 
-#: name -> builder of the program's bitstream (each compiles in about a second or less)
+def _relaxing(build: Callable[[], Bitstream]) -> Callable[[], Bitstream]:
+    """``build`` with the router retiming early (``stall=1``, ``relax_floor=0``: keyword
+    defaults of ``Router``, the same in the old and the new code), so that the retime
+    path (``Router._relax``) is pinned too; none of the default-setting programs reach
+    it."""
+    def run() -> Bitstream:
+        from compiler.route import Router
+
+        kw = Router.__init__.__kwdefaults__
+        saved = dict(kw)
+        kw.update(stall=1, relax_floor=0)
+        try:
+            return build()
+        finally:
+            kw.clear()
+            kw.update(saved)
+
+    return run
+
+
+#: name -> builder of the program's bitstream (each compiles in a few seconds or less)
 PROGRAMS: dict[str, Callable[[], Bitstream]] = {
     "adder8": _example("adder8"),
     "table16": _example("table16"),
@@ -92,6 +112,9 @@ PROGRAMS: dict[str, Callable[[], Bitstream]] = {
     "random11_fixed12": _random(11, 10, (12, 12)),
     "random12_fixed6": _random(12, 6, (6, 6)),
     "random13_fixed10": _random(13, 30, (10, 10)),
+    "mul4_general_relax": _relaxing(_lowered("mul4", graph=lambda: mul(4))),
+    "random7_60_relax": _relaxing(_random(7, 60)),
+    "random11_fixed12_relax": _relaxing(_random(11, 10, (12, 12))),
 }
 
 #: SHA-256 of the bitstream file bytes, recorded from the pre-refactor code (commit 44bb5da)
@@ -112,6 +135,12 @@ PINNED: dict[str, str] = {
     "random11_fixed12": "ccbbda4d05f97a09b5924ee543cd6aef08ac697095cd9b9b662c12b667c3291d",
     "random12_fixed6": "3b57ff1c02226b5691c511f30aa3552a61f4eb8d47093abb39f5fa544494de1d",
     "random13_fixed10": "8933b3999949dcff545eb6878d0deeb3744a9aeabe4199d22e4c2db555c8590a",
+    # added with the retime move, recorded by running this module on an export of
+    # commit 44bb5da (``git archive 44bb5da``), i.e. the pre-refactor code again
+    "mul4_general_relax": "2e868e9d034a7763791e6566eeec17b735afe12de77b7ba69594e440713b46fc",
+    "random7_60_relax": "2bf99603e6a6d12fe3a35b9f9ba9d6c8d7945a7ab895b1fb0283372feca8e329",
+    "random11_fixed12_relax":
+        "fed9a14d48afab3fc340c146035c27706df7849fecae2efa3380d983be6d29fa",
 }
 
 
