@@ -16,7 +16,7 @@ from compiler.pack import Packed
 from compiler.placement import Placement, Req, _as_shape, assign_sides
 from compiler.ports import _assign_outputs
 from compiler.schedule import schedule
-from fabric.arch import BUS_SIDE, Arch, Cell, Port, arch_of, backward_hops, manhattan
+from fabric.arch import BUS_SIDE, Arch, Cell, E, Port, W, arch_of, backward_hops, manhattan
 
 
 class _Placer:
@@ -77,17 +77,11 @@ class _Placer:
         return None if best is None else best[1]
 
     def port_dist(self, c: Cell) -> int:
-        x, y = c
-        ds = []
-        if "west_in" in self.in_edges:
-            ds.append(x)
-        if "north_in" in self.in_edges:
-            ds.append(y)
-        if "east_in" in self.in_edges:
-            ds.append(self.w - 1 - x)
-        if "south_in" in self.in_edges:
-            ds.append(self.h - 1 - y)
-        return min(ds) + 1
+        """Route length from the nearest allowed input edge straight to ``c`` (cycles)."""
+        def straight(bus: str) -> Cell:      # the port bit on c's row or column
+            return self.arch.port_cell(bus, c[1] if BUS_SIDE[bus] in (E, W) else c[0])
+
+        return min(manhattan(straight(e), c) for e in self.in_edges) + 1
 
     # -- candidates
     def nbrs(self, c: Cell) -> list[Cell]:
