@@ -74,19 +74,9 @@ def schedule(pl: Placement, slack: int = 0) -> None:
     it = {d: v - slack for d, v in latest_input_offsets(pl, in0).items()}
     for d in in_ids:
         it.setdefault(d, in0[d])
-    ot: list[int] = []
-    for i, o in enumerate(p.outputs):
-        if o.ref is None:
-            ot.append(0)
-            continue
-        d, k = o.ref
-        if d in p.cluster_of:
-            cell, is_port, ts = pl.cell[p.cluster_of[d]], False, t[p.cluster_of[d]]
-        else:
-            cell, is_port, ts = in_cell(d), True, it[d]
-        oc = arch.port_cell(*pl.out_port[i])
-        ot.append(ts + Arch.min_hops(cell, is_port, oc, True) - k - 1 + slack)
-    pl.time, pl.in_time, pl.out_time = t, it, ot
+    pl.time, pl.in_time = t, it
+    pl.out_time = [0 if o.ref is None else earliest_output_offset(pl, i) + slack
+                   for i, o in enumerate(p.outputs)]
     pl.shift_times()
     for i, o in enumerate(p.outputs):
         v = pl.out_time[i]
@@ -145,6 +135,16 @@ def _retime_relays(pl: Placement, in_times: dict[int, int], cap: int) -> None:
         pl.time = saved
 
 
+def earliest_output_offset(pl: Placement, i: int) -> int:
+    """Earliest offset (cycles) of output bit ``i`` (it must read a driver): the
+    driver's cycle plus the shortest route to the output port's register, less the
+    ``k`` tokens it reads back (DESIGN §3)."""
+    d, k = pl.packed.outputs[i].ref  # type: ignore[misc]
+    cell, is_port, ts = pl.driver_loc(d)
+    oc = pl.arch.port_cell(*pl.out_port[i])
+    return ts + Arch.min_hops(cell, is_port, oc, True) - k - 1
+
+
 def latest_input_offsets(pl: Placement, in_times: dict[int, int] | None) -> dict[int, int]:
     """Latest offset (cycles) of every input bit that a cluster reads such that each
     cluster reader still gets it in time over the shortest route into the side
@@ -200,9 +200,7 @@ def retime(pl: Placement, bump_c: set[int], bump_o: set[int], in_extra: dict[int
     for i, o in enumerate(p.outputs):
         if o.ref is None:
             continue
-        cell, is_port, ts = pl.driver_loc(o.ref[0])
-        oc, _, _ = pl.sink_loc("o", i)
-        need = ts + Arch.min_hops(cell, is_port, oc, True) - o.ref[1] - 1
+        need = earliest_output_offset(pl, i)
         if need > pl.out_time[i]:
             pl.out_time[i] += (need - pl.out_time[i] + 1) // 2 * 2
     pl.park_constant_outputs()

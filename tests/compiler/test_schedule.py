@@ -9,7 +9,12 @@ from lg_backend_gen import random_netlist
 
 from compiler.pack import pack
 from compiler.place_layered import place_layered
-from compiler.schedule import latest_input_offsets, retime, settle_offsets
+from compiler.schedule import (
+    earliest_output_offset,
+    latest_input_offsets,
+    retime,
+    settle_offsets,
+)
 from fabric.arch import BUS_SIDE
 
 
@@ -82,3 +87,19 @@ def test_settle_offsets_takes_the_router_offsets_and_normalises() -> None:
     assert min(pl.in_time[d] for d in live) == 0
     assert pl.time == [t - shift for t in t_c]
     assert pl.in_time[d0] == new_in[d0] - shift
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_outputs_leave_after_their_shortest_route(seed: int) -> None:
+    """An output reads its driver over at least the Manhattan distance (+1 out of the
+    port register's cell) and an even number of detour cycles more."""
+    pl = _placed(seed, slack=0)
+    for i, o in enumerate(pl.packed.outputs):
+        if o.ref is None:
+            continue
+        cell, is_port, ts = pl.driver_loc(o.ref[0])
+        oc = pl.arch.port_cell(*pl.out_port[i])
+        dist = abs(cell[0] - oc[0]) + abs(cell[1] - oc[1]) + int(is_port) + 1
+        hops = pl.out_time[i] + 1 - ts + o.ref[1]
+        assert earliest_output_offset(pl, i) == ts + dist - o.ref[1] - 1
+        assert hops >= dist and (hops - dist) % 2 == 0
