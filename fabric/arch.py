@@ -34,7 +34,7 @@ from cells.truth import E, N, S, W
 
 __all__ = ["Arch", "BUSES", "BUS_SIDE", "Cell", "E", "INPUT_BUSES", "N", "OPPOSITE",
            "OUTPUT_BUSES", "Port", "S", "SIDES", "SIDE_DELTA", "W", "arch_of",
-           "bus_width", "manhattan"]
+           "backward_hops", "bus_width", "hop_lag", "manhattan"]
 
 Cell = tuple[int, int]
 #: one edge port bit: (bus name, bit index)
