@@ -4,7 +4,8 @@ This module is the single written-down statement of the LUT semantics. The
 Amaranth cell (:mod:`cells.cell`) and the numpy fabric simulator are both
 tested against it.
 
-Sides are numbered ``N=0, E=1, S=2, W=3``. The LUT address is
+Sides are numbered ``N=0, E=1, S=2, W=3`` (their geometry — neighbours, opposite
+sides, edge buses — is in :mod:`fabric.arch`). The LUT address is
 ``a = in_N | in_E << 1 | in_S << 2 | in_W << 3``; bits ``16*d .. 16*d+15`` of the
 64-bit configuration are the truth table of side ``d``'s output, and on every
 rising clock edge ``out_d <= (cfg >> (16*d + a)) & 1``.
@@ -18,9 +19,6 @@ import numpy as np
 
 N, E, S, W = 0, 1, 2, 3
 SIDES: tuple[str, ...] = ("N", "E", "S", "W")
-OPPOSITE: tuple[int, ...] = (S, W, N, E)
-#: (dx, dy) of the neighbour on each side; y grows southwards.
-SIDE_DELTA: tuple[tuple[int, int], ...] = ((0, -1), (1, 0), (0, 1), (-1, 0))
 CONFIG_BITS = 64
 TABLE_BITS = 16
 TABLE_MASK = (1 << TABLE_BITS) - 1

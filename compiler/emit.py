@@ -21,8 +21,9 @@ import numpy as np
 from cells.truth import copy_table, make_config
 from compiler.errors import CompileError
 from compiler.pack import eval_table
-from compiler.place import Placement
+from compiler.placement import Placement
 from compiler.route import COMPUTE, Routes
+from fabric.arch import BUS_SIDE
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
 
@@ -40,7 +41,7 @@ def cell_tables(placement: Placement, routes: Routes) -> dict[tuple[int, int], l
     """Per used cell ``(x, y)``, its four 16-bit tables ``(N, E, S, W)``."""
     pl = placement
     p = pl.packed
-    w = pl.width
+    arch = pl.arch
     tables: dict[tuple[int, int], list[int]] = {}
     owner: dict[int, int] = {}
     for drv, net in routes.nets.items():
@@ -48,8 +49,7 @@ def cell_tables(placement: Placement, routes: Routes) -> dict[tuple[int, int], l
             if reg in owner:
                 raise CompileError(f"register {reg} is used by drivers {owner[reg]} and {drv}")
             owner[reg] = drv
-            c = reg >> 2
-            cell = (c % w, c // w)
+            x, y, side = arch.reg_loc(reg)
             if src == COMPUTE:
                 lut = p.luts[drv]
                 ci = p.cluster_of[drv]
@@ -59,13 +59,13 @@ def cell_tables(placement: Placement, routes: Routes) -> dict[tuple[int, int], l
                 tab = lut_table(lut.table, sides)
             else:
                 tab = copy_table(src)
-            tables.setdefault(cell, [0, 0, 0, 0])[reg & 3] = tab
-    from compiler.place import OUT_SIDE, port_cell
+            tables.setdefault((x, y), [0] * arch.REGS_PER_CELL)[side] = tab
     for i, o in enumerate(p.outputs):
         if o.ref is None:
             port, idx = pl.out_port[i]
-            cell = port_cell(port, idx, pl.width, pl.height)
-            tables.setdefault(cell, [0, 0, 0, 0])[OUT_SIDE[port]] = 0xFFFF if o.const else 0
+            cell = arch.port_cell(port, idx)
+            tables.setdefault(cell, [0] * arch.REGS_PER_CELL)[BUS_SIDE[port]] = (
+                0xFFFF if o.const else 0)
     return tables
 
 
@@ -96,16 +96,13 @@ def build_iomap(placement: Placement) -> IOMap:
 
 def _spare_inputs(pl: Placement) -> list[tuple[str, int]]:
     used = set(pl.in_port.values())
-    free = []
-    for port in ("west_in", "north_in", "east_in", "south_in"):
-        n = pl.height if port in ("west_in", "east_in") else pl.width
-        free.extend((port, i) for i in range(n) if (port, i) not in used)
-    return free
+    return [q for q in pl.arch.ports(("west_in", "north_in", "east_in", "south_in"))
+            if q not in used]
 
 
-def emit(nl: object, placement: Placement, routes: Routes) -> Bitstream:
-    """Configurations (uint64, (H, W)) and I/O map of a routed placement."""
-    del nl
+def emit(placement: Placement, routes: Routes) -> Bitstream:
+    """Configurations (uint64, (H, W)) and I/O map of a routed placement (the
+    placement carries the packed netlist)."""
     configs = np.zeros((placement.height, placement.width), dtype=np.uint64)
     for (x, y), tabs in cell_tables(placement, routes).items():
         configs[y, x] = np.uint64(make_config(tabs))

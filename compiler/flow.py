@@ -4,14 +4,14 @@
 >>> res = compile_netlist(nl, width=32, height=32, seed=1)
 >>> res.bitstream.save("prog.lgb"); print(res.report.text())
 
-Placement is first the levelised band layout (:func:`compiler.place.place_layered`)
+Placement is first the levelised band layout (:func:`compiler.place_layered.place_layered`)
 whose token input bits enter on one extra feed per reader (``x@TAG`` words of the
-I/O map, :func:`compiler.place.split_feeds`: no fan-out trees or relay chains from
+I/O map, :func:`compiler.feeds.split_feeds`: no fan-out trees or relay chains from
 the west edge), then the same layout with one port per input bit, each tried with
 growing channel widths, row pitches and schedule slack until the
 negotiated router converges (each try ends after an iteration limit, never on a
 clock, so which layout wins does not depend on the machine's speed or load), then
-the dominance layout (:func:`compiler.place.place_dominance`); on a fabric of fixed
+the dominance layout (:func:`compiler.place_dominance.place_dominance`); on a fabric of fixed
 size that is too small for those, the greedy wavefront placer is tried too. An
 optional ``time_budget`` makes the whole compile give up with an error once spent;
 it never changes which layout a successful compile returns.
@@ -32,9 +32,12 @@ from compiler.errors import FitError, RouteError
 from compiler.netlist import Netlist
 from compiler.pack import Packed, pack
 from compiler.parity import legalise_parity
-from compiler.place import Placement, place, place_dominance, place_layered
+from compiler.place_dominance import place_dominance
+from compiler.place_greedy import place
+from compiler.place_layered import place_layered
+from compiler.placement import Placement
 from compiler.report import Report, make_report
-from compiler.route import Router, Routes
+from compiler.route import Routes, route
 from fabric.bitstream import Bitstream
 
 
@@ -55,7 +58,7 @@ _log = logging.getLogger(__name__)
 LAYER_TRIES = ((3, 3, 2), (4, 3, 2), (3, 4, 4), (4, 4, 4), (5, 5, 6), (6, 6, 8))
 #: (channel gap, row pitch, schedule slack, iteration factor) of the layered layout
 #: whose input bits enter on one extra feed per reader
-#: (:func:`compiler.place.split_feeds`), tried first; the sparsest gets more router
+#: (:func:`compiler.feeds.split_feeds`), tried first; the sparsest gets more router
 #: iterations (``factor * max_iters``): it is the one that converges on the largest
 #: netlists (the 8x8 multiply's 75 clusters route in 91 iterations)
 FEED_TRIES = ((3, 3, 2, 1), (3, 4, 2, 1), (3, 5, 2, 2))
@@ -63,7 +66,7 @@ FEED_TRIES = ((3, 3, 2, 1), (3, 4, 2, 1), (3, 5, 2, 2))
 DOMINANCE_TRIES = ((3, 3, 2), (4, 4, 2))
 
 
-def compile_netlist(nl: object, width: int | None = None, height: int | None = None,
+def compile_netlist(nl: Netlist, width: int | None = None, height: int | None = None,
                     seed: int = 0, max_iters: int = 60, legalise: bool = True,
                     time_budget: float | None = None) -> CompileResult:
     """Compile a bit-level netlist (ARCHITECTURE §7) to a bitstream.
@@ -80,7 +83,7 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
     """
     if (width is None) != (height is None):
         raise ValueError("give both width and height, or neither (automatic size)")
-    if legalise and isinstance(nl, Netlist):
+    if legalise:
         nl = legalise_parity(nl)
     t0 = time.perf_counter()
     packed = pack(nl)
@@ -122,7 +125,7 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
                   kind, (a, b, c), pl.width, pl.height, len(pl.packed.clusters),
                   factor * max_iters)
         try:
-            routes = Router(pl, max_iters=factor * max_iters, time_limit=limit).run()
+            routes = route(pl, max_iters=factor * max_iters, time_limit=limit)
         except RouteError as exc:
             if time_budget is not None and time.perf_counter() - t0 >= time_budget:
                 raise _out_of_time(ncl, time_budget) from exc
@@ -131,7 +134,7 @@ def compile_netlist(nl: object, width: int | None = None, height: int | None = N
             continue
         t_route = time.perf_counter() - t2
         t3 = time.perf_counter()
-        bs = emit(nl, pl, routes)
+        bs = emit(pl, routes)
         t_emit = time.perf_counter() - t3
         rep = make_report(pl, routes, {"pack": t_pack, "place": t_place, "route": t_route,
                                        "emit": t_emit}, bs)

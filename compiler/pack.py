@@ -16,9 +16,8 @@ The netlist (ARCHITECTURE §7) is reduced to what placement and routing need:
   an edge with delay ``k`` the phase changes by ``k``. A netlist where this has no
   solution raises :class:`~compiler.errors.ParityError`.
 
-Only the netlist's public read side is used: ``nodes`` (list or method),
-node ``kind``/``inputs``/``table``/``word``/``bit``/``k`` (or ``delay``), the output
-and input declarations.
+Only the netlist's public read side (ARCHITECTURE §7) is used: ``nodes``, node
+``kind``/``inputs``/``table``/``k``, ``inputs`` and ``outputs``.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from compiler.errors import CompileError, ParityError
+from compiler.netlist import Netlist
 from compiler.parity import ParityUnion
 
 #: A reference to a driver's stream: (driver id, delay in tokens).
@@ -73,8 +73,12 @@ class Packed:
     including bits nothing reads (they still get an edge port in the I/O map);
     ``input_widths`` gives each input word's bit count (bits never declared in the
     netlist get a port too). ``order`` is a topological order of ``luts``.
-    ``sinks[d]`` lists the readers of driver ``d``: ``("c", cluster, k)`` or
-    ``("o", output index, k)``.
+
+    Derived at construction (so a stage that builds a new ``Packed`` never recomputes
+    them; do not change the clusters or outputs afterwards): ``sinks[d]`` lists the
+    readers of driver ``d``: ``("c", cluster, k)`` or ``("o", output index, k)``;
+    ``phase[d]`` is the parity class ``(t - x - y) mod 2`` of driver ``d`` (raises
+    :class:`~compiler.errors.ParityError` when there is none).
     """
 
     inputs: list[tuple[str, int, int]]
@@ -84,13 +88,17 @@ class Packed:
     clusters: list[Cluster]
     cluster_of: dict[int, int]
     outputs: list[OutBit]
-    phase: dict[int, int] = field(default_factory=dict)
-    sinks: dict[int, list[tuple[str, int, int]]] = field(default_factory=dict)
     n_netlist_luts: int = 0
     #: identity LUTs added by placement to split long nets (they only move bits)
     relays: set[int] = field(default_factory=set)
     #: relay -> links from its input to the deepest reader of its chain
     relay_links: dict[int, int] = field(default_factory=dict)
+    phase: dict[int, int] = field(init=False)
+    sinks: dict[int, list[tuple[str, int, int]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sinks = _sinks(self)
+        self.phase = _phases(self)
 
     @property
     def input_ids(self) -> set[int]:
@@ -187,38 +195,9 @@ def compose(reader: MLut, inner: MLut) -> tuple[tuple[Ref, ...], int] | None:
     return res  # type: ignore[return-value]
 
 
-# ----------------------------------------------------------------- netlist access
-
-def _nodes(nl: object) -> list[tuple[int, object]]:
-    nodes = nl.nodes  # type: ignore[attr-defined]
-    seq = nodes() if callable(nodes) else nodes
-    return [(getattr(n, "id", i), n) for i, n in enumerate(seq)]
-
-
-def _outputs(nl: object) -> list[tuple[str, int, int]]:
-    if hasattr(nl, "outputs_list"):
-        return [tuple(o) for o in nl.outputs_list()]  # type: ignore[attr-defined,misc]
-    return [(w, b, s) for (w, b), s in nl.outputs.items()]  # type: ignore[attr-defined]
-
-
-def _inputs(nl: object) -> list[tuple[str, int, int]]:
-    if hasattr(nl, "inputs_list"):
-        return [tuple(o) for o in nl.inputs_list()]  # type: ignore[attr-defined,misc]
-    ins = nl.inputs  # type: ignore[attr-defined]
-    ins = ins() if callable(ins) else ins
-    return [(w, b, s) for (w, b), s in ins.items()]
-
-
-def _delay_of(node: object) -> int:
-    k = getattr(node, "delay", None)
-    if not isinstance(k, int):
-        k = getattr(node, "k", 0)
-    return int(k)
-
-
 # ----------------------------------------------------------------- packing
 
-def pack(nl: object, max_luts_per_cell: int = 2, absorb: bool = True) -> Packed:
+def pack(nl: Netlist, max_luts_per_cell: int = 2, absorb: bool = True) -> Packed:
     """Map ``nl`` to drivers, clusters and outputs (see the module docstring).
 
     Raises :class:`ParityError` when reconvergent paths differ by an odd delay and
@@ -228,19 +207,19 @@ def pack(nl: object, max_luts_per_cell: int = 2, absorb: bool = True) -> Packed:
     luts: dict[int, MLut] = {}
     order: list[int] = []
     n_luts = 0
-    for sid, node in _nodes(nl):
-        kind = node.kind  # type: ignore[attr-defined]
-        ins = tuple(node.inputs)  # type: ignore[attr-defined]
+    for sid, node in enumerate(nl.nodes):
+        kind = node.kind
+        ins = tuple(node.inputs)
         if kind == "input":
             refs[sid] = (sid, 0)
         elif kind == "const":
-            refs[sid] = int(node.table) & 1  # type: ignore[attr-defined]
+            refs[sid] = int(node.table) & 1
         elif kind == "delay":
             r = refs[ins[0]]
-            refs[sid] = r if isinstance(r, int) else (r[0], r[1] + _delay_of(node))
+            refs[sid] = r if isinstance(r, int) else (r[0], r[1] + int(node.k))
         elif kind == "lut":
             n_luts += 1
-            res = _normalise([refs[s] for s in ins], int(node.table))  # type: ignore[attr-defined]
+            res = _normalise([refs[s] for s in ins], int(node.table))
             if res[0] is None:
                 refs[sid] = res[1]
             elif len(res[0]) == 1 and res[1] == 0b10:
@@ -252,11 +231,11 @@ def pack(nl: object, max_luts_per_cell: int = 2, absorb: bool = True) -> Packed:
         else:
             raise CompileError(f"signal {sid}: unknown node kind {kind!r}")
 
-    inputs = sorted(_inputs(nl), key=lambda t: t[2])
+    inputs = sorted(((w, b, s) for (w, b), s in nl.inputs.items()), key=lambda t: t[2])
     widths: dict[str, int] = {}
     for w, b, _ in inputs:
         widths[w] = max(widths.get(w, 0), b + 1)
-    out_decl = _outputs(nl)
+    out_decl = [(w, b, s) for (w, b), s in nl.outputs.items()]
     owidths: dict[str, int] = {}
     for w, b, _ in out_decl:
         owidths[w] = max(owidths.get(w, 0), b + 1)
@@ -283,12 +262,9 @@ def pack(nl: object, max_luts_per_cell: int = 2, absorb: bool = True) -> Packed:
         order = _absorb(luts, order, outputs)
 
     clusters, cluster_of = _cluster(luts, order, max_luts_per_cell)
-    packed = Packed(inputs=inputs, input_widths=widths, luts=luts, order=order,
-                    clusters=clusters, cluster_of=cluster_of, outputs=outputs,
-                    n_netlist_luts=n_luts)
-    packed.sinks = _sinks(packed)
-    packed.phase = _phases(packed)
-    return packed
+    return Packed(inputs=inputs, input_widths=widths, luts=luts, order=order,
+                  clusters=clusters, cluster_of=cluster_of, outputs=outputs,
+                  n_netlist_luts=n_luts)
 
 
 def _readers(luts: dict[int, MLut], order: list[int]) -> dict[int, list[int]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from compiler.place import Placement, port_cell
+from compiler.placement import Placement
 from compiler.route import COMPUTE, Routes
 
 
@@ -85,14 +85,14 @@ def make_report(placement: Placement, routes: Routes, seconds: dict[str, float],
     relays = pl.packed.relays
     for net in routes.nets.values():
         for reg, (_tau, src) in net.nodes.items():
-            c = reg >> 2
-            load[c // w, c % w] += 1
+            x, y, _side = pl.arch.reg_loc(reg)
+            load[y, x] += 1
             regs += 1
             if src != COMPUTE or net.driver in relays:
                 passes += 1
     for i, o in enumerate(pl.packed.outputs):
         if o.ref is None:  # a constant output occupies its edge cell's register
-            x, y = port_cell(*pl.out_port[i], w, h)
+            x, y = pl.arch.port_cell(*pl.out_port[i])
             load[y, x] += 1
             regs += 1
     p = pl.packed

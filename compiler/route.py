@@ -38,9 +38,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cells.truth import OPPOSITE, SIDE_DELTA
 from compiler.errors import RouteError
-from compiler.place import IN_SIDE, OUT_SIDE, Placement, port_cell
+from compiler.placement import Placement
+from compiler.schedule import retime, settle_offsets
+from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA
 
 INF = np.float64(1e18)
 _log = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ COMPUTE = -1
 class NetRoute:
     """The routed tree of one net.
 
-    ``nodes[reg] = (tau, src)``: register ``reg`` (index ``4 * (y * W + x) + d``)
+    ``nodes[reg] = (tau, src)``: register ``reg`` (:meth:`fabric.arch.Arch.reg`)
     holds the net at cycle ``tau``; ``src`` is the input side of its cell it copies,
     or :data:`COMPUTE` for a register computed by the driver LUT.
     ``terminals[(kind, idx, k)]`` is the input side of the sink cluster's cell the
@@ -100,7 +101,7 @@ class _Net:
 
 
 class Router:
-    """PathFinder router for one :class:`~compiler.place.Placement`."""
+    """PathFinder router for one :class:`~compiler.placement.Placement`."""
 
     def __init__(self, pl: Placement, *, max_iters: int = 150, open_cost: float = 1.0,
                  hist_fac: float = 1.0, pres_fac: float = 0.6, pres_growth: float = 1.6,
@@ -108,6 +109,7 @@ class Router:
                  reroute_all: bool = True, time_limit: float | None = None,
                  feed_slack: int = 8, out_slack: int = 4) -> None:
         self.pl = pl
+        self.arch = pl.arch
         self.w, self.h = pl.width, pl.height
         self.max_iters = max_iters
         #: iterations without progress before :meth:`_relax` retimes
@@ -137,8 +139,9 @@ class Router:
         self.port_root: dict[int, int] = {}
         #: cycle each output bit's register was reached at (its offset + k)
         self.out_tau: dict[int, int] = {}
-        self.occ = np.zeros((self.h, self.w, 4), dtype=np.int32)
-        self.hist = np.zeros((self.h, self.w, 4), dtype=np.float64)
+        #: users and congestion history of every register, indexed like register ids
+        self.occ = np.zeros(self.arch.reg_shape, dtype=np.int32)
+        self.hist = np.zeros(self.arch.reg_shape, dtype=np.float64)
         self.compute = np.zeros((self.h, self.w), dtype=bool)
         for c in pl.cell:
             self.compute[c[1], c[0]] = True
@@ -158,17 +161,17 @@ class Router:
                 pside = -1
             else:
                 port, idx = pl.in_port[d]
-                cell = port_cell(port, idx, self.w, self.h)
+                cell = self.arch.port_cell(port, idx)
                 tau0 = pl.in_time[d]
-                pside = IN_SIDE[port]
+                pside = BUS_SIDE[port]
             sinks = []
             for kind, idx, k in p.sinks[d]:
                 if kind == "c":
                     sinks.append(_Sink(kind, idx, k, pl.cell[idx], pl.time[idx] - 1 + k))
                 else:
                     port, pi = pl.out_port[idx]
-                    oc = port_cell(port, pi, self.w, self.h)
-                    reg = 4 * (oc[1] * self.w + oc[0]) + OUT_SIDE[port]
+                    oc = self.arch.port_cell(port, pi)
+                    reg = self.arch.port_reg(port, pi)
                     sinks.append(_Sink(kind, idx, k, oc, pl.out_time[idx] + k, reg))
             sinks.sort(key=lambda s: (s.tau, abs(s.cell[0] - cell[0]) + abs(s.cell[1] - cell[1]),
                                       s.kind, s.idx, s.k))
@@ -182,9 +185,8 @@ class Router:
 
     # ------------------------------------------------------------------ occupancy
     def _claim(self, reg: int, delta: int) -> None:
-        d = reg & 3
-        c = reg >> 2
-        self.occ[c // self.w, c % self.w, d] += delta
+        x, y, d = self.arch.reg_loc(reg)
+        self.occ[y, x, d] += delta
 
     def _ripup(self, net: _Net) -> None:
         r = self.routes.pop(net.driver, None)
@@ -208,13 +210,13 @@ class Router:
         at and the cycle the sink is reached at; ``None`` when no path exists inside the
         box.
         """
-        w, h = self.w, self.h
+        arch = self.arch
         rx, ry = net.root_cell
         sx, sy = sink.cell
         x0 = max(0, min(rx, sx) - margin)
-        x1 = min(w - 1, max(rx, sx) + margin)
+        x1 = min(self.w - 1, max(rx, sx) + margin)
         y0 = max(0, min(ry, sy) - margin)
-        y1 = min(h - 1, max(ry, sy) + margin)
+        y1 = min(self.h - 1, max(ry, sy) + margin)
         hh, ww = y1 - y0 + 1, x1 - x0 + 1
         occ = self.occ[y0:y1 + 1, x0:x1 + 1]
         used = occ.sum(axis=2) > 0
@@ -224,24 +226,23 @@ class Router:
         none = -(1 << 40)
         tt = np.full((hh, ww, 4), none, dtype=np.int64)
         for reg, (tau, _) in route.nodes.items():
-            c = reg >> 2
-            x, y = c % w, c // w
+            x, y, d = arch.reg_loc(reg)
             if x0 <= x <= x1 and y0 <= y <= y1:
-                tt[y - y0, x - x0, reg & 3] = tau
+                tt[y - y0, x - x0, d] = tau
         pin_tau = tt.copy()
         for reg, tau in forbid.items():
-            c = reg >> 2
-            x, y = c % w, c // w
-            if x0 <= x <= x1 and y0 <= y <= y1 and pin_tau[y - y0, x - x0, reg & 3] == none:
-                pin_tau[y - y0, x - x0, reg & 3] = tau
+            x, y, d = arch.reg_loc(reg)
+            if x0 <= x <= x1 and y0 <= y <= y1 and pin_tau[y - y0, x - x0, d] == none:
+                pin_tau[y - y0, x - x0, d] = tau
         pin = pin_tau != none
         tau0 = root_lo
         tau_s = sink.tau
         tau_end = tau_s + (2 * self.out_slack if sink.kind == "o" else 0)
         o_best: tuple[float, int] | None = None
         if sink.kind == "o":
-            oc = sink.reg >> 2
-            ox, oy, od = oc % w - x0, oc // w - y0, sink.reg & 3
+            ox, oy, od = arch.reg_loc(sink.reg)
+            ox, oy = ox - x0, oy - y0
+        inward = _inward_slices(hh, ww)
         side_layers: list[np.ndarray] = []
         inj_layers: list[np.ndarray] = []
         # layer tau0
@@ -263,10 +264,8 @@ class Router:
                 if tau == tau_end:
                     break
             A = np.full((hh, ww, 4), INF)
-            A[1:, :, 0] = C[:-1, :, 2]
-            A[:, :-1, 1] = C[:, 1:, 3]
-            A[:-1, :, 2] = C[1:, :, 0]
-            A[:, 1:, 3] = C[:, :-1, 1]
+            for dst, src, side, back in inward:   # input side s <- neighbour's OPPOSITE[s]
+                A[dst + (side,)] = C[src + (back,)]
             if net.port_side >= 0 and root_lo <= tau <= root_hi:
                 A[ry - y0, rx - x0, net.port_side] = 0.0
             amin = A.min(axis=2)
@@ -286,14 +285,12 @@ class Router:
             if A[cy, cx, s] >= INF:
                 return None
             terminal = s
-            dx, dy = SIDE_DELTA[s]
-            nx, ny = sx + dx, sy + dy
-            if not (0 <= nx < w and 0 <= ny < h):
+            nb = arch.neighbour((sx, sy), s)
+            if nb is None:
                 return [], terminal, tau_s, tau_s  # straight from the edge input port
-            cur = (nx, ny, OPPOSITE[s])
+            cur = (nb[0], nb[1], OPPOSITE[s])
         else:
-            c = sink.reg >> 2
-            cur = (c % w, c // w, sink.reg & 3)
+            cur = arch.reg_loc(sink.reg)
             terminal = sink.reg
             if o_best is None:
                 return None
@@ -304,19 +301,18 @@ class Router:
         while True:
             x, y, d = cur
             li = t - tau0
-            reg = 4 * (y * w + x) + d
+            reg = arch.reg(x, y, d)
             if inj_layers[li][y - y0, x - x0, d]:
                 if tt[y - y0, x - x0, d] != t:
                     path.append((reg, t, COMPUTE))
                 break
             s = int(np.argmin(side_layers[li - 1][y - y0, x - x0]))
             path.append((reg, t, s))
-            dx, dy = SIDE_DELTA[s]
-            nx, ny = x + dx, y + dy
-            if not (0 <= nx < w and 0 <= ny < h):
+            nb = arch.neighbour((x, y), s)
+            if nb is None:
                 root = t - 1              # came from the edge input port
                 break
-            cur = (nx, ny, OPPOSITE[s])
+            cur = (nb[0], nb[1], OPPOSITE[s])
             t -= 1
         return path, terminal, root, tau_s
 
@@ -374,13 +370,12 @@ class Router:
         term = route.terminals.get((sink.kind, sink.idx, sink.k))
         if term is None:
             return []
-        w, h = self.w, self.h
+        arch = self.arch
         if sink.kind == "c":
-            dx, dy = SIDE_DELTA[term]
-            x, y = sink.cell[0] + dx, sink.cell[1] + dy
-            if not (0 <= x < w and 0 <= y < h):
+            feeder = arch.feeder(sink.cell[0], sink.cell[1], term)
+            if feeder is None:
                 return []
-            reg = 4 * (y * w + x) + OPPOSITE[term]
+            reg = feeder
         else:
             reg = term
         out = []
@@ -389,12 +384,11 @@ class Router:
             _tau, src = route.nodes[reg]
             if src == COMPUTE:
                 break
-            c = reg >> 2
-            dx, dy = SIDE_DELTA[src]
-            x, y = c % w + dx, c // w + dy
-            if not (0 <= x < w and 0 <= y < h):
+            x, y, _d = arch.reg_loc(reg)
+            feeder = arch.feeder(x, y, src)
+            if feeder is None:
                 break
-            reg = 4 * (y * w + x) + OPPOSITE[src]
+            reg = feeder
         return out
 
     def _relax(self) -> int:
@@ -406,7 +400,6 @@ class Router:
         pushed too). Returns the number of clusters and outputs moved.
         """
         pl = self.pl
-        p = pl.packed
         users: dict[int, list[int]] = {}
         for drv, r in self.routes.items():
             for reg in r.nodes:
@@ -436,70 +429,27 @@ class Router:
             {"c": bump_c, "o": bump_o, "i": bump_i}[kind].add(idx)
         for d in bump_i:
             self.in_extra[d] = self.in_extra.get(d, 0) + 1
-        from compiler.place import IN_SIDE as _IN_SIDE
-        from compiler.place import min_hops, side_hops
-        for ci in bump_c:
-            pl.time[ci] += 2
-        for oi in bump_o:
-            pl.out_time[oi] += 2
-        # keep every edge feasible (inputs are free here: they are re-timed below)
-        for c in p.clusters:
-            need, _ = pl.plan(c.index, None)
-            if need is not None and need > pl.time[c.index]:
-                pl.time[c.index] += (need - pl.time[c.index] + 1) // 2 * 2
-        # inputs as late as their readers allow (minus the extra slack they were given)
-        need_in: dict[int, int] = {}
-        for c in p.clusters:
-            _, sides = pl.plan(c.index, None)
-            for (d, k), sd in zip(c.inputs, sides, strict=True):
-                if d in p.cluster_of:
-                    continue
-                port, idx = pl.in_port[d]
-                hops = side_hops(port_cell(port, idx, self.w, self.h), _IN_SIDE[port],
-                                 pl.cell[c.index], sd, self.w, self.h)
-                assert hops is not None
-                v = pl.time[c.index] + k - hops
-                need_in[d] = min(need_in.get(d, v), v)
-        for d in sorted(pl.in_port):
-            pc = port_cell(*pl.in_port[d], self.w, self.h)
-            need = need_in.get(d)
-            for kind, idx, k in p.sinks.get(d, []):
-                if kind == "o":
-                    cell, _, ts = pl.sink_loc(kind, idx)
-                    v = ts + k - min_hops(pc, True, cell, True)
-                    need = v if need is None else min(need, v)
-            if need is not None:
-                pl.in_time[d] = need - 2 * self.in_extra.get(d, 0)
-        pl.shift_times()
-        for i, o in enumerate(p.outputs):
-            if o.ref is None:
-                continue
-            cell, is_port, ts = pl.driver_loc(o.ref[0])
-            oc, _, _ = pl.sink_loc("o", i)
-            need = ts + min_hops(cell, is_port, oc, True) - o.ref[1] - 1
-            if need > pl.out_time[i]:
-                pl.out_time[i] += (need - pl.out_time[i] + 1) // 2 * 2
-        pl.park_constant_outputs()
+        retime(pl, bump_c, bump_o, self.in_extra)
         for net in self.nets:
             self._ripup(net)
         self.nets = self._build_nets()
         return len(bump_c) + len(bump_o)
 
     def _settle_port_roots(self) -> None:
-        """Write the cycle each input port net was routed from into the placement's
-        input offsets, then shift every time so the earliest live input is 0 again."""
-        pl = self.pl
+        """Hand the cycle each input port net was routed from, and each output's, to
+        :func:`compiler.schedule.settle_offsets`, and shift the routes by the same
+        amount."""
+        in_off: dict[int, int] = {}
+        out_off: dict[int, int] = {}
         for net in self.nets:
             if net.port_side >= 0 and net.driver in self.port_root:
                 net.root_tau = self.port_root[net.driver]
-                pl.in_time[net.driver] = net.root_tau
+                in_off[net.driver] = net.root_tau
             for s in net.sinks:
                 if s.kind == "o" and s.idx in self.out_tau:
                     s.tau = self.out_tau[s.idx]
-                    pl.out_time[s.idx] = s.tau - s.k
-        if self.out_tau:
-            pl.park_constant_outputs()
-        shift = pl.shift_times()
+                    out_off[s.idx] = s.tau - s.k
+        shift = settle_offsets(self.pl, in_off, out_off)
         if shift == 0:
             return
         for net in self.nets:
@@ -580,11 +530,21 @@ class Router:
                       _time.perf_counter() - start, longest)
 
 
-def route(nl: object, placement: Placement, seed: int = 0, **kwargs: float) -> Routes:
-    """Route every net of ``placement`` with exact latencies (ARCHITECTURE §8).
+def _inward_slices(hh: int, ww: int
+                   ) -> list[tuple[tuple[slice, slice], tuple[slice, slice], int, int]]:
+    """For a ``(hh, ww)`` box: ``(dst, src, side, back)`` such that input ``side`` of the
+    cells ``dst`` reads register ``back = OPPOSITE[side]`` of the cells ``src`` (their
+    neighbours on that side); cells whose neighbour is outside the box are left out."""
+    out = []
+    for side, (dx, dy) in enumerate(SIDE_DELTA):
+        dst = (slice(max(0, -dy), hh - max(0, dy)), slice(max(0, -dx), ww - max(0, dx)))
+        src = (slice(max(0, dy), hh - max(0, -dy)), slice(max(0, dx), ww - max(0, -dx)))
+        out.append((dst, src, side, OPPOSITE[side]))
+    return out
 
-    ``nl`` is accepted for the documented signature; the placement carries the packed
-    netlist. ``seed`` is unused: the router is deterministic by construction.
-    """
-    del nl, seed
-    return Router(placement, **kwargs).run()  # type: ignore[arg-type]
+
+def route(placement: Placement, **options: float | int | bool | None) -> Routes:
+    """Route every net of ``placement`` with exact latencies (ARCHITECTURE §8): the
+    placement carries the packed netlist; ``options`` are :class:`Router`'s keyword
+    arguments. Deterministic (no seed: the router makes no random choice)."""
+    return Router(placement, **options).run()  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from fabric.arch import BUS_SIDE, INPUT_BUSES, OUTPUT_BUSES, bus_width
 
 #: Separator of an extra feed of a token word: input word ``"x@TAG"`` carries token word
 #: ``x`` again, on other port bits (and usually at other offsets): ``x@1`` is the
@@ -37,8 +38,9 @@ MAX_WORD_NAME = 128
 _WORD_NAME = re.compile(rf"[^\s\x00-\x1f\x7f]{{1,{MAX_WORD_NAME}}}")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
-INPUT_PORTS: tuple[str, ...] = ("west_in", "east_in", "north_in", "south_in")
-OUTPUT_PORTS: tuple[str, ...] = ("west_out", "east_out", "north_out", "south_out")
+#: the edge buses (named once, in :mod:`fabric.arch`)
+INPUT_PORTS: tuple[str, ...] = INPUT_BUSES
+OUTPUT_PORTS: tuple[str, ...] = OUTPUT_BUSES
 
 
 class IOMapError(ValueError):
@@ -73,11 +75,9 @@ def json_depth(text: bytes) -> int:
 
 def port_width(port: str, width: int, height: int) -> int:
     """Number of bits of edge bus ``port`` on a ``width`` x ``height`` logical fabric."""
-    if port.startswith(("west", "east")):
-        return height
-    if port.startswith(("north", "south")):
-        return width
-    raise IOMapError(f"unknown edge port {port!r}")
+    if port not in BUS_SIDE:
+        raise IOMapError(f"unknown edge port {port!r}")
+    return bus_width(port, width, height)
 
 
 @dataclass(frozen=True, order=True)

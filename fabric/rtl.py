@@ -77,6 +77,7 @@ from amaranth.lib.wiring import In, Out
 
 from cells.cell import Cell
 
+from .arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from .geometry import FabricShape
 
 __all__ = ["Fabric", "Tile", "TILE_MODULE", "FABRIC_MODULE", "chain_bits"]
@@ -267,12 +268,13 @@ def fabric_signature(shape: FabricShape, fault_injection: bool) -> wiring.Signat
     """The top-level ports of ARCHITECTURE.md §3 (``clk``/``rst`` come from the
     ``sync`` domain)."""
     w, h = shape.width, shape.height
-    members = {
-        "west_in": In(h), "east_in": In(h), "north_in": In(w), "south_in": In(w),
-        "west_out": Out(h), "east_out": Out(h), "north_out": Out(w), "south_out": Out(w),
+    members: dict[str, wiring.Member] = {}
+    members.update({b: In(bus_width(b, w, h)) for b in INPUT_BUSES})
+    members.update({b: Out(bus_width(b, w, h)) for b in OUTPUT_BUSES})
+    members.update({
         "defect_en": In(1), "defect_in": In(h),
         "cfg_en": In(1), "cfg_in": In(h),
-    }
+    })
     if fault_injection:
         members["noise"] = In(shape.noise_bits)
     return wiring.Signature(members)

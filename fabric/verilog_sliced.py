@@ -41,6 +41,7 @@ for bit against :class:`sim.numpy_sim.FabricSim`, with and without defects.
 
 from __future__ import annotations
 
+from .arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from .geometry import FabricShape
 from .rtl import FABRIC_MODULE, Fabric, chain_bits
 
@@ -275,13 +276,11 @@ def generate_sliced_verilog(shape: FabricShape, fault_injection: bool = False) -
         "[p*H +: H]. The hardware is the tile netlist.",
         "",
     ]
-    ports = ["clk", "rst", "west_in", "east_in", "north_in", "south_in", "west_out",
-             "east_out", "north_out", "south_out", "defect_en", "defect_in", "cfg_en",
+    ports = ["clk", "rst", *INPUT_BUSES, *OUTPUT_BUSES, "defect_en", "defect_in", "cfg_en",
              "cfg_in"] + (["noise"] if fault_injection else [])
     lines.append(f"module {FABRIC_MODULE}({', '.join(ports)});")
-    widths = {"west_in": h, "east_in": h, "north_in": w, "south_in": w,
-              "west_out": h, "east_out": h, "north_out": w, "south_out": w,
-              "defect_in": h, "cfg_in": h, "noise": 4 * n}
+    widths = {b: bus_width(b, w, h) for b in INPUT_BUSES + OUTPUT_BUSES}
+    widths.update({"defect_in": h, "cfg_in": h, "noise": 4 * n})
     for port in ports:
         direction = "output" if port.endswith("_out") else "input"
         # every bus gets a range, even when 1 bit wide (it is bit-selected)

@@ -46,17 +46,12 @@ import cocotb
 import numpy as np
 import numpy.typing as npt
 
-INPUT_BUSES: tuple[str, ...] = ("west_in", "east_in", "north_in", "south_in")
-OUTPUT_BUSES: tuple[str, ...] = ("west_out", "east_out", "north_out", "south_out")
+from fabric.arch import INPUT_BUSES, OUTPUT_BUSES, Arch, bus_width
+
 JOB_ENV = "LUTGRID_BENCH_JOB"
 PERIOD_NS = 10
 #: Cycles of the free-running clock measured in throughput mode.
 FREE_RUN_CYCLES = 2000
-
-
-def bus_width(bus: str, width: int, height: int) -> int:
-    """Bits of edge bus ``bus``: H for west/east, W for north/south."""
-    return height if bus.startswith(("west", "east")) else width
 
 
 def write_job(path: os.PathLike[str] | str, job: Mapping[str, Any],
@@ -129,7 +124,7 @@ async def fabric_stream(dut: Any) -> None:
     in_handles = [getattr(dut, b) for b in INPUT_BUSES]
     readers = [_reader(getattr(dut, b)) for b in OUTPUT_BUSES]
     noise = dut.noise if fault else None
-    noise_bits = 4 * (width + spares) * height
+    noise_bits = Arch.REGS_PER_CELL * (width + spares) * height
 
     # --- load ---------------------------------------------------------------------
     for h in in_handles:

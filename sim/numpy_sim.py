@@ -40,12 +40,9 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from cells.truth import E, N, S, W
+from fabric.arch import INPUT_BUSES, OUTPUT_BUSES, E, N, S, W, bus_width
 from fabric.defects import as_defect_map, physical_columns, used_cells
 from fabric.loader import check_configs
-
-INPUT_BUSES: tuple[str, ...] = ("west_in", "east_in", "north_in", "south_in")
-OUTPUT_BUSES: tuple[str, ...] = ("west_out", "east_out", "north_out", "south_out")
 
 _U64 = np.uint64
 _ALL_ONES = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
@@ -296,10 +293,9 @@ class FabricSim:
         return self._engine.cols if isinstance(self._engine, _GatherEngine) else None
 
     def bus_width(self, bus: str) -> int:
-        """Width of an edge bus: H for west/east, W for north/south."""
-        if bus not in INPUT_BUSES + OUTPUT_BUSES:
-            raise ValueError(f"unknown bus {bus!r}; buses are {INPUT_BUSES + OUTPUT_BUSES}")
-        return self.height if bus.startswith(("west", "east")) else self.width
+        """Width of an edge bus: H for west/east, W for north/south
+        (:func:`fabric.arch.bus_width`; ``ValueError`` for an unknown bus)."""
+        return bus_width(bus, self.width, self.height)
 
     @property
     def state(self) -> npt.NDArray[np.uint8]:

@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from fabric.arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from fabric.defects import as_defect_map, physical_columns
 from fabric.loader import check_configs
-from sim.cocotb_bench import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from sim.verilator import FabricBuild, ShapeLike, build_fabric, run_bench
 
 

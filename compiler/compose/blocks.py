@@ -23,27 +23,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cells.truth import OPPOSITE, SIDE_DELTA
 from compiler.ir import Graph
+from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA, arch_of
 from fabric.bitstream import Bitstream
 from fabric.iomap import INPUT_PORTS, PortBit
 
-#: edge bus -> the side of a border cell it enters (inputs) or leaves by (outputs)
-PORT_SIDE = {"west_in": 3, "east_in": 1, "north_in": 0, "south_in": 2,
-             "west_out": 3, "east_out": 1, "north_out": 0, "south_out": 2}
+PORT_SIDE = BUS_SIDE
 
 
 def port_cell(port: str, index: int, width: int, height: int) -> tuple[int, int]:
     """Border cell ``(x, y)`` of a ``width`` x ``height`` rectangle that edge port bit
-    ``port[index]`` enters or leaves."""
-    side = PORT_SIDE[port]
-    if side == 3:
-        return (0, index)
-    if side == 1:
-        return (width - 1, index)
-    if side == 0:
-        return (index, 0)
-    return (index, height - 1)
+    ``port[index]`` enters or leaves (:meth:`fabric.arch.Arch.port_cell`)."""
+    return arch_of(width, height).port_cell(port, index)
 
 
 @dataclass

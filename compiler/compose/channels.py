@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cells.truth import OPPOSITE, SIDE_DELTA
+from fabric.arch import OPPOSITE, SIDE_DELTA
 
 INF = np.float64(1e18)
 Reg = tuple[int, int, int]

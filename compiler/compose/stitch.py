@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from cells.truth import OPPOSITE, SIDE_DELTA, copy_table, make_config
+from cells.truth import copy_table, make_config
 from compiler.compose.blocks import PORT_SIDE, Block, BlockLibrary, port_cell
 from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
 from compiler.compose.floorplan import Floorplan, shelf_floorplan
@@ -31,6 +31,7 @@ from compiler.compose.split import Split, split_graph
 from compiler.errors import RouteError
 from compiler.ir import Graph, GraphError
 from compiler.lower import word_name
+from fabric.arch import OPPOSITE, SIDE_DELTA
 from fabric.bitstream import Bitstream
 from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, PortBit, base_word, port_width
 

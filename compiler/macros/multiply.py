@@ -49,10 +49,12 @@ from dataclasses import dataclass
 
 from compiler.emit import emit
 from compiler.errors import RouteError
-from compiler.pack import Cluster, MLut, OutBit, Packed, _phases, _sinks
-from compiler.place import Placement, schedule
+from compiler.pack import Cluster, MLut, OutBit, Packed
+from compiler.placement import Placement
 from compiler.report import Report, make_report
-from compiler.route import Router, Routes
+from compiler.route import Routes, route
+from compiler.schedule import schedule
+from fabric.arch import arch_of, manhattan
 from fabric.bitstream import Bitstream
 
 __all__ = ["MultiplyLayout", "MultiplyLayoutError", "build_multiply", "start_constant"]
@@ -92,16 +94,18 @@ def _output_ports(packed: Packed, cell_of: list[tuple[int, int]], rows: list[int
     """Edge output port of every product bit: the nearest free port in a straight line
     from its driver's cell (an output's offset is free, so a counter-flow exit only
     costs cycles, not cells); a constant bit takes ``east_out`` on its row."""
+    arch = arch_of(width, height)
     used: set[tuple[str, int]] = set()
     ports = []
     for o, row in zip(packed.outputs, rows, strict=True):
         if o.ref is None:
             cands = [(0, ("east_out", row))]
         else:
-            x, y = cell_of[packed.cluster_of[o.ref[0]]]
-            cands = [(width - 1 - x, ("east_out", y)), (height - 1 - y, ("south_out", x)),
-                     (y, ("north_out", x)), (x, ("west_out", y)),
-                     (width - 1 - x + abs(row - y), ("east_out", row))]
+            cell = cell_of[packed.cluster_of[o.ref[0]]]
+            x, y = cell
+            cands = [(manhattan(cell, arch.port_cell(*q)), q)
+                     for q in (("east_out", y), ("south_out", x), ("north_out", x),
+                               ("west_out", y), ("east_out", row))]
         # east_out on the bit's own row (rows differ per bit) is always free
         port = min(c for c in cands if c[1] not in used)
         used.add(port[1])
@@ -235,8 +239,6 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     packed = Packed(inputs=inputs, input_widths={a_name: a_bits, b_name: b_bits}, luts=luts,
                     order=[lut for c in clusters for lut in c.luts], clusters=clusters,
                     cluster_of=cluster_of, outputs=outputs, n_netlist_luts=len(luts))
-    packed.sinks = _sinks(packed)
-    packed.phase = _phases(packed)
     stages = min(b_bits, m0)
     width = x0 + col_step * (stages - 1) + 3
     height = max(out_rows[-1] + 2, y0 + row_step * (a_bits - 1) + 3)
@@ -248,9 +250,9 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     schedule(pl, 0)
     pl.stats["multiply macro"] = 1.0
     t1 = time.perf_counter()
-    routes = Router(pl, max_iters=max_iters).run()
+    routes = route(pl, max_iters=max_iters)
     t2 = time.perf_counter()
-    bs = emit(None, pl, routes)
+    bs = emit(pl, routes)
     t3 = time.perf_counter()
     rep = make_report(pl, routes, {"place": t1 - t0, "route": t2 - t1, "emit": t3 - t2}, bs)
     return MultiplyLayout(bs, rep, pl, routes)

@@ -12,8 +12,6 @@ from hypothesis.extra import numpy as hnp
 
 from cells.truth import (
     CONFIG_MASK,
-    OPPOSITE,
-    SIDE_DELTA,
     TABLE_MASK,
     E,
     N,
@@ -37,11 +35,6 @@ ALL_INPUTS = list(itertools.product((0, 1), repeat=4))
 
 def test_side_numbering() -> None:
     assert (N, E, S, W) == (0, 1, 2, 3)
-    assert OPPOSITE == (S, W, N, E)
-    for d in range(4):
-        dx, dy = SIDE_DELTA[d]
-        assert SIDE_DELTA[OPPOSITE[d]] == (-dx, -dy)
-    assert SIDE_DELTA[N] == (0, -1) and SIDE_DELTA[E] == (1, 0)
 
 
 @given(st.tuples(tables, tables, tables, tables))

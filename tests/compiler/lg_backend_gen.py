@@ -30,6 +30,21 @@ def random_netlist(rng: np.random.Generator, n_words: int = 2, wbits: int = 3,
     return nl
 
 
+def cell_roles(res: CompileResult) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Compute and route-only cells of a compiled program, derived without the report:
+    compute = the cells holding a cluster that is not a relay, or a constant output;
+    route-only = every other cell whose configuration is not all zero."""
+    pl = res.placement
+    p = pl.packed
+    compute = {pl.cell[c.index] for c in p.clusters if not set(c.luts) <= p.relays}
+    for i, o in enumerate(p.outputs):
+        if o.ref is None:
+            compute.add(pl.arch.port_cell(*pl.out_port[i]))
+    ys, xs = np.nonzero(res.bitstream.configs)
+    used = {(int(x), int(y)) for x, y in zip(xs, ys, strict=True)}
+    return compute, used - compute
+
+
 def max_delay(nl: Netlist) -> int:
     """Largest total delay (tokens) on any path: earlier tokens read pipeline garbage."""
     acc = [0] * len(nl.nodes)

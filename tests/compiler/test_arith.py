@@ -76,23 +76,38 @@ def test_const_mul(t, method, shift):
         assert np.array_equal(run(nl, w, {"x": v}), exp), (c, method)
 
 
+def _const_mul_cost(c: int, method: str, bits: int = 10, shift: int = 0
+                    ) -> tuple[int, int, np.ndarray]:
+    """(LUTs, output bits, values over every x) of ``x * c`` for signed ``bits``-bit x."""
+    nl = Netlist()
+    x = arith.input_word(nl, "x", bits, True)
+    w = arith.const_mul_word(nl, x, c, shift, method)
+    v = np.arange(-(1 << (bits - 1)), 1 << (bits - 1))
+    return nl.count_new((0, 0), w.bits), len(w.bits), run(nl, w, {"x": v})
+
+
 def test_const_mul_wide_and_costs():
-    nl = Netlist()
-    x = arith.input_word(nl, "x", 10, True)
     v = np.arange(-512, 512)
-    for c in (-93, 85, 255):
-        for m in ("csd", "table"):
-            w = arith.const_mul_word(nl, x, c, 0, m)
-            nl2 = Netlist()
-            x2 = arith.input_word(nl2, "x", 10, True)
-            w2 = arith.const_mul_word(nl2, x2, c, 0, m)
-            assert np.array_equal(run(nl2, w2, {"x": v}), v * c)
-            del w
+    differ = 0
+    for c in (-93, 85, 255, 17):
+        cost = {}
+        for m in ("csd", "table", "auto"):
+            cost[m], _, got = _const_mul_cost(c, m)
+            assert np.array_equal(got, v * c), (c, m)
+        # auto builds both and keeps the cheaper one
+        assert cost["auto"] == min(cost["csd"], cost["table"]), (c, cost)
+        differ += cost["csd"] != cost["table"]
+    assert differ, "no constant where the two methods differ: the auto check is empty"
     # zero digits cost nothing: x * 2**k is pure wiring
-    nl = Netlist()
-    x = arith.input_word(nl, "x", 4, True)
-    w = arith.const_mul_word(nl, x, 8)
-    assert nl.count_new((0, 0), w.bits) == 0
+    for k in range(4):
+        assert _const_mul_cost(1 << k, "auto", 4)[0] == 0
+    # x * (2**k + 1) is one two-operand addition: the low k output bits are x's own
+    # bits (wires), each of the others is a distinct non-trivial function (a LUT
+    # output of its own), and adding two words costs at most a sum and a carry LUT
+    # per output column
+    for k in (2, 4, 6):
+        luts, n_out, _ = _const_mul_cost((1 << k) + 1, "csd")
+        assert n_out - k <= luts <= 2 * n_out, (k, luts, n_out)
 
 
 @given(st.integers(-(1 << 20), 1 << 20))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from lg_backend_gen import stream_check
+import numpy as np
+from lg_backend_gen import cell_roles, stream_check
 
 from cells.truth import copy_table
 from compiler.emit import lut_table
@@ -35,9 +36,16 @@ def test_wires_constants_and_iomap() -> None:
 
 
 def test_report_png(tmp_path) -> None:
+    """The heat map has ``scale`` pixels per cell: compute cells red, route-only blue,
+    both shaded by their registers in use, idle dark grey (roles and register counts
+    taken from the placement and the bitstream, not from the report)."""
+    from PIL import Image
+
     nl = Netlist()
     a, b = nl.input("a", 0), nl.input("b", 0)
-    nl.output("y", 0, nl.lut([a, b], 0b0110))
+    x = nl.lut([a, b], 0b0110)
+    nl.output("y", 0, x)
+    nl.output("y", 1, nl.delay(nl.lut([x, a], 0b1000), 2))   # a delay: route-only cells
     res = compile_netlist(nl)
     from fabric.usage import heatmap_png, usage
 

@@ -7,11 +7,14 @@ the numpy reference of DESIGN §5 Linear (exact rshift rounding and sat).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cells.truth import cell_next
 from compiler.macros import LinearLayoutError, build_linear, cells_used
 from compiler.macros.taps import csd_digits, weight_taps
 from sim.verify_linear import verify_linear
@@ -81,13 +84,35 @@ def test_deterministic_bytes() -> None:
     assert a == build_linear(w.copy(), b.copy(), 4, 1, 5).to_bytes()
 
 
+def _role(cfg: int) -> str:
+    """``idle`` (every output constant), ``route`` (only constants and copies of an
+    input side) or ``compute``, from :func:`cells.truth.cell_next` on all inputs."""
+    outs = [cell_next(cfg, ins) for ins in itertools.product((0, 1), repeat=4)]
+    role = "idle"
+    for d in range(4):
+        col = [o[d] for o in outs]
+        if len(set(col)) == 1:
+            continue
+        if any(col == [ins[s] for ins in itertools.product((0, 1), repeat=4)]
+               for s in range(4)):
+            role = "route" if role == "idle" else role
+        else:
+            return "compute"
+    return role
+
+
 def test_stats_and_errors() -> None:
     w = np.random.default_rng(5).integers(-8, 8, size=(4, 4))
     bs = build_linear(w)
     st_ = cells_used(bs, w.size)
     assert st_.area == bs.width * bs.height
-    assert 0 < st_.compute <= st_.used <= st_.area
-    assert st_.route_only == st_.used - st_.compute
+    # classify every cell by what it does under the truth model (all 16 input
+    # combinations): an output is constant, a copy of one input side, or computes
+    roles = [_role(int(c)) for c in bs.configs.ravel()]
+    assert st_.compute == roles.count("compute") > 0
+    assert st_.route_only == roles.count("route")
+    assert st_.used == st_.compute + st_.route_only
+    assert st_.weights == w.size
     with pytest.raises(LinearLayoutError, match="int4"):
         build_linear(np.array([[9]]))
     with pytest.raises(LinearLayoutError, match="bias"):

@@ -66,14 +66,41 @@ def test_full_adder_tables() -> None:
         assert (s >> addr) & 1 == total & 1 and (c >> addr) & 1 == total >> 1
 
 
+def _ripple_array_luts(n: int, signed: bool) -> int:
+    """LUT outputs of an ``n x n`` Baugh-Wooley ripple array with a ``2n``-bit product,
+    counted from the structure (module docstring of compiler/macros/multiply.py).
+
+    Stage j adds partial products a_i b_j (weights j .. j+n-1) to the accumulator; the
+    carry out of a stage's top weight is the accumulator bit one weight up, which the
+    next stage must cover, so stage j spans weights j .. top_{j-1} + 1. Unsigned: stage
+    0 spans 0 .. n-1, so every stage has n cells. Signed x signed: the start constant
+    is -sum of the complemented weights = -2 (2^(2n-2) - 2^(n-1)) = 2^n + 2^(2n-1)
+    (mod 2^2n); 2^(2n-1) flips the top output bit, 2^n makes stage 0 span 0 .. n, so
+    every stage has n + 1 cells. Each cell is a full adder (sum and carry LUT) except
+    a cell at weight 2n-1, whose carry is outside the product: the last stage
+    (j = n-1) reaches weight 2n-1 only in the signed array (n-1 + n); unsigned, its
+    top cell is at weight 2n-2 and its carry is product bit 2n-1.
+    """
+    if signed:
+        return 2 * n * (n + 1) - 1
+    return 2 * n * n
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+@pytest.mark.parametrize("signed", [True, False])
+def test_array_size_follows_the_baugh_wooley_structure(n: int, signed: bool) -> None:
+    lay = build_multiply(n, n, 2 * n, a_signed=signed, b_signed=signed)
+    p = lay.placement.packed
+    assert len(p.clusters) == (n * (n + 1) if signed else n * n)
+    assert lay.report.lut_outputs == _ripple_array_luts(n, signed)
+
+
 def test_mul8x8_compiles_with_the_macro_and_streams_exactly() -> None:
     prog = compile_program(mul8x8(), "mul8x8")
     assert prog.flow == "multiply macro"
     check_program(prog, "numpy", 320, seed=3)
     u = prog.usage
-    # 72 adder cells (143 LUT outputs, as many as the general lowering); the rest only
-    # moves bits
-    assert prog.report.lut_outputs == 143
+    assert prog.report.lut_outputs == _ripple_array_luts(8, True)
     assert u.compute + u.route_only < 700
     assert prog.bitstream.iomap.latency < 80
 

@@ -8,7 +8,9 @@ from lg_backend_gen import random_netlist
 
 from compiler.errors import FitError
 from compiler.pack import pack
-from compiler.place import min_hops, place, place_layered, port_cell, side_hops
+from compiler.place_greedy import place
+from compiler.place_layered import place_layered
+from fabric.arch import BUS_SIDE, Arch
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -24,16 +26,16 @@ def test_schedule_is_feasible_with_parity(seed: int) -> None:
         for d, k in c.inputs:
             src, is_port, ts = pl.driver_loc(d)
             hops = pl.time[c.index] - ts + k
-            need = min_hops(src, is_port, cell, False)
+            need = Arch.min_hops(src, is_port, cell, False)
             assert hops >= need and (hops - need) % 2 == 0
     assert min(pl.in_time[d] for d in pl.in_port if p.sinks.get(d)) == 0
     assert all(t >= 0 for t in pl.out_time)
     for i, o in enumerate(p.outputs):
         if o.ref is not None:
             src, is_port, ts = pl.driver_loc(o.ref[0])
-            oc = port_cell(*pl.out_port[i], pl.width, pl.height)
+            oc = pl.arch.port_cell(*pl.out_port[i])
             hops = pl.out_time[i] + 1 - ts + o.ref[1]
-            assert hops >= min_hops(src, is_port, oc, True)
+            assert hops >= Arch.min_hops(src, is_port, oc, True)
 
 
 def test_same_seed_same_placement() -> None:
@@ -72,9 +74,8 @@ def test_layered_schedule_gives_every_input_its_own_side(seed: int) -> None:
             src, is_port, ts = pl.driver_loc(d)
             port_side = -1
             if is_port:
-                from compiler.place import IN_SIDE
-                port_side = IN_SIDE[pl.in_port[d][0]]
-            need = side_hops(src, port_side, pl.cell[c.index], s, pl.width, pl.height)
+                port_side = BUS_SIDE[pl.in_port[d][0]]
+            need = pl.arch.side_hops(src, port_side, pl.cell[c.index], s)
             hops = pl.time[c.index] - ts + k
             assert need is not None and hops >= need and (hops - need) % 2 == 0
 

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from lg_backend_gen import random_netlist
 
-from cells.truth import OPPOSITE, SIDE_DELTA
 from compiler.flow import compile_netlist
 from compiler.macros.multiply import build_multiply
-from compiler.place import Placement
+from compiler.placement import Placement
 from compiler.route import COMPUTE, Routes
+from fabric.arch import OPPOSITE, SIDE_DELTA
 
 
 @pytest.mark.parametrize("seed", [0, 2, 6])

@@ -38,7 +38,8 @@ def test_token_file_values_are_streamed(adder, tmp_path, fmt: str) -> None:
                                     "cin": [r[2] for r in rows]}))
     got = run_cli(["run", str(adder), "--tokens-file", str(path), "--defects"])
     assert got.status == 0, got
-    assert "numpy, no defects: 4 tokens" in got.stdout
+    assert "fast, no defects: 4 tokens" in got.stdout
+    assert "identical to fast, no defects on every output of every token" in got.stdout
     table = _table(got.stdout)
     assert [r[1:4] for r in table] == [list(r) for r in rows]
     assert [r[4] for r in table] == [a + b + c for a, b, c in rows]

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fabric.arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from fabric.defects import random_defects
 from fabric.examples import random_tokens, ripple_adder
 from fabric.geometry import FabricShape
-from sim.cocotb_bench import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from sim.numpy_sim import FabricSim
 from sim.rtl_run import run_rtl
 from sim.stream import decode_outputs, encode_tokens

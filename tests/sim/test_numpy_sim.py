@@ -12,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cells.truth import E, N, S, W, cell_next, copy_table, make_config
+from fabric.arch import INPUT_BUSES, OUTPUT_BUSES
 from fabric.defects import DefectError, random_defects
-from sim.numpy_sim import INPUT_BUSES, OUTPUT_BUSES, FabricSim, anf_configs
+from sim.numpy_sim import FabricSim, anf_configs
 
 WIDTHS = [1, 2, 3, 5, 63, 64, 65, 129]
 
