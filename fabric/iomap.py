@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
 from fabric.arch import BUS_SIDE, INPUT_BUSES, OUTPUT_BUSES, bus_width
 
 #: Separator of an extra feed of a token word: input word ``"x@TAG"`` carries token word

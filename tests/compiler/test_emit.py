@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import numpy as np
-from lg_backend_gen import cell_roles, stream_check
+from lg_backend_gen import stream_check
 
 from cells.truth import copy_table
 from compiler.emit import lut_table
@@ -39,7 +38,6 @@ def test_report_png(tmp_path) -> None:
     """The heat map has ``scale`` pixels per cell: compute cells red, route-only blue,
     both shaded by their registers in use, idle dark grey (roles and register counts
     taken from the placement and the bitstream, not from the report)."""
-    from PIL import Image
 
     nl = Netlist()
     a, b = nl.input("a", 0), nl.input("b", 0)
