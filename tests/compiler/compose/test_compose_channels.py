@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cells.truth import OPPOSITE, SIDE_DELTA
 from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
+from fabric.arch import OPPOSITE, SIDE_DELTA
 
 
 def check_routes(nets: list[Net], blocked: np.ndarray) -> None:
