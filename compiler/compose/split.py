@@ -134,22 +134,26 @@ def split_graph(graph: Graph) -> Split:
             bindings: dict[str, list[Src]] = {}
             inst_args: list[Value] = []
             first_needed = k == "delay"
+            # the operands of an add/sub arrive extended to one width (at least the
+            # result's), so that the one-row ripple adder (compiler.macros.adder) fits
+            wide = max([v.bits] + [a.bits for a in args]) if k in ("add", "sub") else 0
             for j, (aid, av) in enumerate(zip(op.args, args, strict=True)):
                 sl = slice(None) if e is None else slice(e, e + 1)
                 lo, hi = av.lo[sl], av.hi[sl]
+                t_in = WordType(wide, av.type.signed) if wide else av.type
                 if aid in consts:
                     cv = consts[aid][sl]
                     inst_args.append(g._push("const", [], {"values": tuple(cv)}, len(cv),
-                                             cv, cv, av.type))
+                                             cv, cv, t_in))
                     continue
                 name = f"i{j}"
                 dim = len(lo)
-                inst_args.append(_inst_input(g, name, dim, av.type, lo, hi))
+                inst_args.append(_inst_input(g, name, dim, t_in, lo, hi))
                 src = elems[aid]
                 assert src is not None
                 picked = src[sl]
                 for i, el in enumerate(picked):
-                    bindings[word_name(name, i, dim)] = el.extend(av.type.bits)
+                    bindings[word_name(name, i, dim)] = el.extend(t_in.bits)
             if first_needed:
                 g.first()
                 bindings[FIRST] = [("in", FIRST, 0)]

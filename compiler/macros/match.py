@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compiler.ir import FIRST, Graph
+from compiler.macros.adder import adder_bitstream
 from compiler.macros.linear import build_linear
 from compiler.macros.multiply import build_multiply
 from fabric.bitstream import Bitstream
@@ -153,6 +154,60 @@ def match_multiply(graph: Graph) -> MultiplyMatch | None:
                          vb.type.bits, va.type.signed, vb.type.signed, y.type.bits)
 
 
-def match_macro(graph: Graph) -> LinearMatch | MultiplyMatch | None:
+@dataclass(frozen=True)
+class AdderMatch:
+    """A graph that is exactly ``y = a + b`` or ``a - b`` of two scalar words of one
+    width, whose exact result always fits ``y`` (or wraps): ``(a ± b) mod 2^m``."""
+
+    a_name: str
+    b_name: str
+    y_name: str
+    n: int
+    m: int
+    sub: bool
+    a_signed: bool
+    b_signed: bool
+    y_signed: bool
+
+    flow = "ripple adder"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The one-row ripple adder (:mod:`compiler.macros.adder`); no report."""
+        return adder_bitstream(self.n, self.m, sub=self.sub, a_signed=self.a_signed,
+                               b_signed=self.b_signed, a_name=self.a_name,
+                               b_name=self.b_name, y_name=self.y_name,
+                               signed_out=self.y_signed), None
+
+
+def match_adder(graph: Graph) -> AdderMatch | None:
+    """``graph`` as an :class:`AdderMatch` if it is one ``add``/``sub`` of its two scalar
+    inputs of equal width (equal signedness too when ``y`` is wider than them) whose
+    result never saturates: the exact range of ``a ± b`` (from the inputs' ranges) lies
+    in ``y``'s type, or the op wraps. Else ``None``."""
+    if len(graph.inputs) != 2 or len(graph.outputs) != 1 or len(graph.ops) != 3:
+        return None
+    if FIRST in graph.inputs:
+        return None
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    if op.kind not in ("add", "sub") or len(op.args) != 2 or op.args[0] == op.args[1]:
+        return None
+    a, b = (graph.values[i] for i in op.args)
+    if any(graph.ops[v.id].kind != "input" for v in (a, b)) or a.dim != 1 or b.dim != 1:
+        return None
+    n, m = a.type.bits, y.type.bits
+    if b.type.bits != n or (m > n and a.type.signed != b.type.signed):
+        return None
+    sub = op.kind == "sub"
+    lo = a.lo[0] - b.hi[0] if sub else a.lo[0] + b.lo[0]
+    hi = a.hi[0] - b.lo[0] if sub else a.hi[0] + b.hi[0]
+    if op.params.get("mode", "sat") == "sat" and not (y.type.lo <= lo and hi <= y.type.hi):
+        return None
+    names = {v.id: str(graph.ops[v.id].params["name"]) for v in (a, b)}
+    return AdderMatch(names[a.id], names[b.id], y_name, n, m, sub, a.type.signed,
+                      b.type.signed, y.type.signed)
+
+
+def match_macro(graph: Graph) -> LinearMatch | MultiplyMatch | AdderMatch | None:
     """The first macro that implements ``graph`` exactly, or ``None``."""
-    return match_linear(graph) or match_multiply(graph)
+    return match_linear(graph) or match_multiply(graph) or match_adder(graph)

@@ -85,13 +85,16 @@ def test_deterministic_bytes() -> None:
 
 
 def _role(cfg: int) -> str:
-    """``idle`` (every output constant), ``route`` (only constants and copies of an
-    input side) or ``compute``, from :func:`cells.truth.cell_next` on all inputs."""
+    """``idle`` (every output constant 0, the reset value), ``route`` (only constants
+    and copies of an input side) or ``compute``, from :func:`cells.truth.cell_next` on
+    all inputs (the rule ARCHITECTURE gives for fabric/usage.py)."""
     outs = [cell_next(cfg, ins) for ins in itertools.product((0, 1), repeat=4)]
     role = "idle"
     for d in range(4):
         col = [o[d] for o in outs]
         if len(set(col)) == 1:
+            if col[0]:                     # a constant 1 drives a wire: routing
+                role = "route" if role == "idle" else role
             continue
         if any(col == [ins[s] for ins in itertools.product((0, 1), repeat=4)]
                for s in range(4)):

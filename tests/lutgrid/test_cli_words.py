@@ -70,7 +70,9 @@ def test_unsigned_words_stay_unsigned(tmp_path) -> None:
     program = compile_program(EXAMPLES["table16"](), "table16")
     program.bitstream.save(out)
     got = run_cli(["run", str(out), "--tokens", "200", "--show", "200"])
-    xs = [int(line.split()[1]) for line in got.stdout.splitlines()[2:]]
+    lines = got.stdout.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.split()[:1] == ["token"])
+    xs = [int(line.split()[1]) for line in lines[head + 1:]]
     assert min(xs) == 0 and max(xs) == 15  # x is unsigned 4-bit: 0..15
 
 

@@ -56,7 +56,7 @@ def test_yield_bad_input(argv, msg, capsys, tmp_path: Path, monkeypatch) -> None
 @pytest.mark.parametrize("argv,msg", [
     (["--device", "3k"], "unknown ECP5 device '3k'"),
     (["--speed", "9"], "speed grade must be 6, 7 or 8"),
-    (["--width", "0"], "width must be between 1 and 4096"),
+    (["--width", "0"], "--width: 0 is outside 1..4096"),
 ])
 def test_synth_bad_input(argv, msg, capsys) -> None:
     assert main(["synth", "--no-anchor", *argv]) == 2
