@@ -29,11 +29,15 @@ Reg = tuple[int, int, int]
 
 
 class ChannelRouteError(RuntimeError):
-    """A net that could not be routed; ``sinks`` names the failing sinks."""
+    """Nets that could not be routed: unreachable sinks, or nets still congested."""
 
-    def __init__(self, message: str, sinks: list[tuple[int, int]] | None = None) -> None:
+    def __init__(self, message: str, sinks: list[tuple[int, int]] | None = None,
+                 shared_nets: list[int] | None = None) -> None:
         super().__init__(message)
+        #: (net, sink) pairs that no path of the wanted length reaches
         self.sinks = sinks or []
+        #: nets still sharing a register when the negotiation gave up
+        self.shared_nets = shared_nets or []
 
 
 @dataclass
@@ -349,6 +353,8 @@ class ChannelRouter:
             todo = [i for i, n in enumerate(nets)
                     if len(nets) <= self.reroute_all_below
                     or any(over[y, x, d] for x, y, d in n.nodes)]
+        over = self.occ > 1
+        shared = [i for i, n in enumerate(nets) if any(over[y, x, d] for x, y, d in n.nodes)]
         raise ChannelRouteError(f"channel routing did not converge in {self.max_iters} "
-                                f"iterations ({int((self.occ > 1).sum())} registers still "
-                                f"shared)")
+                                f"iterations ({int(over.sum())} registers still shared)",
+                                shared_nets=shared)

@@ -101,6 +101,9 @@ class _Stitcher:
         for p in INPUT_PORTS + OUTPUT_PORTS:
             for k in range(port_width(p, self.W, self.H)):
                 self.ports_at.setdefault(port_cell(p, k, self.W, self.H), []).append((p, k))
+        #: extra cycles of congested feeds (by reader block and word) and outputs
+        self.feed_extra: dict[tuple[int, str], int] = {}
+        self.out_extra: dict[str, int] = {}
         #: (block, input word) pairs whose token bits each get a feed of their own
         self.lone_feeds: set[tuple[int, str]] = set()
 
@@ -259,7 +262,7 @@ class _Stitcher:
                     cell, side, tau1, _j = got
                     port, dist = self._nearest_port(cell, self.free_out)
                     c = port_cell(port[0], port[1], W, H)
-                    tau = tau1 + dist + 2
+                    tau = tau1 + dist + 2 + self.out_extra.get(f"output {word} bit {b}", 0)
                     key = src
                     if key not in by_src:
                         by_src[key] = len(self.nets)
@@ -307,7 +310,7 @@ class _Stitcher:
                 tau1 = ss[0][3] - dist
                 for x, y, _d, t in ss[1:]:
                     tau1 = min(tau1, t - abs(x - pc[0]) - abs(y - pc[1]))
-                tau1 -= FEED_SLACK
+                tau1 -= FEED_SLACK + self.feed_extra.get((i, bword), 0)
                 net = Net(f"feed {name}[{bit}]", pc, PORT_SIDE[port[0]], tau1,
                           [Sink((x, y, d), t, f"{'output' if i < 0 else 'block input'} "
                                 f"fed by {tok} bit {bit}") for x, y, d, t in ss])
@@ -390,7 +393,7 @@ class _Stitcher:
         self.consts[reg] = v
 
     # ---------------------------------------------------------------- route + emit
-    def route(self, max_rounds: int = 6) -> ChannelRouter:
+    def route(self, max_rounds: int = 10) -> ChannelRouter:
         for rnd in range(max_rounds):
             self.schedule()
             self.build()
@@ -404,8 +407,14 @@ class _Stitcher:
                 router.run(self.nets)
                 return router
             except ChannelRouteError as exc:
-                if not exc.sinks or rnd == max_rounds - 1:
+                if rnd == max_rounds - 1 or not (exc.sinks or exc.shared_nets):
                     raise ComposeError(str(exc)) from exc
+                if exc.shared_nets:
+                    self._loosen(exc.shared_nets)
+                    if self.progress is not None:
+                        self.progress(f"  retiming: {len(exc.shared_nets)} net(s) still share "
+                                      f"registers; their readers get 2 more cycles")
+                    continue
                 late = {self.net_sink_block[n][s] for n, s in exc.sinks
                         if self.net_feed[n] is None}
                 split = {self.net_feed[n] for n, _s in exc.sinks
@@ -434,6 +443,22 @@ class _Stitcher:
                         self.bump[i] += short + (short & 1) - 2
                 self.lone_feeds |= split  # type: ignore[arg-type]
         raise AssertionError("unreachable")
+
+    def _loosen(self, nets: list[int]) -> None:
+        """More time for congested nets: their block readers start 2 cycles later,
+        their program outputs leave 2 cycles later, their feeds enter 2 cycles
+        earlier (outputs and feeds have free offsets)."""
+        for n in nets:
+            feed = self.net_feed[n]
+            if feed is not None:
+                self.feed_extra[feed] = self.feed_extra.get(feed, 0) + 2
+                continue
+            for si, i in enumerate(self.net_sink_block[n]):
+                if i >= 0:
+                    self.bump[i] += 2
+                else:
+                    tag = self.nets[n].sinks[si].tag
+                    self.out_extra[tag] = self.out_extra.get(tag, 0) + 2
 
     def emit(self, graph: Graph) -> Bitstream:
         W, H = self.W, self.H
