@@ -38,6 +38,8 @@ from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, PortBit, base_word, p
 _log = logging.getLogger(__name__)
 #: cycles a token feed enters before the earliest it could, for the router to negotiate
 FEED_SLACK = 2
+#: a shelf aspect that puts every block on one shelf
+ONE_ROW = 1e9
 
 
 class ComposeError(RouteError):
@@ -137,11 +139,14 @@ class _Stitcher:
         return cell, side, self.T[j] + pb.offset + 1, j
 
     def resolve(self, src: tuple) -> tuple:
-        """A source with block constants replaced by ``("const", v)``."""
+        """A source with block constants replaced by ``("const", v)`` and bits above
+        what a block carries by the bit they copy (:func:`carried_bit`)."""
         if src[0] == "blk":
-            blk = self.blocks[src[1]]
-            if (src[2], src[3]) in blk.constant:
-                return ("const", blk.constant[(src[2], src[3])])
+            src = carried_bit(self.blocks[src[1]], src)
+            if src[0] == "blk":
+                blk = self.blocks[src[1]]
+                if (src[2], src[3]) in blk.constant:
+                    return ("const", blk.constant[(src[2], src[3])])
         return src
 
     # ---------------------------------------------------------------- timing
@@ -516,11 +521,27 @@ class _Stitcher:
         return Bitstream(configs, iomap)
 
 
+def carried_bit(blk: Block, src: tuple) -> tuple:
+    """Bit ``src = ("blk", i, word, b)`` of a block output as the block carries it: a
+    layout may drop the top bits of a word that its exact range proves copies of the
+    sign (the linear macro does); bit ``b`` beyond them is the top carried bit, or 0
+    for an unsigned word."""
+    bits = blk.bitstream.iomap.outputs[src[2]]
+    if src[3] < len(bits):
+        return src
+    if src[2] in blk.bitstream.iomap.signed:
+        return ("blk", src[1], src[2], len(bits) - 1)
+    return ("const", 0)
+
+
 def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]:
     """Only the blocks that some output bit reads (through live, non-constant bits)."""
     from compiler.compose.split import Instance
 
     def reads(src: tuple) -> int | None:
+        if src[0] != "blk":
+            return None
+        src = carried_bit(blocks[src[1]], src)
         if src[0] != "blk":
             return None
         if (src[2], src[3]) in blocks[src[1]].constant:
@@ -545,6 +566,9 @@ def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]
     def remap(src: tuple) -> tuple:
         if src[0] != "blk":
             return src
+        src = carried_bit(blocks[src[1]], src)
+        if src[0] != "blk":
+            return src
         if src[1] not in new_index:       # constant, or read by no live bit
             return ("const", blocks[src[1]].constant.get((src[2], src[3]), 0))
         return ("blk", new_index[src[1]], src[2], src[3])
@@ -558,12 +582,13 @@ def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]
     return Split(insts, outs, split.output_signed), [blocks[i] for i in keep]
 
 
-def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
+def compose_graph(graph: Graph, *, margin: int = 2, slack: int = 2,
                   library: BlockLibrary | None = None, time_budget: float | None = None,
                   progress: Callable[[str], None] | None = None) -> ComposeResult:
     """Compile ``graph`` as blocks stitched on one fabric (see the module docstring).
 
-    ``margin``: free cells around every block (channel width is twice that); ``slack``:
+    ``margin``: free cells around every block in the first layout tried (then one
+    long row, then channels 4 and 8 cells wider); ``slack``:
     extra cycles every block-to-block input is given for the router to negotiate with;
     ``library`` caches blocks across calls; ``time_budget`` (seconds) bounds the whole
     compile; ``progress`` gets one line per block and per routing pass. Raises
@@ -592,11 +617,16 @@ def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
     t_blocks = time.perf_counter() - start
     split, blocks = _drop_unread(split, blocks)
     last: ComposeError | None = None
-    for m in (margin, margin + 4, margin + 8):
-        fp = shelf_floorplan([(b.width, b.height) for b in blocks], m)
+    # a square shelf layout first; then one long row (every block near the north and
+    # south edges: short feeds, and the perimeter grows with the program's I/O); then
+    # wider channels
+    tries = [(margin, 1.0), (margin, ONE_ROW), (margin + 4, 1.0), (margin + 4, ONE_ROW),
+             (margin + 8, 1.0)]
+    for m, aspect in tries:
+        fp = shelf_floorplan([(b.width, b.height) for b in blocks], m, aspect)
         if progress is not None:
             progress(f"floorplan: {len(blocks)} blocks on {fp.width}x{fp.height} "
-                     f"(channels {m} cells)")
+                     f"(channels {m} cells{', one row' if aspect == ONE_ROW else ''})")
         st = _Stitcher(split, blocks, fp, slack, progress, deadline)
         try:
             router = st.route()
