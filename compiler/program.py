@@ -148,13 +148,17 @@ def delay_warmup(nl: Netlist) -> int:
 
 
 def compile_program(source: Graph | Netlist, name: str = "program", width: int | None = None,
-                    height: int | None = None, seed: int = 0, macros: bool = True) -> Program:
+                    height: int | None = None, seed: int = 0, macros: bool = True,
+                    compose: bool = False, time_budget: float | None = None) -> Program:
     """Compile ``source`` onto a ``width`` x ``height`` fabric (both ``None``: sized
     automatically). A graph that a macro implements exactly (a constant int4 Linear or a
     scalar variable multiply, :mod:`compiler.macros.match`) is laid out by the macro
     unless ``macros`` is False;
-    the rest goes through pack/place/route. Raises ``compiler.errors.FitError`` when
-    it does not fit."""
+    the rest goes through pack/place/route, or, with ``compose``, a graph is compiled
+    as blocks stitched on one fabric (:func:`compiler.compose.compose_graph`, within
+    ``time_budget`` seconds; its progress goes to the ``compiler.compose`` logger).
+    Raises ``compiler.errors.FitError`` when it does not fit (a
+    :class:`~compiler.compose.stitch.ComposeError` when the stitch does not route)."""
     from compiler.flow import compile_netlist  # the back end is the heavy import
 
     start = time.perf_counter()
@@ -169,6 +173,17 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
                 _check_fits(bitstream, width, height)
             return Program(name, declare_words(bitstream, graph), netlist, graph, report,
                            time.perf_counter() - start, 0, match.flow)
+        if compose:
+            import logging
+
+            from compiler.compose import compose_graph
+
+            log = logging.getLogger("compiler.compose")
+            res = compose_graph(source, time_budget=time_budget, progress=log.info)
+            if width is not None and height is not None:
+                _check_fits(res.bitstream, width, height)
+            return Program(name, declare_words(res.bitstream, graph), netlist, graph, None,
+                           time.perf_counter() - start, 0, "composed")
     elif isinstance(source, Netlist):
         graph, netlist = None, source
         _check_netlist_widths(source)

@@ -226,7 +226,7 @@ class _StderrHandler(logging.StreamHandler):
 def _show_progress(verbose: bool) -> None:
     """Print the flow's layout tries (and, verbose, every router iteration) on stderr:
     a general-flow compile can take minutes."""
-    levels = (("compiler.flow", logging.INFO),
+    levels = (("compiler.flow", logging.INFO), ("compiler.compose", logging.INFO),
               ("compiler.route", logging.DEBUG if verbose else logging.WARNING))
     for name, level in levels:
         log = logging.getLogger(name)
@@ -252,7 +252,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     _show_progress(args.verbose)
     try:
         program = compile_program(source, name, args.width, args.height, args.seed,
-                                  macros=not args.no_macros)
+                                  macros=not args.no_macros, compose=args.compose,
+                                  time_budget=args.time_budget)
     except FitError as exc:
         raise CLIError(f"does not fit: {exc}") from exc
     _say(program.summary())
@@ -599,6 +600,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--png", help="write a heat map of the grid here")
     c.add_argument("--no-macros", action="store_true",
                    help="use general place and route even where a macro fits")
+    c.add_argument("--compose", action="store_true",
+                   help="compile a graph of several ops as blocks (one per op, or per "
+                        "element of an elementwise op; macros where they match) stitched "
+                        "on one fabric by the channel router (compiler/compose/); "
+                        "progress per block and per routing pass on stderr")
+    c.add_argument("--time-budget", type=float, metavar="S",
+                   help="with --compose: give up after S seconds with an error naming what "
+                        "was being compiled or routed (default: no limit)")
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also print every router iteration (registers still shared)")
     c.set_defaults(func=cmd_compile)

@@ -582,13 +582,14 @@ def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]
     return Split(insts, outs, split.output_signed), [blocks[i] for i in keep]
 
 
-def compose_graph(graph: Graph, *, margin: int = 2, slack: int = 2,
+def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
                   library: BlockLibrary | None = None, time_budget: float | None = None,
                   progress: Callable[[str], None] | None = None) -> ComposeResult:
     """Compile ``graph`` as blocks stitched on one fabric (see the module docstring).
 
     ``margin``: free cells around every block in the first layout tried (then one
-    long row, then channels 4 and 8 cells wider); ``slack``:
+    long row with 2-cell channels, one long row, and channels 4 and 8 cells wider);
+    ``slack``:
     extra cycles every block-to-block input is given for the router to negotiate with;
     ``library`` caches blocks across calls; ``time_budget`` (seconds) bounds the whole
     compile; ``progress`` gets one line per block and per routing pass. Raises
@@ -620,7 +621,7 @@ def compose_graph(graph: Graph, *, margin: int = 2, slack: int = 2,
     # a square shelf layout first; then one long row (every block near the north and
     # south edges: short feeds, and the perimeter grows with the program's I/O); then
     # wider channels
-    tries = [(margin, 1.0), (margin, ONE_ROW), (margin + 4, 1.0), (margin + 4, ONE_ROW),
+    tries = [(margin, 1.0), (2, ONE_ROW), (margin, ONE_ROW), (margin + 4, 1.0),
              (margin + 8, 1.0)]
     for m, aspect in tries:
         fp = shelf_floorplan([(b.width, b.height) for b in blocks], m, aspect)
