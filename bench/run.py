@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "fabric": "bench_fabric",
     "compiler": "bench_compiler",
     "linear_macro": "bench_linear_macro",
+    "compose": "bench_compose",
     "fastsim": "bench_fastsim",
     "yield": "bench_yield",
     "synth": "bench_synth",

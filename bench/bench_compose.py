@@ -1,0 +1,142 @@
+"""Figures of composition (issue 7): blocks stitched on one fabric.
+
+Every composed program is verified before its figures print: >= 300 random tokens,
+one per cycle, through the numpy fabric simulator (garbage on unmapped inputs), every
+output of every token equal to :func:`compiler.ir.reference`.
+
+    FIGURE cells_adder8 <n> cells                 y = a + b, 8-bit signed, full precision:
+                                                  the one-row ripple adder
+    FIGURE cells_add_vec16_int8 <n> cells         16 independent 8-bit adds, composed
+    FIGURE compose_overhead_add_vec16_int8 <r>    composed cells / sum of the blocks alone
+    FIGURE cells_per_weight_linear16x16_ternary   the linear macro, weights in {-1, 0, 1}
+    FIGURE compose_share_random5 <r>              random 5-op graphs that compose (of N)
+    FIGURE compile_s_random5_p95 <s> s            95th percentile compile time of those
+    FIGURE cells_per_lut_random5 <r>              median used cells per computing LUT output
+
+The full run adds 12-op random graphs and tries the MLP of issue 7 at d=4, h=8
+(``mlp4x8``); a program that does not compose within its budget prints a ``#`` line
+and no figure. ``run(quick)`` is the entry point of ``bench/run.py``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from compiler.compose import compose_graph
+from compiler.compose.blocks import BlockLibrary
+from compiler.compose.stitch import ComposeError, _default_compile
+from compiler.examples import adder8
+from compiler.ir import Graph
+from compiler.lower import lower
+from compiler.program import Program, compile_program
+from fabric.usage import usage
+from sim.check import check_program
+
+Figure = tuple[str, float, str]
+
+
+def _verified(g: Graph, res) -> Program:
+    prog = Program("composed", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
+    check_program(prog, tokens=300)
+    return prog
+
+
+def add_vec16() -> Graph:
+    """16 independent signed 8-bit adds, full precision."""
+    g = Graph()
+    a, b = g.input("a", dim=16, bits=8), g.input("b", dim=16, bits=8)
+    g.output("y", g.add(a, b, bits=None))
+    return g
+
+
+def mlp(d: int, h: int, seed: int = 7) -> Graph:
+    """Issue 7's MLP at width ``d``, hidden ``h``: Linear (int4, shift 4, 4 bits), ReLU
+    table, Linear (shift 4, 8 bits), residual Add saturated to 8 bits."""
+    rng = np.random.default_rng(seed)
+    g = Graph()
+    x = g.input("x", dim=d, bits=4)
+    a = g.linear(x, rng.integers(-8, 8, size=(h, d)), shift=4, bits=4)
+    r = g.table(a, [max(0, v if v < 8 else v - 16) for v in range(16)], bits=4)
+    y = g.linear(r, rng.integers(-8, 8, size=(d, h)), shift=4, bits=8)
+    g.output("y", g.add(x, y, bits=8))
+    return g
+
+
+def _random_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "compiler"))
+    from test_compile_graphs import random_graph
+
+    lib = BlockLibrary(_default_compile)
+    ok, secs, per_lut = 0, [], []
+    for seed in range(n_graphs):
+        g = random_graph(np.random.default_rng(1000 + seed), n_ops)
+        t0 = time.perf_counter()
+        try:
+            res = compose_graph(g, library=lib, time_budget=budget)
+        except ComposeError as exc:
+            print(f"# random{n_ops} seed {1000 + seed}: {exc}")
+            continue
+        secs.append(time.perf_counter() - t0)
+        _verified(g, res)
+        u = usage(res.bitstream)
+        per_lut.append(u.used / max(1, u.luts))
+        ok += 1
+    figs: list[Figure] = [(f"compose_share_random{n_ops}", ok / n_graphs, "ratio")]
+    if secs:
+        figs += [(f"compile_s_random{n_ops}_p95", float(np.percentile(secs, 95)), "s"),
+                 (f"cells_per_lut_random{n_ops}", float(np.median(per_lut)), "cells/LUT")]
+    print(f"random {n_ops}-op graphs: {ok} of {n_graphs} composed and verified")
+    return figs
+
+
+def run(quick: bool) -> list[Figure]:
+    """Compose, verify and measure (module docstring)."""
+    figs: list[Figure] = []
+    prog = compile_program(adder8(), "adder8")
+    check_program(prog, tokens=300)
+    print(f"adder8: {prog.flow}, {prog.usage.text()}")
+    figs.append(("cells_adder8", prog.usage.used, "cells"))
+
+    g = add_vec16()
+    t0 = time.perf_counter()
+    res = compose_graph(g)
+    dt = time.perf_counter() - t0
+    p = _verified(g, res)
+    print(f"add_vec16_int8: {p.usage.text()}; blocks alone {res.block_cells} cells; "
+          f"{dt:.1f} s")
+    figs += [("cells_add_vec16_int8", p.usage.used, "cells"),
+             ("compose_overhead_add_vec16_int8", p.usage.used / res.block_cells, "ratio"),
+             ("compile_s_add_vec16_int8", dt, "s")]
+
+    from compiler.examples import linear
+    rng = np.random.default_rng(1234)
+    gl = Graph()
+    x = gl.input("x", dim=16, bits=4)
+    gl.output("y", gl.linear(x, rng.integers(-1, 2, size=(16, 16)), bits=None))
+    pl = compile_program(gl, "linear16x16_ternary")
+    check_program(pl, tokens=300)
+    figs.append(("cells_per_weight_linear16x16_ternary", pl.usage.used / 256, "cells/weight"))
+    pi = compile_program(linear(16, 16), "linear16x16_int4")
+    figs.append(("cells_per_weight_linear16x16_int4_beside_ternary", pi.usage.used / 256,
+                 "cells/weight"))
+
+    figs += _random_share(8 if quick else 20, 5, 60.0)
+    if not quick:
+        figs += _random_share(10, 12, 300.0)
+        gm = mlp(4, 8)
+        t0 = time.perf_counter()
+        try:
+            res = compose_graph(gm, time_budget=600.0)
+        except ComposeError as exc:
+            print(f"# mlp4x8: {exc}")
+        else:
+            p = _verified(gm, res)
+            figs += [("cells_mlp4x8", p.usage.used, "cells"),
+                     ("compose_overhead_mlp4x8", p.usage.used / res.block_cells, "ratio"),
+                     ("latency_mlp4x8_cycles", res.bitstream.iomap.latency, "cycles"),
+                     ("compile_s_mlp4x8", time.perf_counter() - t0, "s")]
+    return figs
