@@ -236,15 +236,7 @@ class _Stitcher:
                 else:
                     got = self.block_src(src)
                     assert got is not None
-                    cell, side, tau1, _j = got
-                    key = src
-                    if key not in by_src:
-                        by_src[key] = len(self.nets)
-                        self.nets.append(Net(f"{self.split.instances[src[1]].name}."
-                                             f"{src[2]}[{src[3]}]", cell, side, tau1, []))
-                        self.net_sink_block.append([])
-                        self.net_feed.append(None)
-                    n = by_src[key]
+                    n = self._block_net(by_src, src, got)
                     self.nets[n].sinks.append(Sink(reg, tau, tag))
                     self.net_sink_block[n].append(i)
         # program outputs
@@ -268,14 +260,7 @@ class _Stitcher:
                     port, dist = self._nearest_port(cell, self.free_out)
                     c = port_cell(port[0], port[1], W, H)
                     tau = tau1 + dist + 2 + self.out_extra.get(f"output {word} bit {b}", 0)
-                    key = src
-                    if key not in by_src:
-                        by_src[key] = len(self.nets)
-                        self.nets.append(Net(f"{self.split.instances[src[1]].name}."
-                                             f"{src[2]}[{src[3]}]", cell, side, tau1, []))
-                        self.net_sink_block.append([])
-                        self.net_feed.append(None)
-                    n = by_src[key]
+                    n = self._block_net(by_src, src, got)
                     self.nets[n].sinks.append(Sink((c[0], c[1], PORT_SIDE[port[0]]), tau,
                                                    f"output {word} bit {b}"))
                     self.net_sink_block[n].append(-1)
@@ -342,6 +327,18 @@ class _Stitcher:
                     seen[n] = seen[c] + 1
                     queue.append(n)
         return None
+
+    def _block_net(self, by_src: dict[tuple, int], src: tuple,
+                   got: tuple[tuple[int, int], int, int, int]) -> int:
+        """Index of the net of block output bit ``src`` (made on first use)."""
+        if src not in by_src:
+            cell, side, tau1, _j = got
+            by_src[src] = len(self.nets)
+            self.nets.append(Net(f"{self.split.instances[src[1]].name}.{src[2]}[{src[3]}]",
+                                 cell, side, tau1, []))
+            self.net_sink_block.append([])
+            self.net_feed.append(None)
+        return by_src[src]
 
     def _nearest_port(self, cell: tuple[int, int], free: set[tuple[str, int]] | None = None
                       ) -> tuple[tuple[str, int], int]:
