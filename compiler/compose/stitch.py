@@ -86,8 +86,11 @@ def _around(p: tuple[int, int], q: tuple[int, int], rect: tuple[int, int, int, i
 
 class _Stitcher:
     def __init__(self, split: Split, blocks: list[Block], fp: Floorplan, slack: int,
-                 progress: Callable[[str], None] | None, deadline: float | None) -> None:
+                 progress: Callable[[str], None] | None, deadline: float | None,
+                 token_bits: dict[str, int] | None = None) -> None:
         self.split, self.blocks, self.fp = split, blocks, fp
+        #: declared width of every token word (feeds that carry all of it keep its name)
+        self.token_bits = token_bits or {}
         self.slack = slack
         self.progress = progress
         self.deadline = deadline
@@ -281,13 +284,19 @@ class _Stitcher:
         # token feeds: one I/O-map word per (reader, token word, phase)
         self.inputs: dict[str, list[PortBit | None]] = {}
         count: dict[str, int] = {}
+        taken_names: set[str] = set()
         for key, sinks in sorted(feeds.items(), key=lambda kv: (kv[0][0] < 0, abs(kv[0][0]),
                                                                    kv[0][1:])):
             i, bword, tok = key[0], key[1], key[-2]
-            j = count.get(tok, 0)
-            count[tok] = j + 1
-            name = tok if j == 0 else f"{tok}@f{j}"
             nbits = max(s[0] for s in sinks) + 1
+            # the token word's own name only for a feed that carries all its bits (the
+            # I/O map declares the word's width); every other feed is x@fJ
+            whole = nbits == self.token_bits.get(tok) and tok not in taken_names
+            j = count.get(tok, 0)
+            if not whole:
+                count[tok] = j = j + 1
+            name = tok if whole else f"{tok}@f{j}"
+            taken_names.add(name)
             bits = [None] * nbits
             per_bit: dict[int, list[tuple[int, int, int, int]]] = {}
             for bit, x, y, d, tau in sinks:
@@ -625,7 +634,9 @@ def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
         if progress is not None:
             progress(f"floorplan: {len(blocks)} blocks on {fp.width}x{fp.height} "
                      f"(channels {m} cells{', one row' if aspect == ONE_ROW else ''})")
-        st = _Stitcher(split, blocks, fp, slack, progress, deadline)
+        st = _Stitcher(split, blocks, fp, slack, progress, deadline,
+                       {word_name(n, i, v.dim): v.bits for n, v in graph.inputs.items()
+                        for i in range(v.dim)})
         try:
             router = st.route()
             break

@@ -116,3 +116,16 @@ def test_random_graphs_compose_bit_exact_or_fail_by_name(seed: int, n_ops: int) 
     bs = res.bitstream
     check_program(prog, tokens=320, seed=seed,
                   defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(seed)))
+
+
+def test_compile_program_composes_a_reader_of_some_bits() -> None:
+    # the table reads the low 2 bits of a: its feed carries 2 bits (a@fJ), and the I/O
+    # map still declares the words as the program does (compile_program's check)
+    g = Graph()
+    a, b = g.input("a", bits=4), g.input("b", bits=4)
+    t = g.table(g.wrap(a, 2, signed=False), [0, 1, 2, 3], bits=3)
+    g.output("y", g.add(t, b, bits=None))
+    prog = compile_program(g, compose=True)
+    assert prog.flow == "composed"
+    assert [len(prog.bitstream.iomap.inputs[w]) for w in ("a@f1", "b")] == [2, 4]
+    check_program(prog, tokens=320, seed=9)
