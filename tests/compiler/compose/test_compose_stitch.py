@@ -8,6 +8,9 @@ equal the graph's reference (DESIGN §5).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,7 +24,9 @@ from compiler.lower import lower
 from compiler.program import Program, compile_program
 from fabric.defects import random_defects
 from sim.check import check_program
-from tests.compiler.test_compile_graphs import random_graph
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
+from test_compile_graphs import random_graph  # noqa: E402
 
 LIB = BlockLibrary(_default_compile)
 
