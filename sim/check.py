@@ -18,13 +18,15 @@ from sim.stream import stream_tokens
 
 def run_program(program, engine: str = "numpy", tokens: int = 300, seed: int = 0,
                 defects: np.ndarray | None = None, spares: int = 1,
-                build_dir: str | os.PathLike[str] | None = None) -> tuple[dict, dict]:
+                build_dir: str | os.PathLike[str] | None = None,
+                style: str = "tiles") -> tuple[dict, dict]:
     """Stream ``tokens`` random tokens (``program.random_tokens(tokens, seed)``), one per
     cycle, through ``program`` on ``engine`` (optionally on a physical ``defects`` map,
-    garbage on every unmapped input). Returns ``(outputs, tokens)``: the output words
-    read at their I/O-map offsets, and the tokens that went in."""
+    garbage on every unmapped input; ``style`` picks the Verilog view for Verilator).
+    Returns ``(outputs, tokens)``: the output words read at their I/O-map offsets, and
+    the tokens that went in."""
     bs = program.bitstream
-    sim = make_simulator(engine, bs.configs, defects, spares, seed, build_dir)
+    sim = make_simulator(engine, bs.configs, defects, spares, seed, build_dir, style=style)
     toks = program.random_tokens(tokens, seed=seed)
     got = stream_tokens(sim, bs.iomap, bs.width, bs.height, program.port_tokens(toks),
                         seed=seed + 1)

@@ -134,3 +134,14 @@ def test_compile_program_composes_a_reader_of_some_bits() -> None:
     assert prog.flow == "composed"
     assert [len(prog.bitstream.iomap.inputs[w]) for w in ("a@f1", "b")] == [2, 4]
     check_program(prog, tokens=320, seed=9)
+
+
+def test_a_composed_program_that_does_not_fit_is_named() -> None:
+    from compiler.errors import FitError
+
+    g = Graph()
+    a, b, c = g.input("a", bits=4), g.input("b", bits=4), g.input("c", bits=4)
+    g.output("y", g.sub(g.add(a, b, bits=None), c, bits=6))
+    with pytest.raises(FitError, match=r"the fabric is 8x8 \(64 cells\)") as info:
+        compile_program(g, compose=True, width=8, height=8)
+    assert info.value.available == 64 and info.value.needed > 64
