@@ -35,9 +35,8 @@ def test_wires_constants_and_iomap() -> None:
 
 
 def test_report_png(tmp_path) -> None:
-    """The heat map has ``scale`` pixels per cell: compute cells red, route-only blue,
-    both shaded by their registers in use, idle dark grey (roles and register counts
-    taken from the placement and the bitstream, not from the report)."""
+    """The heat map of a compiled program is a PNG written where asked; the report
+    states the flow's own figures, not the cell classes (fabric/usage.py has those)."""
 
     nl = Netlist()
     a, b = nl.input("a", 0), nl.input("b", 0)
@@ -52,3 +51,33 @@ def test_report_png(tmp_path) -> None:
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "netlist LUTs" in res.report.text()
     assert "compute" not in res.report.text()  # the cell classes are the summary's
+
+
+def test_heat_map_paints_every_cell_by_its_class() -> None:
+    """Each compute cell adds the same area of the compute colour to the picture and
+    each route-only cell the same area of the route colour (nearest-neighbour cells of
+    one size), so the colour areas grow linearly with the counts of a usage whose
+    classes are set by hand."""
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    from fabric.usage import _COLOURS, COMPUTE, IDLE, ROUTE, Usage, heatmap_png_bytes
+
+    def areas(n_compute: int, n_route: int) -> tuple[int, int]:
+        kinds = np.full((10, 10), IDLE, dtype=np.int8)
+        kinds.flat[:n_compute] = COMPUTE
+        kinds.flat[50:50 + n_route] = ROUTE
+        u = Usage(10, 10, n_compute, n_route, 100 - n_compute - n_route, n_compute, n_route,
+                  kinds)
+        img = np.asarray(Image.open(BytesIO(heatmap_png_bytes(u, "t"))).convert("RGB"))
+        return tuple(int((img == _COLOURS[k]).all(axis=2).sum()) for k in (COMPUTE, ROUTE))
+
+    c1, r1 = areas(1, 1)
+    c3, r3 = areas(3, 1)
+    c5, r5 = areas(5, 4)
+    per_cell = (c3 - c1) / 2
+    assert per_cell > 10                                  # a cell is many pixels
+    assert abs((c5 - c3) / 2 - per_cell) <= 0.05 * per_cell
+    assert r3 == r1 and abs((r5 - r1) / 3 - per_cell) <= 0.05 * per_cell
