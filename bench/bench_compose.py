@@ -27,12 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from compiler.compose import compose_graph
-from compiler.compose.blocks import BlockLibrary
-from compiler.compose.stitch import ComposeError, _default_compile
+from compiler.compose.stitch import ComposeError
 from compiler.examples import adder8
 from compiler.ir import Graph
 from compiler.lower import lower
-from compiler.program import Program, compile_program
+from compiler.program import Program, block_library, compile_program
 from fabric.usage import usage
 from sim.check import check_program
 
@@ -70,13 +69,13 @@ def _random_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "compiler"))
     from test_compile_graphs import random_graph
 
-    lib = BlockLibrary(_default_compile)
+    lib = block_library()
     ok, secs, per_lut = 0, [], []
     for seed in range(n_graphs):
         g = random_graph(np.random.default_rng(1000 + seed), n_ops)
         t0 = time.perf_counter()
         try:
-            res = compose_graph(g, library=lib, time_budget=budget)
+            res = compose_graph(g, lib, time_budget=budget)
         except ComposeError as exc:
             print(f"# random{n_ops} seed {1000 + seed}: {exc}")
             continue
@@ -99,11 +98,13 @@ def run(quick: bool) -> list[Figure]:
     prog = compile_program(adder8(), "adder8")
     check_program(prog, tokens=300)
     print(f"adder8: {prog.flow}, {prog.usage.text()}")
-    figs.append(("cells_adder8", prog.usage.used, "cells"))
+    figs += [("cells_adder8", prog.usage.used, "cells"),
+             ("luts_adder8", prog.usage.luts, "LUTs"),
+             ("latency_adder8_cycles", prog.bitstream.iomap.latency, "cycles")]
 
     g = add_vec16()
     t0 = time.perf_counter()
-    res = compose_graph(g)
+    res = compose_graph(g, block_library())
     dt = time.perf_counter() - t0
     p = _verified(g, res)
     print(f"add_vec16_int8: {p.usage.text()}; blocks alone {res.block_cells} cells; "
@@ -130,7 +131,7 @@ def run(quick: bool) -> list[Figure]:
         gm = mlp(4, 8)
         t0 = time.perf_counter()
         try:
-            res = compose_graph(gm, time_budget=600.0)
+            res = compose_graph(gm, block_library(), time_budget=600.0)
         except ComposeError as exc:
             print(f"# mlp4x8: {exc}")
         else:

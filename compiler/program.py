@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from compiler.parity import expand_aliases, legalise_parity
 from fabric.bitstream import Bitstream
 from fabric.iomap import MAX_WORD_BITS, base_word, is_feed
 from fabric.usage import Usage, usage
+
+if TYPE_CHECKING:
+    from compiler.compose.blocks import BlockLibrary
 
 
 @dataclass
@@ -179,7 +183,8 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
             from compiler.compose import compose_graph
 
             log = logging.getLogger("compiler.compose")
-            res = compose_graph(source, time_budget=time_budget, progress=log.info)
+            res = compose_graph(source, block_library(), time_budget=time_budget,
+                                progress=log.info)
             if width is not None and height is not None:
                 _check_fits(res.bitstream, width, height)
             return Program(name, declare_words(res.bitstream, graph), netlist, graph, None,
@@ -195,6 +200,20 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
     result = compile_netlist(legal, width=width, height=height, seed=seed)
     return Program(name, declare_words(result.bitstream, graph), legal, graph, result.report,
                    time.perf_counter() - start, warmup)
+
+
+def compile_block(graph: Graph, name: str) -> tuple[Bitstream, str, float]:
+    """One block of a composed program: ``graph`` laid out by its macro or the general
+    flow (never composed itself). Returns the bitstream, the flow's name and seconds."""
+    prog = compile_program(graph, name)
+    return prog.bitstream, prog.flow, prog.compile_seconds
+
+
+def block_library() -> BlockLibrary:
+    """A block library that compiles with :func:`compile_block`."""
+    from compiler.compose.blocks import BlockLibrary
+
+    return BlockLibrary(compile_block)
 
 
 def declared_words(graph: Graph) -> dict[str, tuple[int, bool]]:

@@ -28,14 +28,6 @@ from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA, arch_of
 from fabric.bitstream import Bitstream
 from fabric.iomap import INPUT_PORTS, PortBit
 
-PORT_SIDE = BUS_SIDE
-
-
-def port_cell(port: str, index: int, width: int, height: int) -> tuple[int, int]:
-    """Border cell ``(x, y)`` of a ``width`` x ``height`` rectangle that edge port bit
-    ``port[index]`` enters or leaves (:meth:`fabric.arch.Arch.port_cell`)."""
-    return arch_of(width, height).port_cell(port, index)
-
 
 @dataclass
 class Block:
@@ -87,14 +79,14 @@ def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]
     Structural and conservative: a bit is live if some chain of table dependencies
     links it to a mapped output, whatever the cycle."""
     h, w = bs.height, bs.width
+    arch = arch_of(w, h)
     cfg = bs.configs
     dep_cache: dict[int, list[int]] = {}
     port_of: dict[tuple[int, int, int], tuple[str, int]] = {}
     for port in INPUT_PORTS:
-        n = h if port in ("west_in", "east_in") else w
-        for i in range(n):
-            x, y = port_cell(port, i, w, h)
-            port_of[(x, y, PORT_SIDE[port])] = (port, i)
+        for i in range(arch.bus_width(port)):
+            x, y = arch.port_cell(port, i)
+            port_of[(x, y, BUS_SIDE[port])] = (port, i)
     seen_regs: dict[tuple[int, int, int], frozenset[tuple[str, int]]] = {}
 
     def walk(start: tuple[int, int, int]) -> frozenset[tuple[str, int]]:
@@ -129,8 +121,8 @@ def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]
     assert iomap is not None
     for word, bits in iomap.outputs.items():
         for b, pb in enumerate(bits):
-            x, y = port_cell(pb.port, pb.index, w, h)
-            ports = walk((x, y, PORT_SIDE[pb.port]))
+            x, y = arch.port_cell(pb.port, pb.index)
+            ports = walk((x, y, BUS_SIDE[pb.port]))
             if not ports:
                 constant.add((word, b))
             live_ports |= ports
@@ -151,8 +143,9 @@ def constant_values(bs: Bitstream, bits: set[tuple[str, int]]) -> dict[tuple[str
     cycles = iomap.latency + 8
     rng = np.random.default_rng(0)
     sim = FabricSim(bs.configs)
-    ins = {p: rng.integers(0, 2, size=(cycles, bs.height if p in ("west_in", "east_in")
-                                       else bs.width), dtype=np.uint8) for p in INPUT_PORTS}
+    arch = arch_of(bs.width, bs.height)
+    ins = {p: rng.integers(0, 2, size=(cycles, arch.bus_width(p)), dtype=np.uint8)
+           for p in INPUT_PORTS}
     out = sim.run(ins)
     values = {}
     for word, b in sorted(bits):
@@ -183,15 +176,16 @@ class BlockLibrary:
     """Compiles instance graphs into blocks, once per distinct graph (:func:`graph_key`).
 
     ``compile_fn(graph, name) -> (bitstream, flow, seconds)`` does the work (a macro or
-    the general flow); ``progress`` is called with one line per block compiled.
+    the general flow: :func:`compiler.program.compile_block`).
     """
 
     compile_fn: Callable[[Graph, str], tuple[Bitstream, str, float]]
-    progress: Callable[[str], None] | None = None
     cache: dict[str, Block] = field(default_factory=dict)
 
-    def get(self, graph: Graph, name: str) -> Block:
-        """The block of ``graph`` (compiled on first use)."""
+    def get(self, graph: Graph, name: str,
+            progress: Callable[[str], None] | None = None) -> Block:
+        """The block of ``graph`` (compiled on first use; ``progress`` then gets one
+        line about it)."""
         key = graph_key(graph)
         blk = self.cache.get(key)
         if blk is None:
@@ -199,8 +193,8 @@ class BlockLibrary:
             live, const_bits = analyse(bs)
             blk = Block(name, bs, live, constant_values(bs, const_bits), flow, secs, key)
             self.cache[key] = blk
-            if self.progress is not None:
-                self.progress(f"block {name}: {flow}, {bs.width}x{bs.height}, "
-                              f"{blk.used_cells} cells, latency {bs.iomap.latency}, "
-                              f"{secs:.2f} s")
+            if progress is not None:
+                progress(f"block {name}: {flow}, {bs.width}x{bs.height}, "
+                         f"{blk.used_cells} cells, latency {bs.iomap.latency}, "
+                         f"{secs:.2f} s")
         return blk

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cells.truth import copy_table, make_config
-from compiler.compose.blocks import PORT_SIDE, Block, BlockLibrary, port_cell
+from compiler.compose.blocks import Block, BlockLibrary
 from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
 from compiler.compose.floorplan import Floorplan, shelf_floorplan
 from compiler.compose.phase import legalise_phases
@@ -31,9 +31,9 @@ from compiler.compose.split import Split, split_graph
 from compiler.errors import RouteError
 from compiler.ir import Graph, GraphError
 from compiler.lower import word_name
-from fabric.arch import OPPOSITE, SIDE_DELTA
+from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA, arch_of
 from fabric.bitstream import Bitstream
-from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, PortBit, base_word, port_width
+from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, PortBit, base_word
 
 _log = logging.getLogger(__name__)
 #: cycles a token feed enters before the earliest it could, for the router to negotiate
@@ -63,13 +63,6 @@ class ComposeResult:
         return sum(b.used_cells for b in self.blocks)
 
 
-def _default_compile(graph: Graph, name: str) -> tuple[Bitstream, str, float]:
-    from compiler.program import compile_program
-
-    prog = compile_program(graph, name)
-    return prog.bitstream, prog.flow, prog.compile_seconds
-
-
 def _around(p: tuple[int, int], q: tuple[int, int], rect: tuple[int, int, int, int]) -> int:
     """Extra hops a path from ``p`` to ``q`` needs to get around rectangle ``rect``
     (inclusive ``x0, y0, x1, y1``) when they face opposite sides of it."""
@@ -95,6 +88,7 @@ class _Stitcher:
         self.progress = progress
         self.deadline = deadline
         self.W, self.H = fp.width, fp.height
+        self.arch = arch_of(fp.width, fp.height)
         self.rects = [(x, y, x + b.width - 1, y + b.height - 1)
                       for (x, y), b in zip(fp.pos, blocks, strict=True)]
         self.bump = [0] * len(blocks)
@@ -104,8 +98,8 @@ class _Stitcher:
         #: border cell -> the edge ports entering or leaving it
         self.ports_at: dict[tuple[int, int], list[tuple[str, int]]] = {}
         for p in INPUT_PORTS + OUTPUT_PORTS:
-            for k in range(port_width(p, self.W, self.H)):
-                self.ports_at.setdefault(port_cell(p, k, self.W, self.H), []).append((p, k))
+            for k in range(self.arch.bus_width(p)):
+                self.ports_at.setdefault(self.arch.port_cell(p, k), []).append((p, k))
         #: extra cycles of congested feeds (by reader block and word) and outputs
         self.feed_extra: dict[tuple[int, str], int] = {}
         self.out_extra: dict[str, int] = {}
@@ -113,23 +107,21 @@ class _Stitcher:
         self.lone_feeds: set[tuple[int, str]] = set()
 
     # ---------------------------------------------------------------- geometry
-    def in_reg(self, i: int, pb: PortBit) -> tuple[int, int, int]:
-        """Channel register facing input port bit ``pb`` of block ``i``."""
+    def facing(self, i: int, pb: PortBit) -> tuple[tuple[int, int], int]:
+        """The channel cell facing edge port bit ``pb`` of block ``i``, and the side of
+        that cell towards the block: an input port bit is this cell's register on that
+        side, an output port bit arrives on that input side."""
         b = self.blocks[i]
-        x, y = port_cell(pb.port, pb.index, b.width, b.height)
-        s = PORT_SIDE[pb.port]
-        dx, dy = SIDE_DELTA[s]
-        bx, by = self.fp.pos[i]
-        return (bx + x + dx, by + y + dy, OPPOSITE[s])
-
-    def out_cell(self, i: int, pb: PortBit) -> tuple[tuple[int, int], int]:
-        """Channel cell reading output port bit ``pb`` of block ``i``, and its side."""
-        b = self.blocks[i]
-        x, y = port_cell(pb.port, pb.index, b.width, b.height)
-        s = PORT_SIDE[pb.port]
+        x, y = arch_of(b.width, b.height).port_cell(pb.port, pb.index)
+        s = BUS_SIDE[pb.port]
         dx, dy = SIDE_DELTA[s]
         bx, by = self.fp.pos[i]
         return (bx + x + dx, by + y + dy), OPPOSITE[s]
+
+    def in_reg(self, i: int, pb: PortBit) -> tuple[int, int, int]:
+        """Channel register that feeds input port bit ``pb`` of block ``i``."""
+        (x, y), d = self.facing(i, pb)
+        return (x, y, d)
 
     def block_src(self, src: tuple) -> tuple[tuple[int, int], int, int, int] | None:
         """(cell, side, tau1, block) of a block-driven source, or None if constant."""
@@ -138,7 +130,7 @@ class _Stitcher:
         if (word, bit) in blk.constant:
             return None
         pb = blk.bitstream.iomap.outputs[word][bit]
-        cell, side = self.out_cell(j, pb)
+        cell, side = self.facing(j, pb)
         return cell, side, self.T[j] + pb.offset + 1, j
 
     def resolve(self, src: tuple) -> tuple:
@@ -171,7 +163,7 @@ class _Stitcher:
                 continue
             _, j, w, bit = src
             opb = self.blocks[j].bitstream.iomap.outputs[w][bit]
-            cell, _side = self.out_cell(j, opb)
+            cell, _side = self.facing(j, opb)
             yield word, b, pb, j, cell, opb.offset + 1, self.in_reg(i, pb)
 
     def parities(self) -> list[int]:
@@ -213,8 +205,8 @@ class _Stitcher:
     def build(self) -> None:
         """Nets, feeds, output ports and constant registers for the current timing."""
         W, H = self.W, self.H
-        self.free_in = {(p, k) for p in INPUT_PORTS for k in range(port_width(p, W, H))}
-        self.free_out = {(p, k) for p in OUTPUT_PORTS for k in range(port_width(p, W, H))}
+        self.free_in = {(p, k) for p in INPUT_PORTS for k in range(self.arch.bus_width(p))}
+        self.free_out = {(p, k) for p in OUTPUT_PORTS for k in range(self.arch.bus_width(p))}
         self.consts: dict[tuple[int, int, int], int] = {}
         self.nets: list[Net] = []
         self.net_sink_block: list[list[int]] = []
@@ -252,8 +244,8 @@ class _Stitcher:
                 src = self.resolve(src0)
                 if src[0] == "const":
                     port = self._take(self.free_out, (W // 2, H // 2))
-                    c = port_cell(port[0], port[1], W, H)
-                    self._const((c[0], c[1], PORT_SIDE[port[0]]), src[1], f"output {word}")
+                    c = self.arch.port_cell(*port)
+                    self._const((c[0], c[1], BUS_SIDE[port[0]]), src[1], f"output {word}")
                     bits.append(PortBit(port[0], port[1], 0))
                     self.const_out.append((word, b))
                 elif src[0] == "blk":
@@ -261,10 +253,10 @@ class _Stitcher:
                     assert got is not None
                     cell, side, tau1, _j = got
                     port, dist = self._nearest_port(cell, self.free_out)
-                    c = port_cell(port[0], port[1], W, H)
+                    c = self.arch.port_cell(*port)
                     tau = tau1 + dist + 2 + self.out_extra.get(f"output {word} bit {b}", 0)
                     n = self._block_net(by_src, src, got)
-                    self.nets[n].sinks.append(Sink((c[0], c[1], PORT_SIDE[port[0]]), tau,
+                    self.nets[n].sinks.append(Sink((c[0], c[1], BUS_SIDE[port[0]]), tau,
                                                    f"output {word} bit {b}"))
                     self.net_sink_block[n].append(-1)
                     bits.append(PortBit(port[0], port[1], tau))
@@ -274,8 +266,8 @@ class _Stitcher:
             self.outputs[word] = bits
         for word, b, tok, tb in out_feeds:
             port = self._take(self.free_out, (0, 0))
-            c = port_cell(port[0], port[1], W, H)
-            reg = (c[0], c[1], PORT_SIDE[port[0]])
+            c = self.arch.port_cell(*port)
+            reg = (c[0], c[1], BUS_SIDE[port[0]])
             tau = 0
             phase = (tau - reg[0] - reg[1]) & 1
             feeds.setdefault((-1 - len(feeds), word, tok, phase), []).append(
@@ -305,12 +297,12 @@ class _Stitcher:
                 ss = per_bit[bit]
                 ss.sort(key=lambda q: (q[3], q[0], q[1], q[2]))
                 port, dist = self._nearest_port((ss[0][0], ss[0][1]))
-                pc = port_cell(port[0], port[1], W, H)
+                pc = self.arch.port_cell(*port)
                 tau1 = ss[0][3] - dist
                 for x, y, _d, t in ss[1:]:
                     tau1 = min(tau1, t - abs(x - pc[0]) - abs(y - pc[1]))
                 tau1 -= FEED_SLACK + self.feed_extra.get((i, bword), 0)
-                net = Net(f"feed {name}[{bit}]", pc, PORT_SIDE[port[0]], tau1,
+                net = Net(f"feed {name}[{bit}]", pc, BUS_SIDE[port[0]], tau1,
                           [Sink((x, y, d), t, f"{'output' if i < 0 else 'block input'} "
                                 f"fed by {tok} bit {bit}") for x, y, d, t in ss])
                 self.nets.append(net)
@@ -387,10 +379,9 @@ class _Stitcher:
     def _take(self, free: set[tuple[str, int]], near: tuple[int, int]) -> tuple[str, int]:
         if not free:
             raise ComposeError(f"the {self.W}x{self.H} fabric has run out of edge ports")
-        W, H = self.W, self.H
 
         def key(p: tuple[str, int]) -> tuple[int, str, int]:
-            c = port_cell(p[0], p[1], W, H)
+            c = self.arch.port_cell(*p)
             return (abs(c[0] - near[0]) + abs(c[1] - near[1]), p[0], p[1])
 
         port = min(free, key=key)
@@ -588,8 +579,9 @@ def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]
     return Split(insts, outs, split.output_signed), [blocks[i] for i in keep]
 
 
-def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
-                  library: BlockLibrary | None = None, time_budget: float | None = None,
+def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
+                  slack: int = 2,
+                  time_budget: float | None = None,
                   progress: Callable[[str], None] | None = None) -> ComposeResult:
     """Compile ``graph`` as blocks stitched on one fabric (see the module docstring).
 
@@ -597,8 +589,10 @@ def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
     long row with 2-cell channels, one long row, and channels 4 and 8 cells wider);
     ``slack``:
     extra cycles every block-to-block input is given for the router to negotiate with;
-    ``library`` caches blocks across calls; ``time_budget`` (seconds) bounds the whole
-    compile; ``progress`` gets one line per block and per routing pass. Raises
+    ``library`` compiles each distinct block once (and keeps it across calls; the
+    compiler's own is :func:`compiler.program.block_library`); ``time_budget``
+    (seconds) bounds the whole compile; ``progress`` gets one line per block and per
+    routing pass. Raises
     :class:`ComposeError` (a :class:`~compiler.errors.RouteError`) naming the block, net
     or parity class that failed, :class:`~compiler.ir.GraphError` for an op without a
     block. Deterministic."""
@@ -611,12 +605,9 @@ def compose_graph(graph: Graph, *, margin: int = 6, slack: int = 2,
         progress(f"phases: {n_copied} op(s) copied so that every op's operands share a "
                  f"phase")
     split = split_graph(legal)
-    lib = library or BlockLibrary(_default_compile, progress)
-    if library is not None and progress is not None and lib.progress is None:
-        lib.progress = progress
     blocks: list[Block] = []
     for inst in split.instances:
-        blocks.append(lib.get(inst.graph, inst.name))
+        blocks.append(library.get(inst.graph, inst.name, progress))
         if deadline is not None and time.perf_counter() > deadline:
             raise ComposeError(f"the {time_budget:g} s time budget ran out while compiling "
                                f"block {inst.name} ({len(blocks)} of "
