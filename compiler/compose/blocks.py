@@ -198,3 +198,16 @@ class BlockLibrary:
                          f"{blk.used_cells} cells, latency {bs.iomap.latency}, "
                          f"{secs:.2f} s")
         return blk
+
+
+def carried_bit(blk: Block, src: tuple) -> tuple:
+    """Bit ``src = ("blk", i, word, b)`` of a block output as the block carries it: a
+    layout may drop the top bits of a word that its exact range proves copies of the
+    sign (the linear macro does); bit ``b`` beyond them is the top carried bit, or 0
+    for an unsigned word."""
+    bits = blk.bitstream.iomap.outputs[src[2]]
+    if src[3] < len(bits):
+        return src
+    if src[2] in blk.bitstream.iomap.signed:
+        return ("blk", src[1], src[2], len(bits) - 1)
+    return ("const", 0)

@@ -47,6 +47,9 @@ class Sink:
     reg: Reg
     tau: int
     tag: str = ""
+    #: any cycle up to ``tau`` will do (a program output: its offset is free); the
+    #: router takes the cheapest and records it in the net's tree
+    free: bool = False
 
 
 @dataclass
@@ -155,8 +158,14 @@ class ChannelRouter:
                 A[yy, xx, dd] = 0.0
             args.append(arg)
             seed_masks.append(sm)
-            if A[sy, sx, sd] < INF and (t1 - t) % 2 == 0:
+            if A[sy, sx, sd] < INF and (sink.free or (t1 - t) % 2 == 0):
                 reach.append((float(A[sy, sx, sd]), t))
+        if sink.free:
+            if not reach:
+                return None
+            _c, t_end = min((c + 0.01 * (t - t0), t) for c, t in reach)
+            return self._backtrack(args, seed_masks, t0, t_end, (sx, sy, sd), (cx, cy),
+                                   net.side, x0, y0)
         # a path of any feasible length, padded by detour bumps to the exact one: the
         # cheapest first, counting each padding cycle as one free register
         for _c, t_end in sorted((c + (t1 - t), t) for c, t in reach):
@@ -278,7 +287,7 @@ class ChannelRouter:
         failed = []
         for si, sink in sorted(enumerate(net.sinks), key=lambda p: (p[1].tau, p[0])):
             if sink.reg in net.nodes:
-                if net.nodes[sink.reg][0] == sink.tau:
+                if net.nodes[sink.reg][0] == sink.tau or sink.free:
                     continue
                 failed.append((si, f"{sink.tag}: its register already carries the net "
                                    f"at another cycle"))

@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cells.truth import copy_table, make_config
-from compiler.compose.blocks import Block, BlockLibrary
+from compiler.compose.blocks import Block, BlockLibrary, carried_bit
 from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
 from compiler.compose.floorplan import Floorplan, shelf_floorplan
+from compiler.compose.orient import flow_floorplan
 from compiler.compose.phase import legalise_phases
-from compiler.compose.split import Split, split_graph
+from compiler.compose.split import Instance, Split, split_graph
+from compiler.compose.variants import reversed_inputs
 from compiler.errors import RouteError
 from compiler.ir import Graph, GraphError
 from compiler.lower import word_name
@@ -236,6 +238,8 @@ class _Stitcher:
                     self.net_sink_block[n].append(i)
         # program outputs
         self.outputs: dict[str, list[PortBit | None]] = {}
+        #: (word, bit) of a block-driven program output -> (net, edge register)
+        self.out_sink: dict[tuple[str, int], tuple[int, tuple[int, int, int]]] = {}
         self.const_out: list[tuple[str, int]] = []
         out_feeds: list[tuple[str, int, str, int]] = []
         for word, srcs in self.split.outputs.items():
@@ -252,12 +256,14 @@ class _Stitcher:
                     got = self.block_src(src)
                     assert got is not None
                     cell, side, tau1, _j = got
-                    port, dist = self._nearest_port(cell, self.free_out)
+                    port, dist = self._nearest_port(cell, self.free_out, OPPOSITE[side])
                     c = self.arch.port_cell(*port)
                     tau = tau1 + dist + 2 + self.out_extra.get(f"output {word} bit {b}", 0)
                     n = self._block_net(by_src, src, got)
-                    self.nets[n].sinks.append(Sink((c[0], c[1], BUS_SIDE[port[0]]), tau,
-                                                   f"output {word} bit {b}"))
+                    reg = (c[0], c[1], BUS_SIDE[port[0]])
+                    self.nets[n].sinks.append(Sink(reg, tau, f"output {word} bit {b}",
+                                                   free=True))
+                    self.out_sink[(word, b)] = (n, reg)
                     self.net_sink_block[n].append(-1)
                     bits.append(PortBit(port[0], port[1], tau))
                 else:
@@ -296,7 +302,8 @@ class _Stitcher:
             for bit in sorted(per_bit):
                 ss = per_bit[bit]
                 ss.sort(key=lambda q: (q[3], q[0], q[1], q[2]))
-                port, dist = self._nearest_port((ss[0][0], ss[0][1]))
+                port, dist = self._nearest_port((ss[0][0], ss[0][1]), None,
+                                                OPPOSITE[ss[0][2]])
                 pc = self.arch.port_cell(*port)
                 tau1 = ss[0][3] - dist
                 for x, y, _d, t in ss[1:]:
@@ -341,12 +348,25 @@ class _Stitcher:
             self.net_feed.append(None)
         return by_src[src]
 
-    def _nearest_port(self, cell: tuple[int, int], free: set[tuple[str, int]] | None = None
-                      ) -> tuple[tuple[str, int], int]:
-        """The free edge port (input by default) with the shortest path through free
-        cells to or from ``cell`` (breadth first), and that path's hops."""
+    def _nearest_port(self, cell: tuple[int, int], free: set[tuple[str, int]] | None = None,
+                      outward: int | None = None) -> tuple[tuple[str, int], int]:
+        """The free edge port (input by default) straight out of ``cell`` in direction
+        ``outward`` (a block port's own direction: wires of neighbouring bits stay
+        parallel) if only free cells lie between, else the one with the shortest path
+        through free cells to or from ``cell`` (breadth first); and that path's hops."""
         if free is None:
             free = self.free_in
+        if outward is not None:
+            dx, dy = SIDE_DELTA[outward]
+            x, y, hops = cell[0], cell[1], 0
+            while 0 <= x + dx < self.W and 0 <= y + dy < self.H \
+                    and not self.blocked[y + dy, x + dx]:
+                x, y, hops = x + dx, y + dy, hops + 1
+            if not (0 <= x + dx < self.W and 0 <= y + dy < self.H):
+                for port in self.ports_at.get((x, y), ()):
+                    if port in free and BUS_SIDE[port[0]] == outward:
+                        free.discard(port)
+                        return port, hops
         from collections import deque
 
         W, H = self.W, self.H
@@ -414,8 +434,11 @@ class _Stitcher:
                 if exc.shared_nets:
                     self._loosen(exc.shared_nets)
                     if self.progress is not None:
+                        names = ", ".join(self.nets[n].name for n in exc.shared_nets[:3])
+                        more = ", ..." if len(exc.shared_nets) > 3 else ""
                         self.progress(f"  retiming: {len(exc.shared_nets)} net(s) still share "
-                                      f"registers; their readers get 2 more cycles")
+                                      f"registers ({names}{more}); their readers get 2 more "
+                                      f"cycles")
                     continue
                 late = {self.net_sink_block[n][s] for n, s in exc.sinks
                         if self.net_feed[n] is None}
@@ -502,6 +525,11 @@ class _Stitcher:
             inputs[word] = tuple(done)
         outs: dict[str, list[PortBit]] = {}
         live_offs = []
+        for (word, b), (n, reg) in self.out_sink.items():
+            # a program output leaves whenever its route got there
+            pb = self.outputs[word][b]
+            assert pb is not None
+            self.outputs[word][b] = PortBit(pb.port, pb.index, self.nets[n].nodes[reg][0])
         for word, bits in self.outputs.items():
             for b, pb in enumerate(bits):
                 assert pb is not None
@@ -518,22 +546,8 @@ class _Stitcher:
         return Bitstream(configs, iomap)
 
 
-def carried_bit(blk: Block, src: tuple) -> tuple:
-    """Bit ``src = ("blk", i, word, b)`` of a block output as the block carries it: a
-    layout may drop the top bits of a word that its exact range proves copies of the
-    sign (the linear macro does); bit ``b`` beyond them is the top carried bit, or 0
-    for an unsigned word."""
-    bits = blk.bitstream.iomap.outputs[src[2]]
-    if src[3] < len(bits):
-        return src
-    if src[2] in blk.bitstream.iomap.signed:
-        return ("blk", src[1], src[2], len(bits) - 1)
-    return ("const", 0)
-
-
 def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]:
     """Only the blocks that some output bit reads (through live, non-constant bits)."""
-    from compiler.compose.split import Instance
 
     def reads(src: tuple) -> int | None:
         if src[0] != "blk":
@@ -579,6 +593,21 @@ def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]
     return Split(insts, outs, split.output_signed), [blocks[i] for i in keep]
 
 
+def _options(split: Split, blocks: list[Block], library: BlockLibrary,
+             progress: Callable[[str], None] | None) -> list[list[tuple[Instance, Block]]]:
+    """Every instance with its block, and equivalent instances with their ports in
+    another order (:mod:`compiler.compose.variants`), for the flow floorplan."""
+    out = []
+    for inst, blk in zip(split.instances, blocks, strict=True):
+        opts = [(inst, blk)]
+        rev = reversed_inputs(inst)
+        if rev is not None:
+            opts.append((rev, library.get(rev.graph, f"{inst.name} (inputs reversed)",
+                                          progress)))
+        out.append(opts)
+    return out
+
+
 def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
                   slack: int = 2,
                   time_budget: float | None = None,
@@ -614,20 +643,30 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
                                f"{len(split.instances)} blocks done)")
     t_blocks = time.perf_counter() - start
     split, blocks = _drop_unread(split, blocks)
+    token_bits = {word_name(n, i, v.dim): v.bits for n, v in graph.inputs.items()
+                  for i in range(v.dim)}
     last: ComposeError | None = None
-    # a square shelf layout first; then one long row (every block near the north and
-    # south edges: short feeds, and the perimeter grows with the program's I/O); then
-    # wider channels
-    tries = [(margin, 1.0), (2, ONE_ROW), (margin, ONE_ROW), (margin + 4, 1.0),
-             (margin + 8, 1.0)]
-    for m, aspect in tries:
-        fp = shelf_floorplan([(b.width, b.height) for b in blocks], m, aspect)
-        if progress is not None:
-            progress(f"floorplan: {len(blocks)} blocks on {fp.width}x{fp.height} "
-                     f"(channels {m} cells{', one row' if aspect == ONE_ROW else ''})")
-        st = _Stitcher(split, blocks, fp, slack, progress, deadline,
-                       {word_name(n, i, v.dim): v.bits for n, v in graph.inputs.items()
-                        for i in range(v.dim)})
+    # first the flow floorplan (blocks turned to face their producers, 3 and then 6
+    # free cells around them); then square shelves with `margin`-cell channels, one long
+    # row with 2-cell channels (every block near the north and south edges: short
+    # feeds, and the perimeter grows with the program's I/O), then wider channels
+    tries: list[tuple[str, int, float]] = [("flow", 3, 0.0), ("flow", 6, 0.0)]
+    tries += [("shelf", m, a) for m, a in ((margin, 1.0), (2, ONE_ROW), (margin, ONE_ROW),
+                                           (margin + 4, 1.0), (margin + 8, 1.0))]
+    options = None
+    for kind, m, aspect in tries:
+        if kind == "flow":
+            if options is None:
+                options = _options(split, blocks, library, progress)
+            lay = flow_floorplan(split, options, m, progress)
+            t_split, t_blocks, fp = lay.split, lay.blocks, lay.floorplan
+        else:
+            t_split, t_blocks = split, blocks
+            fp = shelf_floorplan([(b.width, b.height) for b in blocks], m, aspect)
+            if progress is not None:
+                progress(f"floorplan: {len(blocks)} blocks on {fp.width}x{fp.height} "
+                         f"(channels {m} cells{', one row' if aspect == ONE_ROW else ''})")
+        st = _Stitcher(t_split, t_blocks, fp, slack, progress, deadline, token_bits)
         try:
             router = st.route()
             break
@@ -640,6 +679,7 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
     else:
         assert last is not None
         raise last
+    split, blocks = t_split, t_blocks
     bs = st.emit(graph)
     res = ComposeResult(bs, blocks, [inst.name for inst in split.instances], fp, st.T)
     res.stats.update(blocks_s=t_blocks, total_s=time.perf_counter() - start,

@@ -17,6 +17,7 @@ from compiler.ir import FIRST, Graph
 from compiler.macros.adder import adder_bitstream
 from compiler.macros.linear import build_linear
 from compiler.macros.multiply import build_multiply
+from compiler.macros.table import MAX_TABLE_BITS, table_bitstream
 from fabric.bitstream import Bitstream
 
 #: The tap router of the linear macro is tuned for x of at most this many bits.
@@ -208,6 +209,43 @@ def match_adder(graph: Graph) -> AdderMatch | None:
                       b.type.signed, y.type.signed)
 
 
-def match_macro(graph: Graph) -> LinearMatch | MultiplyMatch | AdderMatch | None:
+@dataclass(frozen=True)
+class TableMatch:
+    """A graph that is exactly ``y = table[x]`` of one scalar word of at most
+    :data:`~compiler.macros.table.MAX_TABLE_BITS` bits."""
+
+    x_name: str
+    y_name: str
+    table: tuple[int, ...]
+    in_bits: int
+    out_bits: int
+    y_signed: bool
+
+    flow = "table gather"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The gather layout (:mod:`compiler.macros.table`); no report."""
+        return table_bitstream(self.table, self.in_bits, self.out_bits, x_name=self.x_name,
+                               y_name=self.y_name, signed_out=self.y_signed), None
+
+
+def match_table(graph: Graph) -> TableMatch | None:
+    """``graph`` as a :class:`TableMatch` if it is one ``table`` of its one scalar input
+    of at most 4 bits, else ``None``."""
+    if len(graph.inputs) != 1 or len(graph.outputs) != 1 or len(graph.ops) != 2:
+        return None
+    (x_name, x), = graph.inputs.items()
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    if op.kind != "table" or tuple(op.args) != (x.id,) or x.dim != 1 or x_name == FIRST:
+        return None
+    if x.type.bits > MAX_TABLE_BITS:
+        return None
+    return TableMatch(x_name, y_name, tuple(int(v) for v in op.params["table"]),
+                      x.type.bits, y.type.bits, y.type.signed)
+
+
+def match_macro(graph: Graph) -> LinearMatch | MultiplyMatch | AdderMatch | TableMatch | None:
     """The first macro that implements ``graph`` exactly, or ``None``."""
-    return match_linear(graph) or match_multiply(graph) or match_adder(graph)
+    return (match_linear(graph) or match_multiply(graph) or match_adder(graph)
+            or match_table(graph))

@@ -16,7 +16,7 @@ from compiler.program import compile_program
 from fabric.usage import _COLOURS, COMPUTE, IDLE, ROUTE, heatmap_png_bytes, usage
 
 
-@pytest.mark.parametrize("name", ["mul4x4", "table16", "linear4x4", "running_sum"])
+@pytest.mark.parametrize("name", ["mul4x4", "table16", "linear4x4", "running_sum", "adder8"])
 def test_every_report_states_one_count(name: str) -> None:
     program = compile_program(EXAMPLES[name](), name)
     u = usage(program.bitstream)
@@ -29,6 +29,10 @@ def test_every_report_states_one_count(name: str) -> None:
     # one compile time
     assert len(re.findall(r"compile", text)) == 1, text
     rep = program.report
+    if program.flow in ("table gather", "ripple adder"):
+        # a one-row macro has no stages to report; the summary's count is the one above
+        assert rep is None
+        return
     assert rep is not None and "stages" in rep.text()
     if hasattr(rep, "compute_cells"):
         assert (rep.compute_cells, rep.route_only_cells, rep.idle_cells) == \

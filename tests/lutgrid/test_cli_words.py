@@ -25,8 +25,8 @@ def _unsigned_table() -> Graph:
 
 @pytest.mark.parametrize("name, flow", [("mul4x4", "multiply macro"),
                                         ("linear4x4", "linear macro"),
-                                        ("adder8", "ripple adder"), ("table16", "general"),
-                                        ("running_sum", "general"), ("unsigned", "general")])
+                                        ("adder8", "ripple adder"), ("table16", "table gather"),
+                                        ("running_sum", "general"), ("unsigned", "table gather")])
 def test_every_compile_path_records_declared_words(name: str, flow: str) -> None:
     graph = _unsigned_table() if name == "unsigned" else EXAMPLES[name]()
     program = compile_program(graph, name)

@@ -1,0 +1,113 @@
+"""An elementwise table of a word of up to 4 bits: one 4-input LUT per output bit.
+
+``y = table[x mod 2**b]`` (DESIGN §5 ``Table``) for one word ``x`` of ``b <= 4`` bits.
+Every output bit is a function of at most four bits, which is one cell's LUT when the
+four bits arrive on its four sides in the same cycle. The bits enter on ``west_in``
+and run east on their own rows; output bit ``k``'s *gather* cell ``G_k`` sits on row
+1 (``x0``'s row) and takes ``x0`` from the west, ``x1`` from row 0 (turned south),
+``x2`` from row 2 (turned north) and ``x3`` from the east (run along row 3, up two
+cells and one back west)::
+
+    row 0  x1 ->  .  v  ^  .  v  ^  ...      ^ = result to north_out[c_k]
+    row 1  x0 ->  .  G0 <  .  G1 <  ...      G = LUT of (W=x0, N=x1, S=x2, E=x3)
+    row 2  x2 ->  .  ^  ^  .  ^  ^  ...
+    row 3  x3 ->  .  .  ^  .  .  ^  ...
+
+Each gather reads its four bits one cycle after ``x0`` passed the previous column, so
+every gather sees the same token when the rows enter at their own offsets (``x3`` 4
+cycles and ``x1``, ``x2`` 1 cycle before ``x0``); output bit ``k`` leaves on
+``north_out[c_k]`` 2 cycles after its gather read. ``G_k`` sits in column ``2k`` with
+four input bits (the east arm needs the column after it), ``k`` with fewer. Rows a
+narrower word does not need are left out. Cells: about ``b * width``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from cells.truth import E, N, S, W, copy_table, make_config, table_of
+from fabric.bitstream import Bitstream
+from fabric.iomap import IOMap, PortBit
+
+__all__ = ["MAX_TABLE_BITS", "TableLayoutError", "table_bitstream"]
+
+#: widest index word the gather layout takes (a cell has four inputs)
+MAX_TABLE_BITS = 4
+
+
+class TableLayoutError(ValueError):
+    """A table the gather layout cannot take (index too wide, wrong length...)."""
+
+
+def table_bitstream(table: Sequence[int], in_bits: int, out_bits: int, *,
+                    x_name: str = "x", y_name: str = "y", signed_out: bool = True
+                    ) -> Bitstream:
+    """The gather layout of ``y = table[x mod 2**in_bits]`` (module docstring):
+    ``len(table) == 2**in_bits``, ``1 <= in_bits <= 4``, ``out_bits`` output bits (the
+    entries' two's complement, cut to ``out_bits``). Inputs on ``west_in``, outputs on
+    ``north_out``; one token per cycle, latency ``iomap.latency`` cycles. Deterministic.
+    """
+    if not 1 <= in_bits <= MAX_TABLE_BITS:
+        raise TableLayoutError(f"table index of {in_bits} bits: the gather layout takes "
+                               f"1..{MAX_TABLE_BITS}")
+    if len(table) != 1 << in_bits:
+        raise TableLayoutError(f"table has {len(table)} entries, a {in_bits}-bit index "
+                               f"needs {1 << in_bits}")
+    if out_bits < 1:
+        raise TableLayoutError(f"out_bits must be >= 1, got {out_bits}")
+    b, m = in_bits, out_bits
+    step = 2 if b == 4 else 1
+    cols = [step * k for k in range(m)]
+    last = cols[-1]
+    width = last + 1 + (1 if b == 4 else 0)
+    # rows: 0 carries x1 (and the results north), 1 x0 and the gathers, 2 x2, 3 x3
+    height = 2 + (b >= 3) + (b >= 4)
+    tabs: dict[tuple[int, int], list[int]] = {}
+
+    def put(x: int, y: int, side: int, t: int) -> None:
+        cell = tabs.setdefault((x, y), [0, 0, 0, 0])
+        assert not cell[side], f"cell ({x}, {y}) side {side} driven twice"
+        cell[side] = t
+
+    for x in range(last):                      # x0 east along row 1 to the last gather
+        put(x, 1, E, copy_table(W))
+    if b >= 2:
+        for x in range(last):
+            put(x, 0, E, copy_table(W))
+    if b >= 3:
+        for x in range(last):
+            put(x, 2, E, copy_table(W))
+    if b >= 4:
+        for x in range(last + 1):
+            put(x, 3, E, copy_table(W))
+    for k, c in enumerate(cols):
+        entries = [(int(table[a]) >> k) & 1 for a in range(1 << b)]
+
+        def lut(n: int, e: int, s: int, w: int, entries: list[int] = entries) -> int:
+            a = (w | n << 1 | s << 2 | e << 3) & ((1 << b) - 1)
+            return entries[a]
+
+        put(c, 1, N, table_of(lut))
+        put(c, 0, N, copy_table(S))            # the result leaves north
+        if b >= 2:
+            put(c, 0, S, copy_table(W))        # x1 down into the gather
+        if b >= 3:
+            put(c, 2, N, copy_table(W))        # x2 up into the gather
+        if b >= 4:
+            put(c + 1, 3, N, copy_table(W))    # x3 up two cells ...
+            put(c + 1, 2, N, copy_table(S))
+            put(c + 1, 1, W, copy_table(S))    # ... and back west into the gather
+    configs = np.zeros((height, width), dtype=np.uint64)
+    for (x, y), t in tabs.items():
+        configs[y, x] = np.uint64(make_config(t))
+    # entry cycles: x0 at e_a, x1 and x2 one earlier, x3 four earlier (docstring)
+    e_a = {1: 0, 2: 1, 3: 1, 4: 4}[b]
+    enter = {0: e_a, 1: e_a - 1, 2: e_a - 1, 3: e_a - 4}
+    row = {0: 1, 1: 0, 2: 2, 3: 3}
+    inputs = {x_name: tuple(PortBit("west_in", row[j], enter[j]) for j in range(b))}
+    outputs = {y_name: tuple(PortBit("north_out", c, e_a + c + 2) for c in cols)}
+    latency = max(pb.offset for pb in outputs[y_name])
+    signed = frozenset({y_name}) if signed_out else frozenset()
+    return Bitstream(configs, IOMap(inputs, outputs, latency, signed))
