@@ -141,17 +141,20 @@ class ChannelRouter:
             inn[2, :-1, :] = A[1:, :, 0]
             inn[3, :, 1:] = A[:, :-1, 1]
             # a register never sends a value back where it came from (no u-turn): a
-            # 2-cycle bounce would hold the net in one register twice
-            order = np.argsort(inn, axis=0, kind="stable")
-            a1, a2 = order[0], order[1]
-            b1 = np.take_along_axis(inn, a1[None], axis=0)[0]
-            b2 = np.take_along_axis(inn, a2[None], axis=0)[0]
+            # 2-cycle bounce would hold the net in one register twice. So output d
+            # takes the cheapest of the three other input sides (ties: lowest side).
+            i0, i1, i2, i3 = inn
+            le01, le23 = i0 <= i1, i2 <= i3
+            m01, a01 = np.where(le01, i0, i1), np.where(le01, 0, 1)
+            m23, a23 = np.where(le23, i2, i3), np.where(le23, 2, 3)
             arg = np.empty((bh, bw, 4), dtype=np.int8)
             best = np.empty((bh, bw, 4))
-            for d in range(4):
-                u = a1 == d
-                arg[:, :, d] = np.where(u, a2, a1)
-                best[:, :, d] = np.where(u, b2, b1)
+            for d, (p, ap, q, aq) in enumerate(((i1, 1, m23, a23), (i0, 0, m23, a23),
+                                                (m01, a01, i3, 3), (m01, a01, i2, 2))):
+                # the lower side wins a tie, as a stable sort would pick it
+                pick = (p < q) | ((p == q) & (ap < aq))
+                best[:, :, d] = np.where(pick, p, q)
+                arg[:, :, d] = np.where(pick, ap, aq)
             A = best + cost
             sm = set(seeds.get(t, ()))
             for yy, xx, dd in sm:
@@ -203,7 +206,9 @@ class ChannelRouter:
              ) -> list[tuple[Reg, int, int]] | None:
         """Lengthen ``path`` (sink first, as :meth:`_backtrack` gives it) by ``extra``
         (even) cycles with detour bumps: a step ``a -> b`` becomes ``a -> a' -> b' -> b``
-        (``a'``, ``b'`` one or more cells aside), each bump on free registers."""
+        (``a'``, ``b'`` one or more cells aside), or ``a -> a' -> a -> b`` (a bounce:
+        ``a'`` sends the bit straight back, so ``a`` holds it in a second register),
+        each bump on free registers."""
         fwd = list(reversed(path))
         cells = [(r[0], r[1]) for r, _t, _s in fwd]
         first_side = fwd[0][2]
@@ -243,6 +248,13 @@ class ChannelRouter:
             a, b = cells[k], cells[k + 1]
             dxy = (b[0] - a[0], b[1] - a[1])
             for px, py in ((dxy[1], dxy[0]), (-dxy[1], -dxy[0])):
+                # a bounce: out to the side cell and straight back (2 cycles, 1 cell)
+                side = (a[0] + px, a[1] + py)
+                regs = [self._reg_between(a, side), self._reg_between(side, a)]
+                if all(self._open(net, g, taken) for g in regs):
+                    cost = sum((1.0 + self.hist[g[1], g[0], g[2]])
+                               * (1.0 + pres * self.occ[g[1], g[0], g[2]]) for g in regs)
+                    cands.append((cost - 0.01, k, 1, px, py, [side, a], regs))
                 for r in range(1, min(need, 8) + 1):
                     side_a = [(a[0] + px * i, a[1] + py * i) for i in range(1, r + 1)]
                     side_b = [(b[0] + px * i, b[1] + py * i) for i in range(r, 0, -1)]

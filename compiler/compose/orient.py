@@ -85,6 +85,12 @@ class _Planner:
                  progress: Callable[[str], None] | None) -> None:
         self.split, self.options, self.gap, self.progress = split, options, gap, progress
         self.placed: list[_Placed] = []
+        #: instance -> its output words that program outputs read
+        self.out_srcs: dict[int, set[str]] = {}
+        for srcs in split.outputs.values():
+            for src in srcs:
+                if src[0] == "blk":
+                    self.out_srcs.setdefault(src[1], set()).add(src[2])
         self.insts: list[Instance] = []
         self.sym: list[int] = []
 
@@ -163,7 +169,8 @@ class _Planner:
             ok &= tot == 0
         return ok
 
-    def _score(self, win, w: int, h: int, edges, clear) -> tuple[float, int, int, int] | None:
+    def _score(self, win, w: int, h: int, edges, clear, edge_bits=(0, 0, 0, 0)
+               ) -> tuple[float, int, int, int] | None:
         """(cost, X, Y, start) of the best free origin in the window, or None."""
         x0, y0, x1, y1 = win
         ok = self._free(win, w, h, clear)
@@ -198,6 +205,22 @@ class _Planner:
             gx = (np.maximum(bx1, X + w - 1) - np.minimum(bx0, X))[None, :]
             gy = (np.maximum(by1, Y + h - 1) - np.minimum(by0, Y))[:, None]
             cost = cost + 0.01 * (gx + gy) * (1 if edges else 100)
+            # token feeds and program outputs run to the fabric's edge on their side:
+            # each bit costs about its distance to the layout's edge that way
+            n, e, s_, w_ = edge_bits
+            # (the blocks themselves, not their clearances, make the layout's edge)
+            by0 = min(p.y for p in self.placed)
+            by1 = max(p.y + p.block.height - 1 for p in self.placed)
+            bx0 = min(p.x for p in self.placed)
+            bx1 = max(p.x + p.block.width - 1 for p in self.placed)
+            if n:
+                cost = cost + n * np.maximum(Y - by0, 0)[:, None]
+            if s_:
+                cost = cost + s_ * np.maximum(by1 - (Y + h - 1), 0)[:, None]
+            if w_:
+                cost = cost + w_ * np.maximum(X - bx0, 0)[None, :]
+            if e:
+                cost = cost + e * np.maximum(bx1 - (X + w - 1), 0)[None, :]
         cost = np.where(ok, cost, np.inf)
         iy, ix = np.unravel_index(int(np.argmin(cost)), cost.shape)
         return float(cost[iy, ix]), int(X[ix]), int(Y[iy]), int(T[iy, ix])
@@ -227,6 +250,21 @@ class _Planner:
             out.append(self.gap + dens)
         return out[0], out[1], out[2], out[3]
 
+    def _edge_bits(self, i: int, inst: Instance, blk: Block, view) -> tuple[int, ...]:
+        """Live token-fed input bits and program-output bits on each side (N, E, S, W)
+        of a candidate (``view``: its turned I/O map)."""
+        count = [0, 0, 0, 0]
+        for word, bits in view.iomap.inputs.items():
+            base = base_word(word)
+            for b, pb in enumerate(bits):
+                if blk.live[word][b] and inst.bindings[base][b][0] == "in":
+                    count[BUS_SIDE[pb.port]] += 1
+        for src in self.out_srcs.get(i, ()):
+            if src in view.iomap.outputs:
+                for pb in view.iomap.outputs[src]:
+                    count[BUS_SIDE[pb.port]] += 1
+        return tuple(count)
+
     @staticmethod
     def _outputs_back(view, edges) -> float:
         """Cells an output costs when it leaves on a side where block-driven inputs
@@ -248,12 +286,13 @@ class _Planner:
                 edges = self._edges(inst, blk, view)
                 w, h = view.width, view.height
                 win = self._window(w, h, edges)
-                got = self._score(win, w, h, edges, base)
+                eb = self._edge_bits(i, inst, blk, view)
+                got = self._score(win, w, h, edges, base, eb)
                 if got is None:
                     continue
                 clear = self._clearance(edges, got[1], got[2])
                 if clear != base:
-                    got = self._score(win, w, h, edges, clear)
+                    got = self._score(win, w, h, edges, clear, eb)
                     if got is None:
                         continue
                     clear = self._clearance(edges, got[1], got[2])
@@ -287,8 +326,9 @@ def flow_floorplan(split: Split, options: list[list[tuple[Instance, Block]]], ga
     y0 = min(p.rect[1] for p in pl.placed)
     x1 = max(p.rect[2] for p in pl.placed)
     y1 = max(p.rect[3] for p in pl.placed)
-    dx, dy = gap - x0, gap - y0
-    fp = Floorplan(x1 + dx + 1 + gap, y1 + dy + 1 + gap,
+    # the clearances around the blocks are the channels; the fabric ends at them
+    dx, dy = -x0, -y0
+    fp = Floorplan(x1 + dx + 1, y1 + dy + 1,
                    [(p.x + dx, p.y + dy) for p in pl.placed])
     new_split = Split(pl.insts, split.outputs, split.output_signed)
     if progress is not None:

@@ -191,17 +191,38 @@ class _Stitcher:
         """Start cycle of every block (dataflow order), see the module docstring."""
         par = self.parities()
         self.T: list[int] = []
+        # (source, reader, cycles from the source's start to the reader's start that
+        # the bit needs: lead + distance + slack - input offset)
+        edges: list[tuple[int, int, int]] = []
         for i in range(len(self.blocks)):
             need = 0
             for _word, _b, pb, j, cell, lead, reg in self._edges(i):
                 q = (reg[0], reg[1])
                 manh = abs(cell[0] - q[0]) + abs(cell[1] - q[1])
                 dist = manh + _around(cell, q, self.rects[j]) + _around(q, cell, self.rects[i])
-                need = max(need, self.T[j] + lead + dist + self.slack - pb.offset)
+                gap = lead + dist + self.slack - pb.offset
+                edges.append((j, i, gap))
+                need = max(need, self.T[j] + gap)
             t = need + self.bump[i]
             if (t & 1) != par[i]:
                 t += 1
             self.T.append(t)
+        # Then as late as the readers allow, where that saves delay balancing: a bit
+        # that waits costs one channel register per cycle, so a block moves later when
+        # it drives more bits into blocks than blocks drive into it (token feeds and
+        # program outputs follow it for free). Readers keep their retiming bumps.
+        outs: dict[int, list[tuple[int, int]]] = {}
+        n_in = [0] * len(self.blocks)
+        for j, i, gap in edges:
+            outs.setdefault(j, []).append((i, gap))
+            n_in[i] += 1
+        for j in range(len(self.blocks) - 1, -1, -1):
+            if j not in outs or len(outs[j]) <= n_in[j]:
+                continue
+            late = min(self.T[i] - self.bump[i] - gap for i, gap in outs[j])
+            move = (late - self.T[j]) & ~1          # keep the start's parity
+            if move > 0:
+                self.T[j] += move
 
     # ---------------------------------------------------------------- nets
     def build(self) -> None:
@@ -353,7 +374,8 @@ class _Stitcher:
         """The free edge port (input by default) straight out of ``cell`` in direction
         ``outward`` (a block port's own direction: wires of neighbouring bits stay
         parallel) if only free cells lie between, else the one with the shortest path
-        through free cells to or from ``cell`` (breadth first); and that path's hops."""
+        through free cells to or from ``cell`` (breadth first); and that path's hops.
+        The port is taken out of ``free``."""
         if free is None:
             free = self.free_in
         if outward is not None:
@@ -362,11 +384,16 @@ class _Stitcher:
             while 0 <= x + dx < self.W and 0 <= y + dy < self.H \
                     and not self.blocked[y + dy, x + dx]:
                 x, y, hops = x + dx, y + dy, hops + 1
+            straight = None
             if not (0 <= x + dx < self.W and 0 <= y + dy < self.H):
                 for port in self.ports_at.get((x, y), ()):
                     if port in free and BUS_SIDE[port[0]] == outward:
-                        free.discard(port)
-                        return port, hops
+                        straight = (port, hops)
+            near = self._nearest_port(cell, set(free))
+            # straight out unless that is much longer than to the nearest port
+            pick = straight if straight is not None and straight[1] <= 2 * near[1] + 8 else near
+            free.discard(pick[0])
+            return pick
         from collections import deque
 
         W, H = self.W, self.H
@@ -646,11 +673,11 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
     token_bits = {word_name(n, i, v.dim): v.bits for n, v in graph.inputs.items()
                   for i in range(v.dim)}
     last: ComposeError | None = None
-    # first the flow floorplan (blocks turned to face their producers, 3 and then 6
-    # free cells around them); then square shelves with `margin`-cell channels, one long
+    # first the flow floorplan (blocks turned to face their producers, 2, 4, 7, then
+    # 11 free cells around them); then square shelves with `margin`-cell channels, one long
     # row with 2-cell channels (every block near the north and south edges: short
     # feeds, and the perimeter grows with the program's I/O), then wider channels
-    tries: list[tuple[str, int, float]] = [("flow", 3, 0.0), ("flow", 6, 0.0)]
+    tries: list[tuple[str, int, float]] = [("flow", g, 0.0) for g in (2, 4, 7, 11)]
     tries += [("shelf", m, a) for m, a in ((margin, 1.0), (2, ONE_ROW), (margin, ONE_ROW),
                                            (margin + 4, 1.0), (margin + 8, 1.0))]
     options = None
@@ -668,7 +695,8 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
                          f"(channels {m} cells{', one row' if aspect == ONE_ROW else ''})")
         st = _Stitcher(t_split, t_blocks, fp, slack, progress, deadline, token_bits)
         try:
-            router = st.route()
+            # a flow layout gets a few retiming rounds; wider channels help more
+            router = st.route(3 if kind == "flow" else 10)
             break
         except ComposeError as exc:
             if deadline is not None and time.perf_counter() > deadline:
