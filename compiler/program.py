@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from compiler.errors import FitError
 from compiler.ir import FIRST, Graph, reference
 from compiler.lower import lower, word_name
 from compiler.macros.match import match_macro
@@ -202,9 +203,24 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
                    time.perf_counter() - start, warmup)
 
 
+#: the most LUTs a block without a macro may have: the general flow lays out small
+#: glue in seconds, but its time grows steeply (an 8x8 multiply's 143 LUTs took 468 s)
+GENERAL_BLOCK_MAX_LUTS = 120
+
+
 def compile_block(graph: Graph, name: str) -> tuple[Bitstream, str, float]:
     """One block of a composed program: ``graph`` laid out by its macro or the general
-    flow (never composed itself). Returns the bitstream, the flow's name and seconds."""
+    flow (never composed itself). Returns the bitstream, the flow's name and seconds.
+    Raises :class:`~compiler.errors.FitError` naming the block when no macro lays it
+    out and it has more than :data:`GENERAL_BLOCK_MAX_LUTS` LUTs."""
+    if match_macro(graph) is None:
+        luts = sum(1 for node in lower(graph).netlist.nodes if node.kind == "lut")
+        if luts > GENERAL_BLOCK_MAX_LUTS:
+            kinds = sorted({op.kind for op in graph.ops} - {"input", "const"})
+            raise FitError(f"block {name}: no macro lays out this {'/'.join(kinds)}, and "
+                           f"its {luts} LUTs are more than the general flow takes in a "
+                           f"composed program ({GENERAL_BLOCK_MAX_LUTS})",
+                           needed=luts, available=GENERAL_BLOCK_MAX_LUTS)
     prog = compile_program(graph, name)
     return prog.bitstream, prog.flow, prog.compile_seconds
 

@@ -123,6 +123,32 @@ def test_random_graphs_compose_bit_exact_or_fail_by_name(seed: int, n_ops: int) 
                   defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(seed)))
 
 
+@settings(max_examples=4, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31 - 1), n_ops=st.integers(5, 40))
+def test_random_graphs_of_5_to_40_ops_compose_bit_exact(seed: int, n_ops: int) -> None:
+    """Larger random graphs (every op family), at least three blocks: bit-exact on
+    every token with and without defects, or refused by name within the budget."""
+    from hypothesis import assume
+
+    from compiler.compose.phase import legalise_phases
+    from compiler.compose.split import split_graph
+
+    g = random_graph(np.random.default_rng(seed), n_ops)
+    assume(len(split_graph(legalise_phases(g)[0]).instances) >= 3)
+    try:
+        res = compose_graph(g, LIB, time_budget=45.0)
+    except ComposeError as exc:
+        assert any(w in str(exc) for w in ("block", "net", "registers", "time budget"))
+        return
+    assert len(res.blocks) >= 1
+    prog = Program("random", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
+    check_program(prog, tokens=320, seed=seed)
+    bs = res.bitstream
+    check_program(prog, tokens=320, seed=seed,
+                  defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(seed)))
+
+
 def test_compile_program_composes_a_reader_of_some_bits() -> None:
     # the table reads the low 2 bits of a: its feed carries 2 bits (a@fJ), and the I/O
     # map still declares the words as the program does (compile_program's check)
@@ -145,3 +171,16 @@ def test_a_composed_program_that_does_not_fit_is_named() -> None:
     with pytest.raises(FitError, match=r"the fabric is 8x8 \(64 cells\)") as info:
         compile_program(g, compose=True, width=8, height=8)
     assert info.value.available == 64 and info.value.needed > 64
+
+
+def test_an_op_without_a_macro_too_large_for_the_general_flow_is_named() -> None:
+    from compiler.errors import FitError
+    from compiler.program import GENERAL_BLOCK_MAX_LUTS
+
+    g = Graph()
+    a, b = g.input("a", dim=12, bits=4), g.input("b", dim=12, bits=4)
+    g.output("y", g.dot(a, b, shift=2, bits=8))
+    with pytest.raises(FitError, match=r"block op2\.dot: no macro lays out this dot, and "
+                                       r"its \d+ LUTs are more than") as info:
+        compose_graph(g, block_library())
+    assert info.value.needed > GENERAL_BLOCK_MAX_LUTS == info.value.available
