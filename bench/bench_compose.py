@@ -6,6 +6,7 @@ output of every token equal to :func:`compiler.ir.reference`.
 
     FIGURE cells_adder8 <n> cells                 y = a + b, 8-bit signed, full precision:
                                                   the one-row ripple adder
+    FIGURE cells_table16_gather <n> cells         the 16-entry table example as a gather
     FIGURE cells_add_vec16_int8 <n> cells         16 independent 8-bit adds, composed
     FIGURE compose_overhead_add_vec16_int8 <r>    composed cells / sum of the blocks alone
     FIGURE cells_per_weight_linear16x16_ternary   the linear macro, weights in {-1, 0, 1}
@@ -129,6 +130,13 @@ def run(quick: bool) -> list[Figure]:
     figs += [("cells_adder8", prog.usage.used, "cells"),
              ("luts_adder8", prog.usage.luts, "LUTs"),
              ("latency_adder8_cycles", prog.bitstream.iomap.latency, "cycles")]
+
+    from compiler.examples import table16
+    pt = compile_program(table16(), "table16")
+    check_program(pt, tokens=300)
+    print(f"table16: {pt.flow}, {pt.usage.text()}")
+    figs += [("cells_table16_gather", pt.usage.used, "cells"),
+             ("latency_table16_gather_cycles", pt.bitstream.iomap.latency, "cycles")]
 
     g = add_vec16()
     t0 = time.perf_counter()
