@@ -34,7 +34,7 @@ import numpy as np
 
 from compiler.compose import compose_graph
 from compiler.compose.stitch import ComposeError
-from compiler.examples import adder8
+from compiler.examples import adder8, mlp
 from compiler.ir import Graph
 from compiler.lower import lower
 from compiler.program import Program, block_library, compile_program
@@ -55,19 +55,6 @@ def add_vec16() -> Graph:
     g = Graph()
     a, b = g.input("a", dim=16, bits=8), g.input("b", dim=16, bits=8)
     g.output("y", g.add(a, b, bits=None))
-    return g
-
-
-def mlp(d: int, h: int, seed: int = 7) -> Graph:
-    """Issue 7's MLP at width ``d``, hidden ``h``: Linear (int4, shift 4, 4 bits), ReLU
-    table, Linear (shift 4, 8 bits), residual Add saturated to 8 bits."""
-    rng = np.random.default_rng(seed)
-    g = Graph()
-    x = g.input("x", dim=d, bits=4)
-    a = g.linear(x, rng.integers(-8, 8, size=(h, d)), shift=4, bits=4)
-    r = g.table(a, [max(0, v if v < 8 else v - 16) for v in range(16)], bits=4)
-    y = g.linear(r, rng.integers(-8, 8, size=(d, h)), shift=4, bits=8)
-    g.output("y", g.add(x, y, bits=8))
     return g
 
 

@@ -68,6 +68,21 @@ def running_sum() -> Graph:
     return g
 
 
+
+def mlp(d: int, h: int, seed: int = 7) -> Graph:
+    """Issue 7's MLP with residual at width ``d``, hidden ``h`` (``mlp16``: 16, 32):
+    x int4[d] -> Linear (h x d int4 weights from ``seed``, shift 4, 4 bits) -> ReLU
+    table -> Linear (d x h, shift 4, 8 bits) -> Add(x, .) saturated to 8 bits. Not in
+    :data:`EXAMPLES`: it compiles only as composed blocks (``compose=True``)."""
+    rng = np.random.default_rng(seed)
+    g = Graph()
+    x = g.input("x", dim=d, bits=4)
+    a = g.linear(x, rng.integers(-8, 8, size=(h, d)), shift=4, bits=4)
+    r = g.table(a, [max(0, v if v < 8 else v - 16) for v in range(16)], bits=4)
+    y = g.linear(r, rng.integers(-8, 8, size=(d, h)), shift=4, bits=8)
+    g.output("y", g.add(x, y, bits=8))
+    return g
+
 EXAMPLES: dict[str, Callable[[], Graph]] = {
     "adder8": adder8,
     "linear4x4": lambda: linear(4, 4),

@@ -154,7 +154,8 @@ def delay_warmup(nl: Netlist) -> int:
 
 def compile_program(source: Graph | Netlist, name: str = "program", width: int | None = None,
                     height: int | None = None, seed: int = 0, macros: bool = True,
-                    compose: bool = False, time_budget: float | None = None) -> Program:
+                    compose: bool = False, time_budget: float | None = None,
+                    general_max_luts: int | None = None) -> Program:
     """Compile ``source`` onto a ``width`` x ``height`` fabric (both ``None``: sized
     automatically). A graph that a macro implements exactly (a constant int4 Linear or a
     scalar variable multiply, :mod:`compiler.macros.match`) is laid out by the macro
@@ -163,7 +164,8 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
     as blocks stitched on one fabric (:func:`compiler.compose.compose_graph`, within
     ``time_budget`` seconds; its progress goes to the ``compiler.compose`` logger).
     Raises ``compiler.errors.FitError`` when it does not fit (a
-    :class:`~compiler.compose.stitch.ComposeError` when the stitch does not route)."""
+    :class:`~compiler.compose.stitch.ComposeError` when the stitch does not route), or
+    when a graph no macro lays out has more than ``general_max_luts`` LUTs."""
     from compiler.flow import compile_netlist  # the back end is the heavy import
 
     start = time.perf_counter()
@@ -190,6 +192,13 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
                 _check_fits(res.bitstream, width, height)
             return Program(name, declare_words(res.bitstream, graph), netlist, graph, None,
                            time.perf_counter() - start, 0, "composed")
+        luts = sum(1 for node in netlist.nodes if node.kind == "lut")
+        if general_max_luts is not None and luts > general_max_luts:
+            kinds = sorted({op.kind for op in source.ops} - {"input", "const"})
+            raise FitError(f"{name}: no macro lays out this {'/'.join(kinds)}, and its "
+                           f"{luts} LUTs are more than the general flow takes in a "
+                           f"composed program ({general_max_luts})",
+                           needed=luts, available=general_max_luts)
     elif isinstance(source, Netlist):
         graph, netlist = None, source
         _check_netlist_widths(source)
@@ -213,15 +222,7 @@ def compile_block(graph: Graph, name: str) -> tuple[Bitstream, str, float]:
     flow (never composed itself). Returns the bitstream, the flow's name and seconds.
     Raises :class:`~compiler.errors.FitError` naming the block when no macro lays it
     out and it has more than :data:`GENERAL_BLOCK_MAX_LUTS` LUTs."""
-    if match_macro(graph) is None:
-        luts = sum(1 for node in lower(graph).netlist.nodes if node.kind == "lut")
-        if luts > GENERAL_BLOCK_MAX_LUTS:
-            kinds = sorted({op.kind for op in graph.ops} - {"input", "const"})
-            raise FitError(f"block {name}: no macro lays out this {'/'.join(kinds)}, and "
-                           f"its {luts} LUTs are more than the general flow takes in a "
-                           f"composed program ({GENERAL_BLOCK_MAX_LUTS})",
-                           needed=luts, available=GENERAL_BLOCK_MAX_LUTS)
-    prog = compile_program(graph, name)
+    prog = compile_program(graph, f"block {name}", general_max_luts=GENERAL_BLOCK_MAX_LUTS)
     return prog.bitstream, prog.flow, prog.compile_seconds
 
 

@@ -21,12 +21,12 @@ from fabric.arch import BUS_SIDE, SIDE_DELTA, arch_of
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
 
-__all__ = ["SYMMETRIES", "map_side", "transform", "transform_cell", "transformed_shape"]
+__all__ = ["SYMMETRIES", "map_side", "transform", "transform_cell", "transform_iomap",
+           "transformed_shape"]
 
 #: the eight symmetry indices
 SYMMETRIES: tuple[int, ...] = tuple(range(8))
-_BUS_OF = {(side, d): bus for bus, side in BUS_SIDE.items()
-           for d in (("in",) if bus.endswith("_in") else ("out",))}
+_BUS_OF = {(side, bus.endswith("_in")): bus for bus, side in BUS_SIDE.items()}
 
 
 def _check(k: int) -> None:
@@ -83,9 +83,20 @@ def _port(k: int, width: int, height: int, pb: PortBit) -> PortBit:
     x, y = arch.port_cell(pb.port, pb.index)
     nx, ny = transform_cell(k, width, height, x, y)
     nside = map_side(k, side)
-    bus = _BUS_OF[(nside, "in" if pb.port.endswith("_in") else "out")]
+    bus = _BUS_OF[(nside, pb.port.endswith("_in"))]
     index = ny if bus.startswith(("west", "east")) else nx
     return PortBit(bus, index, pb.offset)
+
+
+def transform_iomap(iomap: IOMap, width: int, height: int, k: int) -> IOMap:
+    """The I/O map of a ``width`` x ``height`` program under symmetry ``k``: every port
+    bit on its new bus and index, offsets and everything else unchanged."""
+    _check(k)
+    return IOMap({wd: tuple(_port(k, width, height, pb) for pb in bits)
+                  for wd, bits in iomap.inputs.items()},
+                 {wd: tuple(_port(k, width, height, pb) for pb in bits)
+                  for wd, bits in iomap.outputs.items()},
+                 iomap.latency, iomap.signed, iomap.widths)
 
 
 def transform(bs: Bitstream, k: int) -> Bitstream:
@@ -103,12 +114,5 @@ def transform(bs: Bitstream, k: int) -> Bitstream:
     if k >= 4:
         out = out[:, ::-1]
     out = np.ascontiguousarray(np.rot90(out, -(k % 4)))
-    iomap = bs.iomap
-    if iomap is None:
-        return Bitstream(out, None)
-    new_map = IOMap({wd: tuple(_port(k, w, h, pb) for pb in bits)
-                     for wd, bits in iomap.inputs.items()},
-                    {wd: tuple(_port(k, w, h, pb) for pb in bits)
-                     for wd, bits in iomap.outputs.items()},
-                    iomap.latency, iomap.signed, iomap.widths)
-    return Bitstream(out, new_map)
+    iomap = None if bs.iomap is None else transform_iomap(bs.iomap, w, h, k)
+    return Bitstream(out, iomap)

@@ -200,6 +200,15 @@ class BlockLibrary:
         return blk
 
 
+def facing(width: int, height: int, pb: PortBit) -> tuple[int, int, int]:
+    """The channel cell just outside edge port bit ``pb`` of a ``width`` x ``height``
+    block, relative to the block's origin, and the block side it is on."""
+    x, y = arch_of(width, height).port_cell(pb.port, pb.index)
+    s = BUS_SIDE[pb.port]
+    dx, dy = SIDE_DELTA[s]
+    return x + dx, y + dy, s
+
+
 def carried_bit(blk: Block, src: tuple) -> tuple:
     """Bit ``src = ("blk", i, word, b)`` of a block output as the block carries it: a
     layout may drop the top bits of a word that its exact range proves copies of the

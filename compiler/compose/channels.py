@@ -143,9 +143,11 @@ class ChannelRouter:
             inn[1, :, :-1] = A[:, 1:, 3]
             inn[2, :-1, :] = A[1:, :, 0]
             inn[3, :, 1:] = A[:, :-1, 1]
-            # a register never sends a value back where it came from (no u-turn): a
-            # 2-cycle bounce would hold the net in one register twice. So output d
-            # takes the cheapest of the three other input sides (ties: lowest side).
+            # no u-turns in the search (output d never copies input d): it does not
+            # remember which registers a path holds, and bouncing back and forth would
+            # hold one register twice; padding adds single bounces, checking their
+            # registers. So output d takes the cheapest of the three other input sides
+            # (ties: lowest side).
             i0, i1, i2, i3 = inn
             le01, le23 = i0 <= i1, i2 <= i3
             m01, a01 = np.where(le01, i0, i1), np.where(le01, 0, 1)

@@ -29,12 +29,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from compiler.compose.blocks import Block, carried_bit
+from compiler.compose.blocks import Block, carried_bit, facing
 from compiler.compose.floorplan import Floorplan
 from compiler.compose.split import Instance, Split
-from fabric.arch import BUS_SIDE, SIDE_DELTA, arch_of
-from fabric.dihedral import SYMMETRIES, transform
-from fabric.iomap import PortBit, base_word
+from fabric.arch import BUS_SIDE
+from fabric.bitstream import Bitstream
+from fabric.dihedral import SYMMETRIES, transform, transform_iomap, transformed_shape
+from fabric.iomap import IOMap, base_word
 
 __all__ = ["Layout", "flow_floorplan"]
 
@@ -63,27 +64,24 @@ class _Placed:
     rect: tuple[int, int, int, int]      # inclusive, with clearances
 
 
-def _facing(width: int, height: int, pb: PortBit) -> tuple[int, int, int]:
-    """The channel cell facing port bit ``pb`` of a ``width`` x ``height`` block,
-    relative to its origin, and the side of the block it is on."""
-    x, y = arch_of(width, height).port_cell(pb.port, pb.index)
-    s = BUS_SIDE[pb.port]
-    dx, dy = SIDE_DELTA[s]
-    return x + dx, y + dy, s
+@dataclass(frozen=True)
+class _View:
+    """A candidate's ports under one symmetry (its cells are moved only once chosen)."""
+
+    iomap: IOMap
+    width: int
+    height: int
 
 
-def _port_view(bs, k: int):
-    """The I/O map and shape of ``bs`` under symmetry ``k`` without moving its cells."""
-    from fabric.bitstream import Bitstream
-
-    small = Bitstream(np.zeros((bs.height, bs.width), dtype=np.uint64), bs.iomap)
-    return transform(small, k)
+def _port_view(bs: Bitstream, k: int) -> _View:
+    w, h = transformed_shape(k, bs.width, bs.height)
+    return _View(transform_iomap(bs.iomap, bs.width, bs.height, k), w, h)
 
 
 class _Planner:
-    def __init__(self, split: Split, options: list[list[tuple[Instance, Block]]], gap: int,
-                 progress: Callable[[str], None] | None) -> None:
-        self.split, self.options, self.gap, self.progress = split, options, gap, progress
+    def __init__(self, split: Split, options: list[list[tuple[Instance, Block]]], gap: int
+                 ) -> None:
+        self.split, self.options, self.gap = split, options, gap
         self.placed: list[_Placed] = []
         #: instance -> its output words that program outputs read
         self.out_srcs: dict[int, set[str]] = {}
@@ -112,8 +110,8 @@ class _Planner:
                 if src[0] != "blk" or (src[2], src[3]) in src_p.block.constant:
                     continue
                 opb = src_p.block.bitstream.iomap.outputs[src[2]][src[3]]
-                px, py, _s = _facing(src_p.block.width, src_p.block.height, opb)
-                qx, qy, side = _facing(view.width, view.height, pb)
+                px, py, _s = facing(src_p.block.width, src_p.block.height, opb)
+                qx, qy, side = facing(view.width, view.height, pb)
                 out.append((qx, qy, side, pb.offset, src_p.x + px, src_p.y + py,
                             src_p.start + opb.offset + 1))
         return out
@@ -196,19 +194,20 @@ class _Planner:
         else:
             T = np.zeros((len(Y), len(X)), dtype=np.int64)
             cost = np.zeros((len(Y), len(X)))
-        # tie-break: the smallest growth of the layout's bounding box
         if self.placed:
-            bx0 = min(p.rect[0] for p in self.placed)
-            by0 = min(p.rect[1] for p in self.placed)
-            bx1 = max(p.rect[2] for p in self.placed)
-            by1 = max(p.rect[3] for p in self.placed)
-            gx = (np.maximum(bx1, X + w - 1) - np.minimum(bx0, X))[None, :]
-            gy = (np.maximum(by1, Y + h - 1) - np.minimum(by0, Y))[:, None]
+            # tie-break: the smallest growth of the layout's bounding box (clearances
+            # included)
+            rx0 = min(p.rect[0] for p in self.placed)
+            ry0 = min(p.rect[1] for p in self.placed)
+            rx1 = max(p.rect[2] for p in self.placed)
+            ry1 = max(p.rect[3] for p in self.placed)
+            gx = (np.maximum(rx1, X + w - 1) - np.minimum(rx0, X))[None, :]
+            gy = (np.maximum(ry1, Y + h - 1) - np.minimum(ry0, Y))[:, None]
             cost = cost + 0.01 * (gx + gy) * (1 if edges else 100)
             # token feeds and program outputs run to the fabric's edge on their side:
-            # each bit costs about its distance to the layout's edge that way
+            # each bit costs about its distance to the layout's edge that way (the
+            # blocks themselves, not their clearances, make that edge)
             n, e, s_, w_ = edge_bits
-            # (the blocks themselves, not their clearances, make the layout's edge)
             by0 = min(p.y for p in self.placed)
             by1 = max(p.y + p.block.height - 1 for p in self.placed)
             bx0 = min(p.x for p in self.placed)
@@ -314,10 +313,10 @@ def flow_floorplan(split: Split, options: list[list[tuple[Instance, Block]]], ga
                    progress: Callable[[str], None] | None = None) -> Layout:
     """Turn and place every block (see the module docstring); ``options[i]`` lists the
     interchangeable (instance, block) pairs of instance ``i``, ``gap`` the free cells
-    kept around every block and along the fabric's edges."""
+    kept around every block (the fabric ends at the outermost of them)."""
     if gap < 1:
         raise ValueError(f"gap must be >= 1 cell, got {gap}")
-    pl = _Planner(split, options, gap, progress)
+    pl = _Planner(split, options, gap)
     for i in range(len(split.instances)):
         pl.place(i)
     if not pl.placed:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cells.truth import copy_table, make_config
-from compiler.compose.blocks import Block, BlockLibrary, carried_bit
+from compiler.compose.blocks import Block, BlockLibrary, carried_bit, facing
 from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
 from compiler.compose.floorplan import Floorplan, shelf_floorplan
 from compiler.compose.orient import flow_floorplan
@@ -114,11 +114,9 @@ class _Stitcher:
         that cell towards the block: an input port bit is this cell's register on that
         side, an output port bit arrives on that input side."""
         b = self.blocks[i]
-        x, y = arch_of(b.width, b.height).port_cell(pb.port, pb.index)
-        s = BUS_SIDE[pb.port]
-        dx, dy = SIDE_DELTA[s]
+        x, y, s = facing(b.width, b.height, pb)
         bx, by = self.fp.pos[i]
-        return (bx + x + dx, by + y + dy), OPPOSITE[s]
+        return (bx + x, by + y), OPPOSITE[s]
 
     def in_reg(self, i: int, pb: PortBit) -> tuple[int, int, int]:
         """Channel register that feeds input port bit ``pb`` of block ``i``."""
@@ -389,11 +387,18 @@ class _Stitcher:
                 for port in self.ports_at.get((x, y), ()):
                     if port in free and BUS_SIDE[port[0]] == outward:
                         straight = (port, hops)
-            near = self._nearest_port(cell, set(free))
+            near = self._bfs_port(cell, free)
             # straight out unless that is much longer than to the nearest port
             pick = straight if straight is not None and straight[1] <= 2 * near[1] + 8 else near
-            free.discard(pick[0])
-            return pick
+        else:
+            pick = self._bfs_port(cell, free)
+        free.discard(pick[0])
+        return pick
+
+    def _bfs_port(self, cell: tuple[int, int], free: set[tuple[str, int]]
+                  ) -> tuple[tuple[str, int], int]:
+        """The port of ``free`` with the shortest path through free cells to or from
+        ``cell`` (breadth first; ties: the least port), and its hops. Takes nothing."""
         from collections import deque
 
         W, H = self.W, self.H
@@ -419,9 +424,7 @@ class _Stitcher:
         if best_d is None:
             raise ComposeError(f"no free edge port reaches cell {cell} of the "
                                f"{W}x{H} fabric")
-        port = min(best)
-        free.discard(port)
-        return port, best_d
+        return min(best), best_d
 
     def _take(self, free: set[tuple[str, int]], near: tuple[int, int]) -> tuple[str, int]:
         if not free:
@@ -641,9 +644,9 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
                   progress: Callable[[str], None] | None = None) -> ComposeResult:
     """Compile ``graph`` as blocks stitched on one fabric (see the module docstring).
 
-    ``margin``: free cells around every block in the first layout tried (then one
-    long row with 2-cell channels, one long row, and channels 4 and 8 cells wider);
-    ``slack``:
+    ``margin``: free cells around every block of the first shelf layout (tried after
+    the flow floorplans; then one long row with 2-cell channels, one long row, and
+    channels 4 and 8 cells wider); ``slack``:
     extra cycles every block-to-block input is given for the router to negotiate with;
     ``library`` compiles each distinct block once (and keeps it across calls; the
     compiler's own is :func:`compiler.program.block_library`); ``time_budget``
@@ -668,7 +671,7 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
             raise ComposeError(f"the {time_budget:g} s time budget ran out while compiling "
                                f"block {inst.name} ({len(blocks)} of "
                                f"{len(split.instances)} blocks done)")
-    t_blocks = time.perf_counter() - start
+    blocks_s = time.perf_counter() - start
     split, blocks = _drop_unread(split, blocks)
     token_bits = {word_name(n, i, v.dim): v.bits for n, v in graph.inputs.items()
                   for i in range(v.dim)}
@@ -710,6 +713,6 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
     split, blocks = t_split, t_blocks
     bs = st.emit(graph)
     res = ComposeResult(bs, blocks, [inst.name for inst in split.instances], fp, st.T)
-    res.stats.update(blocks_s=t_blocks, total_s=time.perf_counter() - start,
+    res.stats.update(blocks_s=blocks_s, total_s=time.perf_counter() - start,
                      route_iterations=router.iterations)
     return res

@@ -6,12 +6,12 @@ four bits arrive on its four sides in the same cycle. The bits enter on ``west_i
 and run east on their own rows; output bit ``k``'s *gather* cell ``G_k`` sits on row
 1 (``x0``'s row) and takes ``x0`` from the west, ``x1`` from row 0 (turned south),
 ``x2`` from row 2 (turned north) and ``x3`` from the east (run along row 3, up two
-cells and one back west)::
+cells and one back west); with four index bits, columns 0..3 of two gathers::
 
-    row 0  x1 ->  .  v  ^  .  v  ^  ...      ^ = result to north_out[c_k]
-    row 1  x0 ->  .  G0 <  .  G1 <  ...      G = LUT of (W=x0, N=x1, S=x2, E=x3)
-    row 2  x2 ->  .  ^  ^  .  ^  ^  ...
-    row 3  x3 ->  .  .  ^  .  .  ^  ...
+    row 0  x1 ->  v^  >   v^      v: x1 down into G; ^: G's result on to north_out[c_k]
+    row 1  x0 ->  G0  <   G1  <   G: LUT of (W=x0, N=x1, S=x2, E=x3); <: x3 back west
+    row 2  x2 ->  ^   ^   ^   ^   x2 up into G (even columns), x3 up (odd columns)
+    row 3  x3 ->  >   ^   >   ^   (>: a bit passing east)
 
 Each gather reads its four bits one cycle after ``x0`` passed the previous column, so
 every gather sees the same token when the rows enter at their own offsets (``x3`` 4

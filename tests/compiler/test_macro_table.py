@@ -25,7 +25,6 @@ def test_every_width_against_the_table(b: int) -> None:
         got = stream_tokens(FabricSim(bs.configs), bs.iomap, bs.width, bs.height,
                             {"x": x}, seed=b)["y"]
         assert np.array_equal(got, table[x]), (b, m)
-        assert bs.height <= b + 1 and bs.width <= 2 * m
 
 
 @pytest.mark.parametrize("signed_in", [False, True])

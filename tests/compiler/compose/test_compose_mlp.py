@@ -5,24 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from compiler.compose import compose_graph
-from compiler.ir import Graph
+from compiler.examples import mlp
 from compiler.lower import lower
 from compiler.program import Program, block_library
 from fabric.defects import random_defects
 from sim.check import check_program
-
-
-def mlp(d: int, h: int, seed: int) -> Graph:
-    """x int4[d] -> Linear (h x d, int4, shift 4, 4 bits) -> ReLU table -> Linear
-    (d x h, shift 4, 8 bits) -> Add(x, .) saturated to 8 bits."""
-    rng = np.random.default_rng(seed)
-    g = Graph()
-    x = g.input("x", dim=d, bits=4)
-    a = g.linear(x, rng.integers(-8, 8, size=(h, d)), shift=4, bits=4)
-    r = g.table(a, [max(0, v if v < 8 else v - 16) for v in range(16)], bits=4)
-    y = g.linear(r, rng.integers(-8, 8, size=(d, h)), shift=4, bits=8)
-    g.output("y", g.add(x, y, bits=8))
-    return g
 
 
 def test_mlp_with_residual_is_bit_exact_with_and_without_defects() -> None:

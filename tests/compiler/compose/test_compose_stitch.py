@@ -141,7 +141,6 @@ def test_random_graphs_of_5_to_40_ops_compose_bit_exact(seed: int, n_ops: int) -
     except ComposeError as exc:
         assert any(w in str(exc) for w in ("block", "net", "registers", "time budget"))
         return
-    assert len(res.blocks) >= 1
     prog = Program("random", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
     check_program(prog, tokens=320, seed=seed)
     bs = res.bitstream
