@@ -19,6 +19,10 @@ output of every token equal to :func:`compiler.ir.reference`.
     FIGURE cells_per_weight_mlp16, compose_overhead_mlp16, latency_mlp16_cycles,
            compile_s_mlp16                        (and the same for mlp4x8: d=4, h=8)
 
+    FIGURE cells_<family> <n> cells               one small graph per family that composition
+    FIGURE cells_ratio_<family>_decomposed_vs_whole   takes apart (satadd8, max3_int8, ...),
+                                                  against one general-flow block per op
+
 The full run adds 12-op and 40-op random graphs (``compile_s_random40_p95``,
 ``cells_per_lut_random40``); a program that does not compose within its budget prints
 a ``#`` line and no figure. ``run(quick)`` is the entry point of ``bench/run.py``.
@@ -148,10 +152,84 @@ def run(quick: bool) -> list[Figure]:
     figs.append(("cells_per_weight_linear16x16_int4_beside_ternary", pi.usage.used / 256,
                  "cells/weight"))
 
+    figs += _families(quick)
     for d, h in ((4, 8), (16, 32)):
         figs += _mlp(d, h)
     figs += _random_share(8 if quick else 20, 5, 60.0)
     if not quick:
         figs += _random_share(10, 12, 300.0)
         figs += _random_share(20, 40, 300.0)
+    return figs
+
+
+def family_graphs(quick: bool) -> dict[str, Graph]:
+    """One small graph per op family that composition takes apart
+    (:mod:`compiler.compose.decompose`); the dot product and the 6-bit table only in
+    the full run."""
+    gs: dict[str, Graph] = {}
+    g = Graph()
+    a, b = g.input("a", bits=8), g.input("b", bits=8)
+    g.output("y", g.add(a, b, bits=8))
+    gs["satadd8"] = g
+    g = Graph()
+    xs = [g.input(f"x{i}", bits=8) for i in range(3)]
+    g.output("y", g.max(*xs))
+    gs["max3_int8"] = g
+    g = Graph()
+    xs = [g.input(f"x{i}", bits=4) for i in range(4)]
+    g.output("y", g.sum(xs, bits=5))
+    gs["sum4_int4"] = g
+    g = Graph()
+    a = g.input("a", bits=8)
+    g.output("y", g.sat(g.rshift(a, 3), 4))
+    gs["rshift3_sat4"] = g
+    g = Graph()
+    a = g.input("a", bits=6)
+    g.output("y", g.delay(a, 3))
+    gs["delay3_int6"] = g
+    g = Graph()
+    a = g.input("a", dim=8, bits=4)
+    g.output("y", g.argmax(a))
+    gs["argmax8_int4"] = g
+    g = Graph()
+    t = g.input("t", bits=5, signed=False)
+    g.output("e", g.embed(t, np.random.default_rng(5).integers(-8, 8, (32, 4)), bits=4))
+    gs["embed32x4"] = g
+    if not quick:
+        g = Graph()
+        a, b = g.input("a", dim=4, bits=4), g.input("b", dim=4, bits=4)
+        g.output("y", g.dot(a, b, shift=3, bits=6))
+        gs["dot4_int4"] = g
+        g = Graph()
+        x = g.input("x", bits=6)
+        g.output("y", g.table(x, [max(0, v) // 4 for v in range(-32, 32)], bits=4))
+        gs["table64"] = g
+    return gs
+
+
+def _families(quick: bool) -> list[Figure]:
+    """Each family composed twice in one run: taken apart into macros (the default),
+    and as one general-flow block per op; both verified."""
+    figs: list[Figure] = []
+    for name, g in family_graphs(quick).items():
+        cells = {}
+        for dec in (True, False):
+            t0 = time.perf_counter()
+            try:
+                res = compose_graph(g, block_library(), time_budget=300.0, decompose=dec)
+            except Exception as exc:  # a whole op may be refused (too large) or fail
+                print(f"# {name} {'decomposed' if dec else 'whole'}: {exc}")
+                continue
+            dt = time.perf_counter() - t0
+            p = _verified(g, res)
+            cells[dec] = p.usage.used
+            flows = sorted({blk.flow for blk in res.blocks})
+            print(f"{name} {'decomposed' if dec else 'whole op'}: {p.usage.used} cells, "
+                  f"latency {res.bitstream.iomap.latency}, {dt:.1f} s ({', '.join(flows)})")
+            if dec:
+                figs += [(f"cells_{name}", p.usage.used, "cells"),
+                         (f"latency_{name}_cycles", res.bitstream.iomap.latency, "cycles")]
+        if len(cells) == 2:
+            figs.append((f"cells_ratio_{name}_decomposed_vs_whole", cells[True] / cells[False],
+                         "ratio"))
     return figs

@@ -16,7 +16,12 @@ Word definitions (the single source of truth, see :func:`reference`):
 * ``Table``: ``table[x mod 2**bx]`` with ``bx`` the declared width of ``x``;
 * ``Delay(x, k)``: ``x`` of token ``t-k``, or 0 when ``t < k`` or any token in
   ``t-k+1 .. t`` has ``first`` set. Every token carries the 1-bit ``first`` flag,
-  token word ``"first"`` (see :meth:`Graph.first`).
+  token word ``"first"`` (see :meth:`Graph.first`);
+* ``Embed(ids, table[vocab][d])``: row ``ids mod 2**b`` of the table (``b`` the
+  declared width of ``ids``); rows at or beyond ``vocab`` read as zeros;
+* ``Argmax(x)``: the index of the largest element of ``x``, the lowest on ties;
+* ``select(c, a, b)``: ``a`` where ``c < 0``, else ``b`` (compiler-internal: ``max``
+  and ``argmax`` become a subtraction and this choice).
 """
 
 from __future__ import annotations
@@ -322,6 +327,53 @@ class Graph:
         hi = [max(v.hi[i] for v in vs) for i in range(dim)]
         return self._push("max", vs, {}, dim, lo, hi)
 
+    def select(self, c: Value, a: Value, b: Value) -> Value:
+        """Elementwise ``a if c < 0 else b`` (type inferred from both ranges). The
+        compiler decomposes ``max`` into a subtraction and this choice."""
+        c, a, b = self._v(c, "select c"), self._v(a, "select a"), self._v(b, "select b")
+        dim = self._same_dim("select", c, a, b)
+        lo, hi = [], []
+        for i in range(dim):
+            picks = ([(a.lo[i], a.hi[i])] if c.lo[i] < 0 else []) + \
+                ([(b.lo[i], b.hi[i])] if c.hi[i] >= 0 else [])
+            lo.append(min(p[0] for p in picks))
+            hi.append(max(p[1] for p in picks))
+        return self._push("select", [c, a, b], {}, dim, lo, hi)
+
+    def embed(self, ids: Value, table: Sequence[Sequence[int]] | np.ndarray, bits: int,
+              signed: bool = True) -> Value:
+        """Row ``ids`` of ``table`` (``vocab x d`` entries of ``bits`` bits): a vector of
+        ``d`` words. ``ids`` is one word; rows at or beyond ``vocab`` (an id its width
+        allows but the table lacks) read as zeros."""
+        ids = self._v(ids, "embed ids")
+        if ids.dim != 1:
+            raise GraphError(f"embed: ids must be one word, got dim {ids.dim}")
+        tab = np.asarray(table)
+        if tab.ndim != 2 or tab.shape[0] < 1 or tab.shape[1] < 1:
+            raise GraphError(f"embed: table has shape {tab.shape}, expected (vocab, d)")
+        if tab.shape[0] > 1 << ids.bits:
+            raise GraphError(f"embed: {tab.shape[0]} rows, but a {ids.bits}-bit id reaches "
+                             f"only {1 << ids.bits}")
+        rows = tuple(_as_int_tuple(r, "embed table") for r in tab)
+        t = WordType(bits, signed)
+        for i, r in enumerate(rows):
+            bad = [j for j, e in enumerate(r) if not t.lo <= e <= t.hi]
+            if bad:
+                raise GraphError(f"embed: table row {i} entry {bad[0]} = {r[bad[0]]} does "
+                                 f"not fit {t}")
+        idx = reachable_indices(ids.lo[0], ids.hi[0], ids.bits)
+        d = len(rows[0])
+        col = [[rows[i][j] if i < len(rows) else 0 for i in idx] for j in range(d)]
+        return self._push("embed", [ids], {"table": rows}, d, [min(c) for c in col],
+                          [max(c) for c in col], t)
+
+    def argmax(self, x: Value) -> Value:
+        """Index of the largest element of ``x`` (the lowest on ties): one unsigned
+        word."""
+        x = self._v(x, "argmax x")
+        t = WordType(max(1, (x.dim - 1).bit_length()), False)
+        return self._push("argmax", [x], {}, 1, [0], [x.dim - 1], t)
+
     def table(self, x: Value, table: Sequence[int], bits: int, signed: bool = True) -> Value:
         """Elementwise ``table[x mod 2**bx]`` (``bx`` = declared width of ``x``)."""
         x = self._v(x, "table x")
@@ -335,7 +387,7 @@ class Graph:
             raise GraphError(f"table: entry {bad[0]} = {tab[bad[0]]} does not fit {t}")
         lo, hi = [], []
         for x0, x1 in zip(x.lo, x.hi, strict=False):
-            idx = _reachable(x0, x1, x.bits)
+            idx = reachable_indices(x0, x1, x.bits)
             vals = [tab[i] for i in idx]
             lo.append(min(vals))
             hi.append(max(vals))
@@ -447,7 +499,7 @@ class Graph:
         self.outputs[name] = v
 
 
-def _reachable(lo: int, hi: int, bits: int) -> list[int]:
+def reachable_indices(lo: int, hi: int, bits: int) -> list[int]:
     """Table indices ``x mod 2**bits`` for x in [lo, hi]."""
     n = 1 << bits
     if hi - lo + 1 >= n:
@@ -531,6 +583,14 @@ def reference(graph: Graph, tokens: Mapping[str, np.ndarray]) -> dict[str, np.nd
             r = _rshift_arr(args[0] * args[1], p["shift"])  # type: ignore[arg-type]
         elif k == "max":
             r = np.maximum.reduce(args)
+        elif k == "select":
+            r = np.where(args[0] < 0, args[1], args[2])
+        elif k == "embed":
+            tab = np.array(p["table"], dtype=np.int64)
+            ids = args[0][:, 0] & ((1 << graph.values[op.args[0]].bits) - 1)
+            r = np.where((ids < len(tab))[:, None], tab[np.minimum(ids, len(tab) - 1)], 0)
+        elif k == "argmax":
+            r = np.argmax(args[0], axis=1)[:, None]
         elif k == "table":
             tab = np.array(p["table"], dtype=np.int64)
             r = tab[args[0] & ((1 << graph.values[op.args[0]].bits) - 1)]

@@ -131,6 +131,18 @@ def lower(graph: Graph, method: str = "auto", optimize: bool = True) -> Lowered:
                             nxt.append(cur[-1])
                         cur = nxt
                     ws.append(cur[0])
+            elif k == "select":
+                ws = [arith.select_word(nl, c, a, b, lo, hi)
+                      for c, a, b, lo, hi in zip(*A, v.lo, v.hi, strict=True)]
+            elif k == "embed":
+                iv = graph.values[op.args[0]]
+                idx = A[0][0].ext(nl, max(iv.bits, A[0][0].width))[: iv.bits]
+                rows = p["table"]  # type: ignore[assignment]
+                ws = [arith.table_word(nl, idx, [rows[i][j] if i < len(rows) else 0  # type: ignore[index]
+                                                 for i in range(1 << iv.bits)], lo, hi)
+                      for j, (lo, hi) in enumerate(zip(v.lo, v.hi, strict=True))]
+            elif k == "argmax":
+                ws = [arith.argmax_word(nl, A[0])]
             elif k == "table":
                 xv = graph.values[op.args[0]]
                 ws = [arith.table_word(nl, a.ext(nl, max(xv.bits, a.width))[: xv.bits],

@@ -8,7 +8,7 @@ Baugh–Wooley, dot, matrix-vector), :mod:`.compare` (comparators, max),
 """
 
 from compiler.arith.adders import add_word, sub_word, sum_words
-from compiler.arith.compare import gt, gt_const, lt_const, max_word
+from compiler.arith.compare import argmax_word, gt, gt_const, lt_const, max_word, select_word
 from compiler.arith.delay import FirstGate, delay_word
 from compiler.arith.multiply import (
     add_const_mul,
@@ -45,7 +45,9 @@ __all__ = [
     "lt_const",
     "lut_any",
     "make_word",
+    "argmax_word",
     "max_word",
+    "select_word",
     "rshift_word",
     "shift_down",
     "sub_word",

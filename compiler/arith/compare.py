@@ -17,7 +17,7 @@ from compiler.arith.words import Word, const_word, make_word, not_
 from compiler.ir import width_for
 from compiler.netlist import Netlist
 
-__all__ = ["gt", "gt_const", "lt_const", "max_word"]
+__all__ = ["argmax_word", "gt", "gt_const", "lt_const", "max_word", "select_word"]
 
 
 def _unsigned_view(nl: Netlist, w: Word, n: int, signed: bool) -> list[int]:
@@ -93,3 +93,38 @@ def max_word(nl: Netlist, a: Word, b: Word) -> Word:
     # inputs (a_i, b_i, g): g ? a : b
     out = [nl.lut([ab[i], bb[i], g], 0b1010_1100) for i in range(n)]
     return make_word(out, lo, hi)
+
+
+def select_word(nl: Netlist, c: Word, a: Word, b: Word, lo: int, hi: int) -> Word:
+    """``a if c < 0 else b``, in the range ``[lo, hi]`` (the op's): one LUT3 multiplexer
+    per result bit on the sign of ``c`` (no LUT when the range of ``c`` decides)."""
+    if c.lo >= 0:
+        return b
+    if c.hi < 0:
+        return a
+    if lo == hi:
+        return const_word(nl, lo)
+    return _mux(nl, c.bit(nl, c.width - 1), a, b, lo, hi)
+
+
+def _mux(nl: Netlist, g: int, a: Word, b: Word, lo: int, hi: int) -> Word:
+    """``a if g else b`` in ``[lo, hi]``: one LUT3 per result bit."""
+    if lo == hi:
+        return const_word(nl, lo)
+    n, _ = width_for(lo, hi)
+    m = max(n, a.width, b.width)
+    ab, bb = a.ext(nl, m), b.ext(nl, m)
+    out = [nl.lut([ab[i], bb[i], g], 0b1010_1100) for i in range(n)]
+    return make_word(out, lo, hi)
+
+
+def argmax_word(nl: Netlist, xs: list[Word]) -> Word:
+    """Index of the largest of ``xs``, the lowest on ties: a left fold that moves on
+    only when an element is strictly greater."""
+    best, idx = xs[0], const_word(nl, 0)
+    for i, x in enumerate(xs[1:], start=1):
+        g = gt(nl, x, best)
+        lo_b, hi_b = min(best.lo, x.lo), max(best.hi, x.hi)
+        best = _mux(nl, g, x, best, lo_b, hi_b)
+        idx = _mux(nl, g, const_word(nl, i), idx, 0, i)
+    return idx

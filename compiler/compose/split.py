@@ -15,72 +15,26 @@ bit for bit the original value. Constant operands are folded into the instance.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from compiler.compose.decompose import DECOMPOSED, Decomposer
+from compiler.compose.instances import Elem, Instance, Split, Src, inst_input
+from compiler.ir import FIRST, Graph, GraphError, Op, Value, WordType
 
-from compiler.ir import FIRST, Graph, GraphError, Value, WordType
+__all__ = ["ELEMENTWISE", "WHOLE", "Elem", "Instance", "Split", "Src", "split_graph"]
 from compiler.lower import word_name
 
 #: ops computed element by element
 ELEMENTWISE = frozenset({"add", "sub", "const_mul", "mul", "max", "table", "delay",
-                         "rshift", "fit", "sum"})
+                         "rshift", "fit", "sum", "select"})
 #: ops computed on whole vectors
-WHOLE = frozenset({"linear", "dot"})
-
-#: a bit source: ("in", token word, bit) | ("blk", instance, word, bit) | ("const", 0/1)
-Src = tuple
-
-
-@dataclass
-class Elem:
-    """One word of a value: a source per bit (LSB first) and its signedness."""
-
-    bits: list[Src]
-    signed: bool
-
-    def extend(self, n: int) -> list[Src]:
-        """The word's bits widened (sign or zero) or cut to ``n`` bits."""
-        if n <= len(self.bits):
-            return self.bits[:n]
-        pad = self.bits[-1] if self.signed else ("const", 0)
-        return self.bits + [pad] * (n - len(self.bits))
-
-
-@dataclass
-class Instance:
-    """One block to build: its graph, and the source of each bit of each of its input
-    words (``bindings[word][b]``). ``op`` is the original op id, ``elem`` the element
-    (``None`` for a whole-vector op)."""
-
-    name: str
-    op: int
-    elem: int | None
-    graph: Graph
-    bindings: dict[str, list[Src]]
-
-
-@dataclass
-class Split:
-    """A graph as instances (in dataflow order) and the source of every output bit."""
-
-    instances: list[Instance]
-    outputs: dict[str, list[Src]]
-    output_signed: dict[str, bool]
-
+WHOLE = frozenset({"linear", "dot", "embed", "argmax"})
 
 def _const_bits(value: int, t: WordType) -> list[Src]:
     return [("const", (value >> b) & 1) for b in range(t.bits)]
 
 
-def _inst_input(g: Graph, name: str, dim: int, t: WordType, lo: tuple[int, ...],
-                hi: tuple[int, ...]) -> Value:
-    # an input with the operand's exact ranges (Graph.input only knows full types)
-    v = g._push("input", [], {"name": name}, dim, lo, hi, t)
-    g.inputs[name] = v
-    return v
-
-
-def split_graph(graph: Graph) -> Split:
-    """Instances and bindings of ``graph`` (see the module docstring)."""
+def split_graph(graph: Graph, decompose: bool = True) -> Split:
+    """Instances and bindings of ``graph`` (see the module docstring); ``decompose``:
+    ops without a block of their own become several blocks (:class:`Decomposer`)."""
     if not graph.outputs:
         raise GraphError("compose: the graph has no outputs")
     # ops that no output depends on get no block
@@ -124,53 +78,11 @@ def split_graph(graph: Graph) -> Split:
             continue
         if k not in ELEMENTWISE and k not in WHOLE:
             raise GraphError(f"compose: op {vid} ({k}) has no block")
-        if k in WHOLE:
-            groups: list[int | None] = [None]
-        else:
-            groups = list(range(v.dim))
-        out_elems: list[Elem] = []
-        for e in groups:
-            g = Graph()
-            bindings: dict[str, list[Src]] = {}
-            inst_args: list[Value] = []
-            first_needed = k == "delay"
-            # the operands of an add/sub arrive extended to one width (at least the
-            # result's), so that the one-row ripple adder (compiler.macros.adder) fits
-            wide = max([v.bits] + [a.bits for a in args]) if k in ("add", "sub") else 0
-            for j, (aid, av) in enumerate(zip(op.args, args, strict=True)):
-                sl = slice(None) if e is None else slice(e, e + 1)
-                lo, hi = av.lo[sl], av.hi[sl]
-                t_in = WordType(wide, av.type.signed) if wide else av.type
-                if aid in consts:
-                    cv = consts[aid][sl]
-                    inst_args.append(g._push("const", [], {"values": tuple(cv)}, len(cv),
-                                             cv, cv, t_in))
-                    continue
-                name = f"i{j}"
-                dim = len(lo)
-                inst_args.append(_inst_input(g, name, dim, t_in, lo, hi))
-                src = elems[aid]
-                assert src is not None
-                picked = src[sl]
-                for i, el in enumerate(picked):
-                    bindings[word_name(name, i, dim)] = el.extend(t_in.bits)
-            if first_needed:
-                g.first()
-                bindings[FIRST] = [("in", FIRST, 0)]
-            params = dict(op.params)
-            if k == "const_mul" and e is not None:
-                params["c"] = (op.params["c"][e],)  # type: ignore[index]
-            lo_o = v.lo if e is None else v.lo[e:e + 1]
-            hi_o = v.hi if e is None else v.hi[e:e + 1]
-            y = g._push(k, inst_args, params, len(lo_o), lo_o, hi_o, v.type)
-            g.output("y", y)
-            idx = len(instances)
-            tag = f"op{vid}.{k}" + ("" if e is None else f"[{e}]")
-            instances.append(Instance(tag, vid, e, g, bindings))
-            for i in range(y.dim):
-                word = word_name("y", i, y.dim)
-                out_elems.append(Elem([("blk", idx, word, b) for b in range(v.bits)], v.signed))
-        elems.append(out_elems)
+        if decompose and not any(a in consts for a in op.args) and k in DECOMPOSED:
+            dec = Decomposer(instances, vid)
+            elems.append(dec.op(op, v, [elems[a] for a in op.args], args))  # type: ignore[misc]
+            continue
+        elems.append(_whole_op(instances, vid, op, v, args, elems, consts))
     outputs: dict[str, list[Src]] = {}
     signed: dict[str, bool] = {}
     for name, v in graph.outputs.items():
@@ -181,3 +93,57 @@ def split_graph(graph: Graph) -> Split:
             outputs[word] = el.extend(v.bits)
             signed[word] = v.signed
     return Split(instances, outputs, signed)
+
+def _whole_op(instances: list[Instance], vid: int, op: Op, v: Value, args: list[Value],
+              elems: list[list[Elem] | None], consts: dict[int, tuple[int, ...]]
+              ) -> list[Elem]:
+    """One instance per element of ``op`` (one in all for a whole-vector op), computing
+    the op itself; its output words as elements."""
+    k = op.kind
+    if k in WHOLE:
+        groups: list[int | None] = [None]
+    else:
+        groups = list(range(v.dim))
+    out_elems: list[Elem] = []
+    for e in groups:
+        g = Graph()
+        bindings: dict[str, list[Src]] = {}
+        inst_args: list[Value] = []
+        first_needed = k == "delay"
+        # the operands of an add/sub arrive extended to one width (at least the
+        # result's), so that the one-row ripple adder (compiler.macros.adder) fits
+        wide = max([v.bits] + [a.bits for a in args]) if k in ("add", "sub") else 0
+        for j, (aid, av) in enumerate(zip(op.args, args, strict=True)):
+            sl = slice(None) if e is None else slice(e, e + 1)
+            lo, hi = av.lo[sl], av.hi[sl]
+            t_in = WordType(wide, av.type.signed) if wide else av.type
+            if aid in consts:
+                cv = consts[aid][sl]
+                inst_args.append(g._push("const", [], {"values": tuple(cv)}, len(cv),
+                                         cv, cv, t_in))
+                continue
+            name = f"i{j}"
+            dim = len(lo)
+            inst_args.append(inst_input(g, name, dim, t_in, lo, hi))
+            src = elems[aid]
+            assert src is not None
+            picked = src[sl]
+            for i, el in enumerate(picked):
+                bindings[word_name(name, i, dim)] = el.extend(t_in.bits)
+        if first_needed:
+            g.first()
+            bindings[FIRST] = [("in", FIRST, 0)]
+        params = dict(op.params)
+        if k == "const_mul" and e is not None:
+            params["c"] = (op.params["c"][e],)  # type: ignore[index]
+        lo_o = v.lo if e is None else v.lo[e:e + 1]
+        hi_o = v.hi if e is None else v.hi[e:e + 1]
+        y = g._push(k, inst_args, params, len(lo_o), lo_o, hi_o, v.type)
+        g.output("y", y)
+        idx = len(instances)
+        tag = f"op{vid}.{k}" + ("" if e is None else f"[{e}]")
+        instances.append(Instance(tag, vid, e, g, bindings))
+        for i in range(y.dim):
+            word = word_name("y", i, y.dim)
+            out_elems.append(Elem([("blk", idx, word, b) for b in range(v.bits)], v.signed))
+    return out_elems

@@ -641,7 +641,8 @@ def _options(split: Split, blocks: list[Block], library: BlockLibrary,
 def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
                   slack: int = 2,
                   time_budget: float | None = None,
-                  progress: Callable[[str], None] | None = None) -> ComposeResult:
+                  progress: Callable[[str], None] | None = None,
+                  decompose: bool = True) -> ComposeResult:
     """Compile ``graph`` as blocks stitched on one fabric (see the module docstring).
 
     ``margin``: free cells around every block of the first shelf layout (tried after
@@ -651,7 +652,8 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
     ``library`` compiles each distinct block once (and keeps it across calls; the
     compiler's own is :func:`compiler.program.block_library`); ``time_budget``
     (seconds) bounds the whole compile; ``progress`` gets one line per block and per
-    routing pass. Raises
+    routing pass; ``decompose``: ops without a block of their own become chains of
+    blocks (:mod:`compiler.compose.decompose`) instead of one general-flow block. Raises
     :class:`ComposeError` (a :class:`~compiler.errors.RouteError`) naming the block, net
     or parity class that failed, :class:`~compiler.ir.GraphError` for an op without a
     block. Deterministic."""
@@ -663,7 +665,7 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
     if n_copied and progress is not None:
         progress(f"phases: {n_copied} op(s) copied so that every op's operands share a "
                  f"phase")
-    split = split_graph(legal)
+    split = split_graph(legal, decompose)
     blocks: list[Block] = []
     for inst in split.instances:
         blocks.append(library.get(inst.graph, inst.name, progress))

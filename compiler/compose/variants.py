@@ -10,7 +10,7 @@ and operand ranges reversed, bindings with them); the value computed is the same
 
 from __future__ import annotations
 
-from compiler.compose.split import Instance, _inst_input
+from compiler.compose.instances import Instance, inst_input
 from compiler.ir import Graph
 from compiler.lower import word_name
 
@@ -31,7 +31,7 @@ def reversed_inputs(inst: Instance) -> Instance | None:
         return None
     op = g.ops[1]
     new = Graph()
-    x = _inst_input(new, "i0", n, xv.type, xv.lo[::-1], xv.hi[::-1])
+    x = inst_input(new, "i0", n, xv.type, xv.lo[::-1], xv.hi[::-1])
     params = dict(op.params)
     params["W"] = tuple(tuple(row[::-1]) for row in op.params["W"])  # type: ignore[union-attr]
     y = new._push("linear", [x], params, yv.dim, yv.lo, yv.hi, yv.type)

@@ -13,11 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compiler.ir import FIRST, Graph
-from compiler.macros.adder import adder_bitstream
+from compiler.ir import FIRST, Graph, WordType
+from compiler.macros.adder import adder_bitstream, incrementer_bitstream
+from compiler.macros.clamp import clamp_bitstream, clamp_is_wiring
+from compiler.macros.delay import delay_bitstream
 from compiler.macros.linear import build_linear
 from compiler.macros.multiply import build_multiply
-from compiler.macros.table import MAX_TABLE_BITS, table_bitstream
+from compiler.macros.select import select_bitstream
+from compiler.macros.table import MAX_TABLE_BITS, rows_bitstream, table_bitstream
 from fabric.bitstream import Bitstream
 
 #: The tap router of the linear macro is tuned for x of at most this many bits.
@@ -210,6 +213,145 @@ def match_adder(graph: Graph) -> AdderMatch | None:
 
 
 @dataclass(frozen=True)
+class IncrementerMatch:
+    """A graph that is exactly ``y = a ± c`` of two scalar words where ``c`` is 0 or 1
+    (the rounding step of ``rshift``), whose exact result always fits ``y`` (or
+    wraps)."""
+
+    a_name: str
+    c_name: str
+    y_name: str
+    n: int
+    m: int
+    c_bits: int
+    sub: bool
+    a_signed: bool
+    y_signed: bool
+
+    flow = "ripple incrementer"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The adder row with a carry-in (:func:`~compiler.macros.adder.incrementer_bitstream`);
+        no report."""
+        return incrementer_bitstream(self.n, self.m, self.c_bits, sub=self.sub,
+                                     a_signed=self.a_signed, a_name=self.a_name,
+                                     c_name=self.c_name, y_name=self.y_name,
+                                     signed_out=self.y_signed), None
+
+
+def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """``(op, y name, y, operand values)`` when ``graph`` is one op of ``kind`` on
+    ``n_inputs`` distinct scalar token inputs (no ``first``), else ``None``."""
+    if len(graph.inputs) != n_inputs or len(graph.outputs) != 1 \
+            or len(graph.ops) != n_inputs + 1 or FIRST in graph.inputs:
+        return None
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    if op.kind not in kind or len(set(op.args)) != n_inputs or y.dim != 1:
+        return None
+    vals = [graph.values[i] for i in op.args]
+    if any(graph.ops[v.id].kind != "input" or v.dim != 1 for v in vals):
+        return None
+    return op, y_name, y, vals
+
+
+def match_incrementer(graph: Graph) -> IncrementerMatch | None:
+    """``graph`` as an :class:`IncrementerMatch`: one ``add`` (either operand) or
+    ``sub`` (the second) of two scalar inputs where that operand's range is within
+    ``[0, 1]`` and the other one's declared width is at least its own, with a result
+    that never saturates. Else ``None``."""
+    got = _scalar_inputs(graph, 2, ("add", "sub"))
+    if got is None:
+        return None
+    op, y_name, y, (a, b) = got
+    sub = op.kind == "sub"
+    if not (0 <= b.lo[0] and b.hi[0] <= 1):
+        if sub or not (0 <= a.lo[0] and a.hi[0] <= 1):
+            return None
+        a, b = b, a
+    if b.type.bits > max(a.type.bits, y.type.bits):
+        return None
+    lo = a.lo[0] - b.hi[0] if sub else a.lo[0] + b.lo[0]
+    hi = a.hi[0] - b.lo[0] if sub else a.hi[0] + b.hi[0]
+    if op.params.get("mode", "sat") == "sat" and not (y.type.lo <= lo and hi <= y.type.hi):
+        return None
+    return IncrementerMatch(str(graph.ops[a.id].params["name"]),
+                            str(graph.ops[b.id].params["name"]), y_name, a.type.bits,
+                            y.type.bits, b.type.bits, sub, a.type.signed, y.type.signed)
+
+
+@dataclass(frozen=True)
+class ClampMatch:
+    """A graph that is exactly ``y = sat(x, m)`` of one scalar word that can lie outside
+    ``y``'s type."""
+
+    x_name: str
+    y_name: str
+    n: int
+    m: int
+    in_signed: bool
+    out_signed: bool
+
+    flow = "clamp columns"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The clamp layout (:mod:`compiler.macros.clamp`); no report."""
+        return clamp_bitstream(self.n, self.m, in_signed=self.in_signed,
+                               out_signed=self.out_signed, x_name=self.x_name,
+                               y_name=self.y_name), None
+
+
+def match_clamp(graph: Graph) -> ClampMatch | None:
+    """``graph`` as a :class:`ClampMatch` if it is one saturating ``fit`` of its one
+    scalar input whose type the output cannot hold, else ``None``."""
+    got = _scalar_inputs(graph, 1, ("fit",))
+    if got is None:
+        return None
+    op, y_name, y, (x,) = got
+    if op.params.get("mode") != "sat":
+        return None
+    if clamp_is_wiring(x.type.bits, x.type.signed, y.type.bits, y.type.signed):
+        return None
+    return ClampMatch(str(graph.ops[x.id].params["name"]), y_name, x.type.bits,
+                      y.type.bits, x.type.signed, y.type.signed)
+
+
+@dataclass(frozen=True)
+class SelectMatch:
+    """A graph that is exactly ``y = a if c < 0 else b`` with a one-bit signed ``c``
+    and ``a``, ``b`` declared at ``y``'s type."""
+
+    c_name: str
+    a_name: str
+    b_name: str
+    y_name: str
+    m: int
+    y_signed: bool
+
+    flow = "select row"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The select row (:mod:`compiler.macros.select`); no report."""
+        return select_bitstream(self.m, c_name=self.c_name, a_name=self.a_name,
+                                b_name=self.b_name, y_name=self.y_name,
+                                signed_out=self.y_signed), None
+
+
+def match_select(graph: Graph) -> SelectMatch | None:
+    """``graph`` as a :class:`SelectMatch` (one ``select`` of three scalar inputs: a
+    one-bit signed condition and two choices of ``y``'s type), else ``None``."""
+    got = _scalar_inputs(graph, 3, ("select",))
+    if got is None:
+        return None
+    _, y_name, y, (c, a, b) = got
+    if c.type != WordType(1, True) or a.type != y.type or b.type != y.type:
+        return None
+    name = {v.id: str(graph.ops[v.id].params["name"]) for v in (c, a, b)}
+    return SelectMatch(name[c.id], name[a.id], name[b.id], y_name, y.type.bits,
+                       y.type.signed)
+
+
+@dataclass(frozen=True)
 class TableMatch:
     """A graph that is exactly ``y = table[x]`` of one scalar word of at most
     :data:`~compiler.macros.table.MAX_TABLE_BITS` bits."""
@@ -245,7 +387,83 @@ def match_table(graph: Graph) -> TableMatch | None:
                       x.type.bits, y.type.bits, y.type.signed)
 
 
-def match_macro(graph: Graph) -> LinearMatch | MultiplyMatch | AdderMatch | TableMatch | None:
+@dataclass(frozen=True)
+class DelayMatch:
+    """A graph that is exactly ``y = Delay(x, 1)`` of one scalar word (gated by
+    ``first``)."""
+
+    x_name: str
+    y_name: str
+    m: int
+    y_signed: bool
+
+    flow = "delay row"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The gated delay row (:mod:`compiler.macros.delay`); no report."""
+        return delay_bitstream(self.m, x_name=self.x_name, y_name=self.y_name,
+                               signed_out=self.y_signed), None
+
+
+def match_delay(graph: Graph) -> DelayMatch | None:
+    """``graph`` as a :class:`DelayMatch` (one ``delay`` by one token of its one scalar
+    input, besides ``first``), else ``None``."""
+    if len(graph.inputs) != 2 or FIRST not in graph.inputs or len(graph.outputs) != 1 \
+            or len(graph.ops) != 3:
+        return None
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    (x_name,) = set(graph.inputs) - {FIRST}
+    x = graph.inputs[x_name]
+    if op.kind != "delay" or op.args != (x.id,) or op.params["k"] != 1 or x.dim != 1:
+        return None
+    return DelayMatch(x_name, y_name, y.type.bits, y.type.signed)
+
+
+@dataclass(frozen=True)
+class RowsMatch:
+    """A graph that is exactly ``y = Embed(x, rows)`` of one word of at most
+    :data:`~compiler.macros.table.MAX_TABLE_BITS` bits."""
+
+    x_name: str
+    y_name: str
+    rows: tuple[tuple[int, ...], ...]
+    in_bits: int
+    bits: int
+    y_signed: bool
+
+    flow = "row gather"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The gather of all words of a row (:func:`~compiler.macros.table.rows_bitstream`);
+        no report."""
+        return rows_bitstream(self.rows, self.in_bits, self.bits, x_name=self.x_name,
+                              y_name=self.y_name, signed_out=self.y_signed), None
+
+
+def match_rows(graph: Graph) -> RowsMatch | None:
+    """``graph`` as a :class:`RowsMatch` (one ``embed`` of its one input of at most 4
+    bits), else ``None``."""
+    if len(graph.ops) != 2 or len(graph.inputs) != 1 or len(graph.outputs) != 1 \
+            or FIRST in graph.inputs:
+        return None
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    (x_name, x), = graph.inputs.items()
+    if op.kind != "embed" or op.args != (x.id,) or x.type.bits > MAX_TABLE_BITS:
+        return None
+    rows = [tuple(int(v) for v in r) for r in op.params["table"]]  # type: ignore[union-attr]
+    rows += [(0,) * y.dim] * ((1 << x.type.bits) - len(rows))    # beyond the vocabulary
+    return RowsMatch(x_name, y_name, tuple(rows), x.type.bits, y.type.bits, y.type.signed)
+
+
+#: what :func:`match_macro` can return
+MacroMatch = (LinearMatch | MultiplyMatch | IncrementerMatch | AdderMatch | TableMatch
+              | ClampMatch | SelectMatch | DelayMatch | RowsMatch)
+
+
+def match_macro(graph: Graph) -> MacroMatch | None:
     """The first macro that implements ``graph`` exactly, or ``None``."""
-    return (match_linear(graph) or match_multiply(graph) or match_adder(graph)
-            or match_table(graph))
+    return (match_linear(graph) or match_multiply(graph) or match_incrementer(graph)
+            or match_adder(graph) or match_table(graph) or match_clamp(graph)
+            or match_select(graph) or match_delay(graph) or match_rows(graph))

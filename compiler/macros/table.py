@@ -19,6 +19,9 @@ cycles and ``x1``, ``x2`` 1 cycle before ``x0``); output bit ``k`` leaves on
 ``north_out[c_k]`` 2 cycles after its gather read. ``G_k`` sits in column ``2k`` with
 four input bits (the east arm needs the column after it), ``k`` with fewer. Rows a
 narrower word does not need are left out. Cells: about ``b * width``.
+
+:func:`rows_bitstream` gathers several words from one index (an ``Embed`` row): their
+bits side by side as one wider table.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from cells.truth import E, N, S, W, copy_table, make_config, table_of
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
 
-__all__ = ["MAX_TABLE_BITS", "TableLayoutError", "table_bitstream"]
+__all__ = ["MAX_TABLE_BITS", "TableLayoutError", "rows_bitstream", "table_bitstream"]
 
 #: widest index word the gather layout takes (a cell has four inputs)
 MAX_TABLE_BITS = 4
@@ -111,3 +114,30 @@ def table_bitstream(table: Sequence[int], in_bits: int, out_bits: int, *,
     latency = max(pb.offset for pb in outputs[y_name])
     signed = frozenset({y_name}) if signed_out else frozenset()
     return Bitstream(configs, IOMap(inputs, outputs, latency, signed))
+
+
+def rows_bitstream(rows: Sequence[Sequence[int]], in_bits: int, bits: int, *,
+                   x_name: str = "x", y_name: str = "y", signed_out: bool = True
+                   ) -> Bitstream:
+    """``y[j] = rows[x mod 2**in_bits][j]`` for ``d`` words of ``bits`` bits (an embedding
+    lookup): the gather layout of one table whose entry ``i`` holds row ``i``'s words
+    side by side, its outputs cut back into the words ``y[0] .. y[d-1]`` (``y`` when
+    ``d == 1``). ``len(rows) == 2**in_bits``; one token per cycle. Deterministic."""
+    if len(rows) != 1 << in_bits:
+        raise TableLayoutError(f"{len(rows)} rows, a {in_bits}-bit index needs "
+                               f"{1 << in_bits}")
+    d = len(rows[0])
+    if d < 1 or any(len(r) != d for r in rows):
+        raise TableLayoutError("every row needs the same number (>= 1) of words")
+    mask = (1 << bits) - 1
+    packed = [sum((int(v) & mask) << (j * bits) for j, v in enumerate(r)) for r in rows]
+    bs = table_bitstream(packed, in_bits, d * bits, x_name=x_name, y_name="y",
+                         signed_out=False)
+    assert bs.iomap is not None
+    flat = bs.iomap.outputs["y"]
+    names = [y_name] if d == 1 else [f"{y_name}[{j}]" for j in range(d)]
+    outputs = {n: flat[j * bits:(j + 1) * bits] for j, n in enumerate(names)}
+    iomap = IOMap(dict(bs.iomap.inputs), outputs, bs.iomap.latency,
+                  frozenset(names) if signed_out else frozenset())
+    iomap.validate(bs.width, bs.height)
+    return Bitstream(bs.configs, iomap)

@@ -42,13 +42,14 @@ def test_compose_out_of_budget_is_named_and_writes_nothing(tmp_path) -> None:
 
 
 def test_compose_of_a_block_too_large_is_named_and_writes_nothing(tmp_path) -> None:
-    src = tmp_path / "dot.py"
+    src = tmp_path / "lin.py"
     src.write_text("from compiler.ir import Graph\n\ndef build():\n    g = Graph()\n"
-                   "    a, b = g.input('a', dim=12, bits=4), g.input('b', dim=12, bits=4)\n"
-                   "    g.output('y', g.dot(a, b, shift=2, bits=8))\n    return g\n")
-    out = tmp_path / "dot.lgb"
+                   "    x = g.input('x', dim=6, bits=8)\n"
+                   "    g.output('y', g.linear(x, [[3, -5, 7, 1, 2, -8]] * 4, bits=8))\n"
+                   "    return g\n")
+    out = tmp_path / "lin.lgb"
     got = run_cli(["compile", f"{src}:build", "--compose", "-o", str(out)])
     assert got.status == 2, got
     last = got.stderr.strip().splitlines()[-1]
-    assert last.startswith("lutgrid compile: error: does not fit: block op2.dot"), last
+    assert last.startswith("lutgrid compile: error: does not fit: block op1.linear"), last
     assert not out.exists()

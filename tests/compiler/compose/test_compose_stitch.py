@@ -177,9 +177,9 @@ def test_an_op_without_a_macro_too_large_for_the_general_flow_is_named() -> None
     from compiler.program import GENERAL_BLOCK_MAX_LUTS
 
     g = Graph()
-    a, b = g.input("a", dim=12, bits=4), g.input("b", dim=12, bits=4)
-    g.output("y", g.dot(a, b, shift=2, bits=8))
-    with pytest.raises(FitError, match=r"block op2\.dot: no macro lays out this dot, and "
-                                       r"its \d+ LUTs are more than") as info:
+    x = g.input("x", dim=6, bits=8)        # the linear macro takes x of at most 5 bits
+    g.output("y", g.linear(x, [[3, -5, 7, 1, 2, -8]] * 4, bits=8))
+    with pytest.raises(FitError, match=r"block op1\.linear: no macro lays out this linear, "
+                                       r"and its \d+ LUTs are more than") as info:
         compose_graph(g, block_library())
     assert info.value.needed > GENERAL_BLOCK_MAX_LUTS == info.value.available

@@ -1,0 +1,365 @@
+"""Ops without a block of their own, as several blocks that have one.
+
+A composed program should spend dense blocks (:mod:`compiler.macros`) on every op and the
+general place and route on none, but a saturating add, a maximum or a dot product has no
+single macro. Each is exactly a short chain of ops that do, joined by wiring (bit
+selection costs no cell):
+
+* ``add``/``sub`` that can saturate: the exact sum (ripple adder), then ``sat``;
+* ``sat`` (``fit``): the clamp columns (:mod:`compiler.macros.clamp`); ``wrap``, and a
+  ``sat`` that its operand's range never triggers, are wiring;
+* ``rshift(v, s) = (v >> s) + v[s-1]``: the top bits plus one carry bit (the ripple
+  adder with a carry-in, :func:`compiler.macros.adder.incrementer_bitstream`);
+* ``max(a, b)``: the exact ``a - b`` (ripple subtractor), whose sign picks ``b`` or
+  ``a`` (:meth:`~compiler.ir.Graph.select`, :mod:`compiler.macros.select`); more
+  operands fold left;
+* ``sum``: a balanced tree of exact additions, then ``sat``/``wrap``;
+* ``mul``: the exact product (multiply macro), ``rshift``, ``sat``; ``dot``: exact
+  products, their sum tree, ``rshift``, ``sat``;
+* ``table`` of an index wider than a gather takes (4 bits) and too large for one
+  general-flow block: one gather per pattern of the high index bits
+  (:mod:`compiler.macros.table`, patterns the index's range never reaches left out),
+  then a tree of selects on those bits (a table small enough stays one block: measured,
+  that is denser than gathers and selects with channels between them);
+* ``embed``: the same with all words of a row in one gather (the row gather);
+* ``argmax``: a left fold of exact subtractions whose signs select the larger element
+  and its index (a constant), moving on only when an element is strictly greater
+  (so the lowest index wins a tie);
+* ``delay(x, k)``: ``k`` one-token delay rows in a chain (:mod:`compiler.macros.delay`),
+  each gated by ``first``: a ``first`` within the last ``k`` tokens zeroes one of them.
+
+Every intermediate value is exact (its type is the width of its range), so each step
+computes what :func:`compiler.ir.reference` computes for the original op, bit for bit;
+the stitcher balances the arrival times between the steps. Ops with a constant
+operand keep their one-block form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.compose.instances import Elem, Instance, Src, inst_input
+from compiler.ir import FIRST, Graph, Op, Value, WordType, reachable_indices, rshift_int, width_for
+from compiler.lower import lower, word_name
+from compiler.macros.clamp import clamp_is_wiring
+from compiler.macros.table import MAX_TABLE_BITS as GATHER_BITS
+
+__all__ = ["DECOMPOSED", "Decomposer", "Scalar"]
+
+#: op kinds that :class:`Decomposer` takes apart
+DECOMPOSED = frozenset({"add", "sub", "fit", "rshift", "max", "sum", "mul", "dot", "delay",
+                        "table", "embed", "argmax"})
+
+
+@dataclass(frozen=True)
+class Scalar:
+    """One word on its way through a decomposition: its bits and its exact range."""
+
+    elem: Elem
+    lo: int
+    hi: int
+
+    @property
+    def bits(self) -> int:
+        """Declared width (bits)."""
+        return len(self.elem.bits)
+
+    @property
+    def signed(self) -> bool:
+        """Declared signedness."""
+        return self.elem.signed
+
+    def recast(self, t: WordType) -> Scalar:
+        """The same value read as type ``t`` (wiring); its range must fit ``t``."""
+        assert t.lo <= self.lo and self.hi <= t.hi, (self.lo, self.hi, t)
+        return Scalar(Elem(self.elem.extend(t.bits), t.signed), self.lo, self.hi)
+
+
+def _constant(value: int) -> Scalar:
+    """A constant as a word of constant bit sources (constant cells at its readers)."""
+    t = _exact_type(value, value)
+    return Scalar(Elem([("const", (value >> b) & 1) for b in range(t.bits)], t.signed),
+                  value, value)
+
+
+def _exact_type(lo: int, hi: int) -> WordType:
+    n, signed = width_for(lo, hi)
+    return WordType(max(n, 1), signed)
+
+
+class Decomposer:
+    """Appends the instances of one op's decomposition to ``instances`` (names
+    ``op{vid}.{kind}[{element}].{step}``)."""
+
+    def __init__(self, instances: list[Instance], vid: int) -> None:
+        self.instances = instances
+        self.vid = vid
+        self.tag = ""
+        self.steps = 0
+
+    # ------------------------------------------------------------- the ops
+    def op(self, op: Op, v: Value, operands: list[list[Elem]], args: list[Value]
+           ) -> list[Elem]:
+        """The elements of ``v = op(args)``: one decomposition per element (one in all
+        for ``dot``)."""
+        k, p = op.kind, op.params
+        if k == "dot":
+            self.tag = f"op{self.vid}.dot"
+            a = [Scalar(e, lo, hi) for e, lo, hi in zip(operands[0], args[0].lo, args[0].hi,
+                                                        strict=True)]
+            b = [Scalar(e, lo, hi) for e, lo, hi in zip(operands[1], args[1].lo, args[1].hi,
+                                                        strict=True)]
+            prods = [self._prim("mul", [x, y], None, {"shift": 0}) for x, y in zip(a, b,
+                                                                                 strict=True)]
+            total = self._rshift(self._sum(prods), int(p["shift"]))  # type: ignore[arg-type]
+            r = self._fit(total, v.type, str(p["mode"]))
+            return [Scalar(r.elem, v.lo[0], v.hi[0]).recast(v.type).elem]
+        if k == "embed":
+            self.tag = f"op{self.vid}.embed"
+            ids = Scalar(operands[0][0], args[0].lo[0], args[0].hi[0])
+            rows = [tuple(r) for r in p["table"]]  # type: ignore[union-attr]
+            rows += [(0,) * v.dim] * ((1 << ids.bits) - len(rows))  # beyond the vocabulary
+            got = self._rows(ids, rows, v.type)
+            return [Scalar(r.elem, lo, hi).recast(v.type).elem
+                    for r, lo, hi in zip(got, v.lo, v.hi, strict=True)]
+        if k == "argmax":
+            self.tag = f"op{self.vid}.argmax"
+            xs = [Scalar(e, lo, hi) for e, lo, hi in zip(operands[0], args[0].lo, args[0].hi,
+                                                         strict=True)]
+            return [self._argmax(xs).recast(v.type).elem]
+        out = []
+        for e in range(v.dim):
+            self.tag = f"op{self.vid}.{k}[{e}]"
+            ws = [Scalar(operands[j][e], a.lo[e], a.hi[e]) for j, a in enumerate(args)]
+            r = self._element(k, p, ws, v.type)
+            # the op's own range: a step's range may be wider (a max's choice holds the
+            # range of both operands), the value is the op's all the same
+            out.append(Scalar(r.elem, v.lo[e], v.hi[e]).recast(v.type).elem)
+        return out
+
+    def _element(self, k: str, p: dict[str, object], ws: list[Scalar], t: WordType
+                 ) -> Scalar:
+        mode = str(p.get("mode", "sat"))
+        if k in ("add", "sub"):
+            a, b = ws
+            lo = a.lo + b.lo if k == "add" else a.lo - b.hi
+            hi = a.hi + b.hi if k == "add" else a.hi - b.lo
+            if mode == "wrap" or (t.lo <= lo and hi <= t.hi):
+                return self._prim(k, ws, t, {"mode": mode})
+            return self._fit(self._prim(k, ws, None, {}), t, mode)
+        if k == "fit":
+            return self._fit(ws[0], t, mode)
+        if k == "rshift":
+            return self._rshift(ws[0], int(p["s"]))  # type: ignore[call-overload]
+        if k == "max":
+            cur = ws[0]
+            for x in ws[1:]:
+                d = self._prim("sub", [cur, x], None, {})
+                if d.lo >= 0:
+                    continue
+                if d.hi < 0:
+                    cur = x
+                    continue
+                sign = Scalar(Elem([d.elem.bits[-1]], True), -1, 0)
+                cur = self._prim("select", [sign, x, cur], None, {})
+            return cur
+        if k == "sum":
+            return self._fit(self._sum(ws), t, mode)
+        if k == "table":
+            return self._table(ws[0], tuple(p["table"]), t)  # type: ignore[arg-type]
+        if k == "delay":
+            cur = ws[0]
+            for _ in range(int(p["k"])):  # type: ignore[call-overload]
+                cur = self._prim("delay", [cur], None, {})
+            return cur
+        if k == "mul":
+            s = int(p["shift"])  # type: ignore[call-overload]
+            a, b = ws
+            prods = [x * y for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
+            if s == 0 and t.lo <= min(prods) and max(prods) <= t.hi:
+                return self._prim("mul", ws, t, {"shift": 0, "mode": mode})
+            return self._fit(self._rshift(self._prim("mul", ws, None, {"shift": 0}), s), t,
+                             mode)
+        raise AssertionError(f"no decomposition of {k}")  # pragma: no cover
+
+    # ------------------------------------------------------------- steps
+    def _fit(self, x: Scalar, t: WordType, mode: str) -> Scalar:
+        """``sat``/``wrap`` of ``x`` into ``t``: wiring unless a clamp can act."""
+        if t.lo <= x.lo and x.hi <= t.hi:
+            return x.recast(t)
+        if mode == "wrap":
+            lo, hi = t.fit_range(x.lo, x.hi, "wrap")
+            return Scalar(Elem(x.elem.extend(t.bits), t.signed), lo, hi)
+        assert not clamp_is_wiring(x.bits, x.signed, t.bits, t.signed)
+        return self._prim("fit", [x], t, {"mode": "sat"})
+
+    def _rshift(self, x: Scalar, s: int) -> Scalar:
+        """DESIGN ``rshift(x, s)``: ``x``'s bits from ``s`` up plus bit ``s - 1``."""
+        if s == 0:
+            return x
+        if s >= x.bits:             # nothing but the sign is left: one general block
+            return self._prim("rshift", [x], None, {"s": s})
+        top = Scalar(Elem(x.elem.bits[s:], x.signed), x.lo >> s, x.hi >> s)
+        carry = Scalar(Elem([x.elem.bits[s - 1]], False), 0, 1)
+        r = self._prim("add", [top, carry], None, {})
+        return Scalar(r.elem, rshift_int(x.lo, s), rshift_int(x.hi, s))
+
+    def _table(self, x: Scalar, table: tuple[int, ...], t: WordType) -> Scalar:
+        """``table[x mod 2**bits]``: gathers on the low bits, selects on the high ones."""
+        return self._rows(x, [(v,) for v in table], t)[0]
+
+    def _rows(self, x: Scalar, rows: list[tuple[int, ...]], t: WordType) -> list[Scalar]:
+        """Row ``x mod 2**bits`` of ``rows`` (``2**bits`` rows of ``d`` words of type
+        ``t``): one gather per reachable pattern of the index bits above the fourth
+        (all words of a row in one), then per word a tree of selects on those bits."""
+        d = len(rows[0])
+        kind = "table" if d == 1 else "embed"
+
+        def gather(idx: Scalar, part: list[tuple[int, ...]]) -> list[Scalar]:
+            param = tuple(r[0] for r in part) if d == 1 else tuple(part)
+            return self._prims(kind, [idx], t, {"table": param})
+
+        if x.bits <= GATHER_BITS or self._fits_general_flow(kind, x, rows, t):
+            return gather(x, rows)
+        low = Scalar(Elem(x.elem.bits[:GATHER_BITS], False), 0, (1 << GATHER_BITS) - 1)
+        reach = {i >> GATHER_BITS for i in reachable_indices(x.lo, x.hi, x.bits)}
+        size = 1 << GATHER_BITS
+        branches: list[list[Scalar] | None] = [
+            gather(low, rows[h * size:(h + 1) * size]) if h in reach else None
+            for h in range(1 << (x.bits - GATHER_BITS))]
+        for j in range(GATHER_BITS, x.bits):       # one level of selects per high bit
+            bit = Scalar(Elem([x.elem.bits[j]], True), -1, 0)
+            nxt: list[list[Scalar] | None] = []
+            for zero, one in zip(branches[0::2], branches[1::2], strict=True):
+                if zero is None or one is None:
+                    nxt.append(one if zero is None else zero)
+                else:
+                    nxt.append([self._prim("select", [bit, o, z], None, {})
+                                for o, z in zip(one, zero, strict=True)])
+            branches = nxt
+        assert branches[0] is not None
+        return branches[0]
+
+    def _fits_general_flow(self, kind: str, x: Scalar, rows: list[tuple[int, ...]],
+                           t: WordType) -> bool:
+        """A wide table small enough for one general-flow block: measured, that block is
+        denser than gathers and selects stitched together (their channels cost more
+        than the table's LUTs)."""
+        from compiler.program import GENERAL_BLOCK_MAX_LUTS
+
+        param = tuple(r[0] for r in rows) if kind == "table" else tuple(rows)
+        g, _, _ = self._instance_graph(kind, [x], t, {"table": param})
+        luts = sum(1 for node in lower(g).netlist.nodes if node.kind == "lut")
+        return luts <= GENERAL_BLOCK_MAX_LUTS
+
+    def _argmax(self, xs: list[Scalar]) -> Scalar:
+        """Index of the largest of ``xs`` (the lowest on ties), in ``[0, len - 1]``."""
+        best, idx = xs[0], _constant(0)
+        for i, x in enumerate(xs[1:], start=1):
+            d = self._prim("sub", [best, x], None, {})   # < 0 exactly when x > best
+            if d.lo >= 0:
+                continue
+            if d.hi < 0:
+                best, idx = x, _constant(i)
+                continue
+            sign = Scalar(Elem([d.elem.bits[-1]], True), -1, 0)
+            best = self._prim("select", [sign, x, best], None, {})
+            idx = self._prim("select", [sign, _constant(i), idx], None, {})
+        return Scalar(idx.elem, 0, len(xs) - 1)
+
+    def _sum(self, ws: list[Scalar]) -> Scalar:
+        """The exact sum of ``ws``: a balanced tree of exact additions."""
+        cur = list(ws)
+        while len(cur) > 1:
+            nxt = [self._prim("add", [cur[j], cur[j + 1]], None, {})
+                   for j in range(0, len(cur) - 1, 2)]
+            if len(cur) % 2:
+                nxt.append(cur[-1])
+            cur = nxt
+        return cur[0]
+
+    # ------------------------------------------------------------- one block
+    def _prim(self, k: str, ws: list[Scalar], t: WordType | None,
+              params: dict[str, object]) -> Scalar:
+        """One instance computing ``k`` on ``ws`` (result type ``t``, or exact when
+        ``None``); its (one-word) output as a :class:`Scalar`."""
+        return self._prims(k, ws, t, params)[0]
+
+    def _prims(self, k: str, ws: list[Scalar], t: WordType | None,
+               params: dict[str, object]) -> list[Scalar]:
+        """:meth:`_prim` for an op of several output words (``embed``)."""
+        g, bindings, y = self._instance_graph(k, ws, t, params)
+        idx = len(self.instances)
+        self.steps += 1
+        self.instances.append(Instance(f"{self.tag}.{self.steps}{k}", self.vid, None, g,
+                                       bindings))
+        return [Scalar(Elem([("blk", idx, word_name("y", i, y.dim), b) for b in range(y.bits)],
+                            y.signed), y.lo[i], y.hi[i]) for i in range(y.dim)]
+
+    def _instance_graph(self, k: str, ws: list[Scalar], t: WordType | None,
+                        params: dict[str, object]
+                        ) -> tuple[Graph, dict[str, list[Src]], Value]:
+        """The graph of one instance computing ``k`` on ``ws``, its bindings, its
+        output."""
+        g = Graph()
+        bindings: dict[str, list[Src]] = {}
+        types = self._input_types(k, ws, t)
+        vals = []
+        for j, (w, ti) in enumerate(zip(ws, types, strict=True)):
+            name = f"i{j}"
+            vals.append(inst_input(g, name, 1, ti, (w.lo,), (w.hi,)))
+            bindings[word_name(name, 0, 1)] = w.elem.extend(ti.bits)
+        bits = None if t is None else t.bits
+        signed = True if t is None else t.signed
+        mode = str(params.get("mode", "sat"))
+        if k == "add":
+            y = g.add(vals[0], vals[1], bits=bits, signed=signed, mode=mode)
+        elif k == "sub":
+            y = g.sub(vals[0], vals[1], bits=bits, signed=signed, mode=mode)
+        elif k == "mul":
+            y = g.mul(vals[0], vals[1], shift=0, bits=bits, signed=signed, mode=mode)
+        elif k == "select":
+            y = g.select(vals[0], vals[1], vals[2])
+        elif k == "fit":
+            assert t is not None
+            y = g.sat(vals[0], t.bits, t.signed)
+        elif k == "rshift":
+            y = g.rshift(vals[0], int(params["s"]))  # type: ignore[call-overload]
+        elif k == "table":
+            assert t is not None
+            y = g.table(vals[0], params["table"], t.bits, t.signed)  # type: ignore[arg-type]
+        elif k == "embed":
+            assert t is not None
+            y = g.embed(vals[0], params["table"], t.bits, t.signed)  # type: ignore[arg-type]
+        elif k == "delay":
+            y = g.delay(vals[0], 1)
+            bindings[FIRST] = [("in", FIRST, 0)]
+        else:  # pragma: no cover
+            raise AssertionError(k)
+        g.output("y", y)
+        return g, bindings, y
+
+    @staticmethod
+    def _input_types(k: str, ws: list[Scalar], t: WordType | None) -> list[WordType]:
+        """Declared operand types: an add/sub's operands at one width and signedness
+        (at least the result's width), so that the one-row ripple adder fits; a
+        select's choices at the result's type; others at the narrowest type of their
+        range (a multiply macro is sized by its operands' types)."""
+        if k in ("table", "embed"):   # the index's declared width is part of the op
+            return [WordType(w.bits, w.signed) for w in ws]
+        exact = [_exact_type(w.lo, w.hi) for w in ws]
+        if k in ("add", "sub"):
+            (a, b), (ta, tb) = ws, exact
+            lo = a.lo + b.lo if k == "add" else a.lo - b.hi
+            hi = a.hi + b.hi if k == "add" else a.hi - b.lo
+            out = t if t is not None else _exact_type(lo, hi)
+            if ta.signed == tb.signed:
+                n = max(ta.bits, tb.bits, out.bits)
+                return [WordType(n, ta.signed)] * 2
+            n = max(ta.bits + (not ta.signed), tb.bits + (not tb.signed), out.bits)
+            return [WordType(n, True)] * 2
+        if k == "select":
+            c, a, b = ws
+            ty = _exact_type(min(a.lo, b.lo), max(a.hi, b.hi))
+            return [WordType(1, True), ty, ty]
+        return exact
