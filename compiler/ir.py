@@ -39,6 +39,8 @@ __all__ = [
     "Op",
     "Value",
     "WordType",
+    "embed_rows",
+    "reachable_indices",
     "reference",
     "rshift_int",
     "width_for",
@@ -361,10 +363,10 @@ class Graph:
             if bad:
                 raise GraphError(f"embed: table row {i} entry {bad[0]} = {r[bad[0]]} does "
                                  f"not fit {t}")
-        idx = reachable_indices(ids.lo[0], ids.hi[0], ids.bits)
-        d = len(rows[0])
-        col = [[rows[i][j] if i < len(rows) else 0 for i in idx] for j in range(d)]
-        return self._push("embed", [ids], {"table": rows}, d, [min(c) for c in col],
+        full = embed_rows(rows, ids.bits)
+        reach = [full[i] for i in reachable_indices(ids.lo[0], ids.hi[0], ids.bits)]
+        col = list(zip(*reach, strict=True))
+        return self._push("embed", [ids], {"table": rows}, len(rows[0]), [min(c) for c in col],
                           [max(c) for c in col], t)
 
     def argmax(self, x: Value) -> Value:
@@ -499,6 +501,13 @@ class Graph:
         self.outputs[name] = v
 
 
+def embed_rows(table: Sequence[Sequence[int]], id_bits: int) -> list[tuple[int, ...]]:
+    """An ``embed`` table as all ``2**id_bits`` rows an id can select: the rows beyond
+    the vocabulary read as zeros (DESIGN §5 as this compiler defines it)."""
+    rows = [tuple(int(v) for v in r) for r in table]
+    return rows + [(0,) * len(rows[0])] * ((1 << id_bits) - len(rows))
+
+
 def reachable_indices(lo: int, hi: int, bits: int) -> list[int]:
     """Table indices ``x mod 2**bits`` for x in [lo, hi]."""
     n = 1 << bits
@@ -586,9 +595,9 @@ def reference(graph: Graph, tokens: Mapping[str, np.ndarray]) -> dict[str, np.nd
         elif k == "select":
             r = np.where(args[0] < 0, args[1], args[2])
         elif k == "embed":
-            tab = np.array(p["table"], dtype=np.int64)
-            ids = args[0][:, 0] & ((1 << graph.values[op.args[0]].bits) - 1)
-            r = np.where((ids < len(tab))[:, None], tab[np.minimum(ids, len(tab) - 1)], 0)
+            id_bits = graph.values[op.args[0]].bits
+            tab = np.array(embed_rows(p["table"], id_bits), dtype=np.int64)  # type: ignore[arg-type]
+            r = tab[args[0][:, 0] & ((1 << id_bits) - 1)]
         elif k == "argmax":
             r = np.argmax(args[0], axis=1)[:, None]
         elif k == "table":

@@ -24,7 +24,7 @@ import numpy as np
 
 from compiler import arith
 from compiler.arith import Word
-from compiler.ir import FIRST, Graph, GraphError, Value, WordType
+from compiler.ir import FIRST, Graph, GraphError, Value, WordType, embed_rows
 from compiler.netlist import Netlist, bits_to_words, collapse, evaluate
 
 __all__ = ["Lowered", "lower", "word_name"]
@@ -137,9 +137,8 @@ def lower(graph: Graph, method: str = "auto", optimize: bool = True) -> Lowered:
             elif k == "embed":
                 iv = graph.values[op.args[0]]
                 idx = A[0][0].ext(nl, max(iv.bits, A[0][0].width))[: iv.bits]
-                rows = p["table"]  # type: ignore[assignment]
-                ws = [arith.table_word(nl, idx, [rows[i][j] if i < len(rows) else 0  # type: ignore[index]
-                                                 for i in range(1 << iv.bits)], lo, hi)
+                rows = embed_rows(p["table"], iv.bits)  # type: ignore[arg-type]
+                ws = [arith.table_word(nl, idx, [r[j] for r in rows], lo, hi)
                       for j, (lo, hi) in enumerate(zip(v.lo, v.hi, strict=True))]
             elif k == "argmax":
                 ws = [arith.argmax_word(nl, A[0])]

@@ -84,15 +84,7 @@ def max_word(nl: Netlist, a: Word, b: Word) -> Word:
         return a
     if b.lo >= a.hi:
         return b
-    if lo == hi:
-        return const_word(nl, lo)
-    g = gt(nl, a, b)
-    n, _ = width_for(lo, hi)
-    m = max(n, a.width, b.width)
-    ab, bb = a.ext(nl, m), b.ext(nl, m)
-    # inputs (a_i, b_i, g): g ? a : b
-    out = [nl.lut([ab[i], bb[i], g], 0b1010_1100) for i in range(n)]
-    return make_word(out, lo, hi)
+    return _mux(nl, gt(nl, a, b), a, b, lo, hi)
 
 
 def select_word(nl: Netlist, c: Word, a: Word, b: Word, lo: int, hi: int) -> Word:
@@ -102,8 +94,6 @@ def select_word(nl: Netlist, c: Word, a: Word, b: Word, lo: int, hi: int) -> Wor
         return b
     if c.hi < 0:
         return a
-    if lo == hi:
-        return const_word(nl, lo)
     return _mux(nl, c.bit(nl, c.width - 1), a, b, lo, hi)
 
 
@@ -114,6 +104,7 @@ def _mux(nl: Netlist, g: int, a: Word, b: Word, lo: int, hi: int) -> Word:
     n, _ = width_for(lo, hi)
     m = max(n, a.width, b.width)
     ab, bb = a.ext(nl, m), b.ext(nl, m)
+    # inputs (a_i, b_i, g): g ? a : b
     out = [nl.lut([ab[i], bb[i], g], 0b1010_1100) for i in range(n)]
     return make_word(out, lo, hi)
 

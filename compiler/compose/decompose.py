@@ -39,7 +39,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.compose.instances import Elem, Instance, Src, inst_input
-from compiler.ir import FIRST, Graph, Op, Value, WordType, reachable_indices, rshift_int, width_for
+from compiler.ir import (
+    FIRST,
+    Graph,
+    Op,
+    Value,
+    WordType,
+    embed_rows,
+    reachable_indices,
+    rshift_int,
+    width_for,
+)
 from compiler.lower import lower, word_name
 from compiler.macros.clamp import clamp_is_wiring
 from compiler.macros.table import MAX_TABLE_BITS as GATHER_BITS
@@ -75,6 +85,13 @@ class Scalar:
         return Scalar(Elem(self.elem.extend(t.bits), t.signed), self.lo, self.hi)
 
 
+def addsub_range(kind: str, a: Scalar, b: Scalar) -> tuple[int, int]:
+    """Exact range of ``a + b`` (``kind == "add"``) or ``a - b``."""
+    if kind == "add":
+        return a.lo + b.lo, a.hi + b.hi
+    return a.lo - b.hi, a.hi - b.lo
+
+
 def _constant(value: int) -> Scalar:
     """A constant as a word of constant bit sources (constant cells at its readers)."""
     t = _exact_type(value, value)
@@ -101,8 +118,12 @@ class Decomposer:
     def op(self, op: Op, v: Value, operands: list[list[Elem]], args: list[Value]
            ) -> list[Elem]:
         """The elements of ``v = op(args)``: one decomposition per element (one in all
-        for ``dot``)."""
+        for ``dot``, ``embed`` and ``argmax``)."""
         k, p = op.kind, op.params
+        # an operand's bits as its declared type (a concat keeps each part's own width;
+        # a table's index width is part of its meaning)
+        operands = [[Elem(el.extend(a.bits), a.signed) for el in elems]
+                    for elems, a in zip(operands, args, strict=True)]
         if k == "dot":
             self.tag = f"op{self.vid}.dot"
             a = [Scalar(e, lo, hi) for e, lo, hi in zip(operands[0], args[0].lo, args[0].hi,
@@ -117,9 +138,7 @@ class Decomposer:
         if k == "embed":
             self.tag = f"op{self.vid}.embed"
             ids = Scalar(operands[0][0], args[0].lo[0], args[0].hi[0])
-            rows = [tuple(r) for r in p["table"]]  # type: ignore[union-attr]
-            rows += [(0,) * v.dim] * ((1 << ids.bits) - len(rows))  # beyond the vocabulary
-            got = self._rows(ids, rows, v.type)
+            got = self._rows(ids, embed_rows(p["table"], ids.bits), v.type)  # type: ignore[arg-type]
             return [Scalar(r.elem, lo, hi).recast(v.type).elem
                     for r, lo, hi in zip(got, v.lo, v.hi, strict=True)]
         if k == "argmax":
@@ -141,9 +160,7 @@ class Decomposer:
                  ) -> Scalar:
         mode = str(p.get("mode", "sat"))
         if k in ("add", "sub"):
-            a, b = ws
-            lo = a.lo + b.lo if k == "add" else a.lo - b.hi
-            hi = a.hi + b.hi if k == "add" else a.hi - b.lo
+            lo, hi = addsub_range(k, *ws)
             if mode == "wrap" or (t.lo <= lo and hi <= t.hi):
                 return self._prim(k, ws, t, {"mode": mode})
             return self._fit(self._prim(k, ws, None, {}), t, mode)
@@ -154,14 +171,11 @@ class Decomposer:
         if k == "max":
             cur = ws[0]
             for x in ws[1:]:
-                d = self._prim("sub", [cur, x], None, {})
-                if d.lo >= 0:
-                    continue
-                if d.hi < 0:
-                    cur = x
-                    continue
-                sign = Scalar(Elem([d.elem.bits[-1]], True), -1, 0)
-                cur = self._prim("select", [sign, x, cur], None, {})
+                sign = self._less(cur, x)
+                if isinstance(sign, bool):
+                    cur = x if sign else cur
+                else:
+                    cur = self._prim("select", [sign, x, cur], None, {})
             return cur
         if k == "sum":
             return self._fit(self._sum(ws), t, mode)
@@ -197,12 +211,18 @@ class Decomposer:
         """DESIGN ``rshift(x, s)``: ``x``'s bits from ``s`` up plus bit ``s - 1``."""
         if s == 0:
             return x
-        if s >= x.bits:             # nothing but the sign is left: one general block
-            return self._prim("rshift", [x], None, {"s": s})
+        lo, hi = rshift_int(x.lo, s), rshift_int(x.hi, s)
+        if lo == hi:                # the range decides it: constant cells, no block
+            return _constant(lo)
+        if s >= x.bits:
+            # a signed x, or s > n, rounds to a constant (above); what is left is an
+            # unsigned x and s == n: the result is its top bit
+            assert not x.signed and s == x.bits, (x, s)
+            return Scalar(Elem([x.elem.bits[-1]], False), lo, hi)
         top = Scalar(Elem(x.elem.bits[s:], x.signed), x.lo >> s, x.hi >> s)
         carry = Scalar(Elem([x.elem.bits[s - 1]], False), 0, 1)
         r = self._prim("add", [top, carry], None, {})
-        return Scalar(r.elem, rshift_int(x.lo, s), rshift_int(x.hi, s))
+        return Scalar(r.elem, lo, hi)
 
     def _table(self, x: Scalar, table: tuple[int, ...], t: WordType) -> Scalar:
         """``table[x mod 2**bits]``: gathers on the low bits, selects on the high ones."""
@@ -215,11 +235,13 @@ class Decomposer:
         d = len(rows[0])
         kind = "table" if d == 1 else "embed"
 
-        def gather(idx: Scalar, part: list[tuple[int, ...]]) -> list[Scalar]:
-            param = tuple(r[0] for r in part) if d == 1 else tuple(part)
-            return self._prims(kind, [idx], t, {"table": param})
+        def param(part: list[tuple[int, ...]]) -> dict[str, object]:
+            return {"table": tuple(r[0] for r in part) if d == 1 else tuple(part)}
 
-        if x.bits <= GATHER_BITS or self._fits_general_flow(kind, x, rows, t):
+        def gather(idx: Scalar, part: list[tuple[int, ...]]) -> list[Scalar]:
+            return self._prims(kind, [idx], t, param(part))
+
+        if x.bits <= GATHER_BITS or self._fits_general_flow(kind, x, param(rows), t):
             return gather(x, rows)
         low = Scalar(Elem(x.elem.bits[:GATHER_BITS], False), 0, (1 << GATHER_BITS) - 1)
         reach = {i >> GATHER_BITS for i in reachable_indices(x.lo, x.hi, x.bits)}
@@ -240,15 +262,14 @@ class Decomposer:
         assert branches[0] is not None
         return branches[0]
 
-    def _fits_general_flow(self, kind: str, x: Scalar, rows: list[tuple[int, ...]],
+    def _fits_general_flow(self, kind: str, x: Scalar, params: dict[str, object],
                            t: WordType) -> bool:
         """A wide table small enough for one general-flow block: measured, that block is
         denser than gathers and selects stitched together (their channels cost more
         than the table's LUTs)."""
         from compiler.program import GENERAL_BLOCK_MAX_LUTS
 
-        param = tuple(r[0] for r in rows) if kind == "table" else tuple(rows)
-        g, _, _ = self._instance_graph(kind, [x], t, {"table": param})
+        g, _, _ = self._instance_graph(kind, [x], t, params)
         luts = sum(1 for node in lower(g).netlist.nodes if node.kind == "lut")
         return luts <= GENERAL_BLOCK_MAX_LUTS
 
@@ -256,16 +277,22 @@ class Decomposer:
         """Index of the largest of ``xs`` (the lowest on ties), in ``[0, len - 1]``."""
         best, idx = xs[0], _constant(0)
         for i, x in enumerate(xs[1:], start=1):
-            d = self._prim("sub", [best, x], None, {})   # < 0 exactly when x > best
-            if d.lo >= 0:
-                continue
-            if d.hi < 0:
-                best, idx = x, _constant(i)
-                continue
-            sign = Scalar(Elem([d.elem.bits[-1]], True), -1, 0)
-            best = self._prim("select", [sign, x, best], None, {})
-            idx = self._prim("select", [sign, _constant(i), idx], None, {})
+            sign = self._less(best, x)                   # x strictly greater: move on
+            if isinstance(sign, bool):
+                best, idx = (x, _constant(i)) if sign else (best, idx)
+            else:
+                best = self._prim("select", [sign, x, best], None, {})
+                idx = self._prim("select", [sign, _constant(i), idx], None, {})
         return Scalar(idx.elem, 0, len(xs) - 1)
+
+    def _less(self, a: Scalar, b: Scalar) -> Scalar | bool:
+        """``a < b``: a bool when the ranges decide it (no block), else the sign bit of
+        the exact ``a - b`` (a ripple subtractor) as a one-bit signed word."""
+        lo, hi = addsub_range("sub", a, b)
+        if lo >= 0 or hi < 0:
+            return hi < 0
+        d = self._prim("sub", [a, b], None, {})
+        return Scalar(Elem([d.elem.bits[-1]], True), -1, 0)
 
     def _sum(self, ws: list[Scalar]) -> Scalar:
         """The exact sum of ``ws``: a balanced tree of exact additions."""
@@ -309,6 +336,11 @@ class Decomposer:
             name = f"i{j}"
             vals.append(inst_input(g, name, 1, ti, (w.lo,), (w.hi,)))
             bindings[word_name(name, 0, 1)] = w.elem.extend(ti.bits)
+        if k == "mul" and t is None:
+            # every product of the declared types: what the multiply macro lays out
+            corners = [x * y for x in (types[0].lo, types[0].hi)
+                       for y in (types[1].lo, types[1].hi)]
+            t = _exact_type(min(corners), max(corners))
         bits = None if t is None else t.bits
         signed = True if t is None else t.signed
         mode = str(params.get("mode", "sat"))
@@ -349,10 +381,8 @@ class Decomposer:
             return [WordType(w.bits, w.signed) for w in ws]
         exact = [_exact_type(w.lo, w.hi) for w in ws]
         if k in ("add", "sub"):
-            (a, b), (ta, tb) = ws, exact
-            lo = a.lo + b.lo if k == "add" else a.lo - b.hi
-            hi = a.hi + b.hi if k == "add" else a.hi - b.lo
-            out = t if t is not None else _exact_type(lo, hi)
+            ta, tb = exact
+            out = t if t is not None else _exact_type(*addsub_range(k, *ws))
             if ta.signed == tb.signed:
                 n = max(ta.bits, tb.bits, out.bits)
                 return [WordType(n, ta.signed)] * 2

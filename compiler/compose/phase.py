@@ -5,9 +5,9 @@ On this fabric a signal's phase ``(t - x - y) mod 2`` never changes along a path
 and constants have no phase of their own: every reader gets its own feed (or constant
 cell) in whatever phase it needs. A computed value's phase is free, but one for all of
 its readers. An op whose operands are bound to different phases (``y = x + delay(x,
-1)`` with ``x`` computed) could never be stitched, so :func:`legalise_phases` gives the
-offending operand a copy of its whole cone (down to the token inputs, which get their
-own feeds), whose phase is free again (the word-level form of
+1)`` with ``x`` computed) could never be stitched, so :func:`legalise_phases` builds each
+value once per phase its readers need it in (a copy of its cone, down to the token
+inputs, which get their own feeds: the word-level form of
 :func:`compiler.parity.legalise_parity`). The new graph computes the same function.
 """
 
@@ -46,79 +46,57 @@ class _ParityUnion:
 
 def legalise_phases(graph: Graph) -> tuple[Graph, int]:
     """A graph equal to ``graph`` in which every op's operands can share one phase, and
-    the number of ops copied to get there."""
+    the number of ops copied to get there.
+
+    Demand-driven: an op made in phase ``p`` needs its computed operands in phase
+    ``p - (k mod 2)`` (``k`` a delay's tokens, else 0); token inputs and constants serve
+    any phase. Each output takes the phase that needs fewer new copies (the first one on
+    a tie), and each op is then built once per phase something needs it in, so a value
+    exists at most twice and an op no output needs is dropped."""
+    ops = graph.ops
+    need: list[set[int]] = [set() for _ in ops]
+
+    def flip(vid: int) -> int:
+        op = ops[vid]
+        return int(op.params["k"]) % 2 if op.kind == "delay" else 0
+
+    def demand(vid: int, phase: int, commit: bool) -> int:
+        """New (op, phase) pairs that making ``vid`` in ``phase`` adds (recorded when
+        ``commit``)."""
+        added: set[tuple[int, int]] = set()
+        stack = [(vid, phase)]
+        while stack:
+            v, p = stack.pop()
+            if ops[v].kind in _PLUMBING or p in need[v] or (v, p) in added:
+                continue
+            added.add((v, p))
+            stack.extend((a, (p - flip(v)) % 2) for a in ops[v].args)
+        if commit:
+            for v, p in added:
+                need[v].add(p)
+        return len(added)
+
+    for v in graph.outputs.values():
+        costs = [demand(v.id, p, False) for p in (0, 1)]
+        demand(v.id, 0 if costs[0] <= costs[1] else 1, True)
+
     new = Graph()
-    uf = _ParityUnion()
-    first_copy: dict[int, int] = {}    # old id -> new id
-    n_copied = 0
-
-    def emit(old: int, args: list[int]) -> int | None:
-        """Push old op ``old`` on new operands; None if they cannot share a phase."""
-        op, v = graph.ops[old], graph.values[old]
-        bound = [a for a in args if new.ops[a].kind not in _PLUMBING]
-        nv = new._push(op.kind, [new.values[a] for a in args], dict(op.params), v.dim,
-                       v.lo, v.hi, v.type)
-        if op.kind == "input":
-            new.inputs[op.params["name"]] = nv  # type: ignore[index]
-        k = int(op.params["k"]) % 2 if op.kind == "delay" else 0
-        for a in bound:
-            if not uf.union(nv.id, a, k):
-                return None
-        return nv.id
-
-    def fresh(old: int) -> int:
-        """A copy of the cone of old value ``old`` on its own phase variables."""
-        nonlocal n_copied
-        op = graph.ops[old]
-        if op.kind in _PLUMBING:
-            return first_copy[old]
-        args = [fresh(a) for a in op.args]
-        got = emit(old, args)
-        assert got is not None, "a copied cone is as consistent as the original"
-        n_copied += 1
-        return got
-
-    for old, op in enumerate(graph.ops):
-        args = [first_copy[a] for a in op.args]
-        # try the operands as they are; on a conflict, copy each later operand that
-        # disagrees with the first bound one
-        got = _try(new, uf, graph, old, args)
-        if got is None:
-            kept: dict[int, int] = {}      # root -> parity of the operands kept
-            fixed = []
-            for a, o in zip(args, op.args, strict=True):
-                if new.ops[a].kind in _PLUMBING:
-                    fixed.append(a)
-                    continue
-                rb, pb = uf.find(a)
-                if kept.setdefault(rb, pb) == pb:
-                    fixed.append(a)
-                else:
-                    fixed.append(fresh(o))
-            got = emit(old, fixed)
-            assert got is not None
-        first_copy[old] = got
+    made: dict[tuple[int, int], int] = {}
+    for vid, (op, v) in enumerate(zip(ops, graph.values, strict=True)):
+        phases = [0] if op.kind in _PLUMBING else sorted(need[vid])
+        for p in phases:
+            if op.kind in _PLUMBING:
+                args: list[int] = []
+            else:
+                args = [made[(a, 0 if ops[a].kind in _PLUMBING else (p - flip(vid)) % 2)]
+                        for a in op.args]
+            nv = new._push(op.kind, [new.values[a] for a in args], dict(op.params), v.dim,
+                           v.lo, v.hi, v.type)
+            if op.kind == "input":
+                new.inputs[op.params["name"]] = nv  # type: ignore[index]
+            made[(vid, p)] = nv.id
     for name, v in graph.outputs.items():
-        new.output(name, new.values[first_copy[v.id]])
-    return new, n_copied
-
-
-def _try(new: Graph, uf: _ParityUnion, graph: Graph, old: int, args: list[int]) -> int | None:
-    """Push op ``old`` if its bound operands already agree (or can), else None (and
-    nothing pushed)."""
-    op, v = graph.ops[old], graph.values[old]
-    bound = [a for a in args if new.ops[a].kind not in _PLUMBING]
-    seen: dict[int, int] = {}
-    for a in bound:
-        r, p = uf.find(a)
-        if seen.setdefault(r, p) != p:
-            return None
-    nv = new._push(op.kind, [new.values[a] for a in args], dict(op.params), v.dim, v.lo,
-                   v.hi, v.type)
-    if op.kind == "input":
-        new.inputs[op.params["name"]] = nv  # type: ignore[index]
-    k = int(op.params["k"]) % 2 if op.kind == "delay" else 0
-    for a in bound:
-        ok = uf.union(nv.id, a, k)
-        assert ok
-    return nv.id
+        p = 0 if ops[v.id].kind in _PLUMBING else min(need[v.id])
+        new.output(name, new.values[made[(v.id, p)]])
+    copied = sum(max(0, len(n) - 1) for n in need)
+    return new, copied

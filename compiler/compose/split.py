@@ -1,11 +1,13 @@
 """Split a word graph into block instances and bit-level bindings.
 
-Every op becomes one instance graph, except plumbing: ``input`` (token words, entering
-on edge ports), ``const`` (constant bits, made by constant cells where they are read),
-``slice`` and ``concat`` (pure wiring: they only rename elements). Elementwise ops
-(``add sub const_mul mul max table delay rshift fit sum``) become one instance per
-element, so each block is small and all of its inputs meet (one phase, DESIGN §3);
-``linear`` and ``dot`` stay whole.
+Every op becomes instance graphs, except plumbing: ``input`` (token words, entering on
+edge ports), ``const`` (constant bits, made by constant cells where they are read),
+``slice`` and ``concat`` (pure wiring: they only rename elements). An op without a
+macro of its own is first taken apart into a chain of ops that have one
+(:mod:`compiler.compose.decompose`; ``decompose=False`` keeps it whole). Otherwise
+elementwise ops (``add sub const_mul mul max table delay rshift fit sum select``)
+become one instance per element, so each block is small and all of its inputs meet
+(one phase, DESIGN §3); ``linear``, ``dot``, ``embed`` and ``argmax`` stay whole.
 
 An instance graph declares its inputs ``i0, i1, ...`` with the exact element ranges of
 the original operands (lowering spends no bit on what cannot happen) and computes the
@@ -18,15 +20,16 @@ from __future__ import annotations
 from compiler.compose.decompose import DECOMPOSED, Decomposer
 from compiler.compose.instances import Elem, Instance, Split, Src, inst_input
 from compiler.ir import FIRST, Graph, GraphError, Op, Value, WordType
+from compiler.lower import word_name
 
 __all__ = ["ELEMENTWISE", "WHOLE", "Elem", "Instance", "Split", "Src", "split_graph"]
-from compiler.lower import word_name
 
 #: ops computed element by element
 ELEMENTWISE = frozenset({"add", "sub", "const_mul", "mul", "max", "table", "delay",
                          "rshift", "fit", "sum", "select"})
 #: ops computed on whole vectors
 WHOLE = frozenset({"linear", "dot", "embed", "argmax"})
+
 
 def _const_bits(value: int, t: WordType) -> list[Src]:
     return [("const", (value >> b) & 1) for b in range(t.bits)]

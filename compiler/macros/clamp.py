@@ -20,7 +20,7 @@ are constant (0 above a narrower range) leave on idle ``west_out`` ports; for a 
 target the top bit of ``y`` is the sign itself. Every row reads its bit one cycle after
 the row above it (south hops keep the lag, DESIGN §3), so the input offsets grow by one
 per row: about ``n`` rows, ``2n`` cells for a signed ``x`` (``n`` unsigned), latency
-about ``n + 3`` cycles.
+about ``n + 1`` cycles.
 """
 
 from __future__ import annotations

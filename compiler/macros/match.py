@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compiler.ir import FIRST, Graph, WordType
+from compiler.ir import FIRST, Graph, WordType, embed_rows
 from compiler.macros.adder import adder_bitstream, incrementer_bitstream
 from compiler.macros.clamp import clamp_bitstream, clamp_is_wiring
 from compiler.macros.delay import delay_bitstream
@@ -108,6 +108,22 @@ def match_linear(graph: Graph) -> LinearMatch | None:
                        x.type.bits, int(op.params["shift"]), y.type.bits)
 
 
+def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    """``(op, y name, y, operand values)`` when ``graph`` is one op of ``kind`` on
+    ``n_inputs`` distinct scalar token inputs (no ``first``), else ``None``."""
+    if len(graph.inputs) != n_inputs or len(graph.outputs) != 1 \
+            or len(graph.ops) != n_inputs + 1 or FIRST in graph.inputs:
+        return None
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    if op.kind not in kind or len(set(op.args)) != n_inputs or y.dim != 1:
+        return None
+    vals = [graph.values[i] for i in op.args]
+    if any(graph.ops[v.id].kind != "input" or v.dim != 1 for v in vals):
+        return None
+    return op, y_name, y, vals
+
+
 @dataclass(frozen=True)
 class MultiplyMatch:
     """A graph that is exactly ``y = a * b`` of two scalar words, with an output type
@@ -188,17 +204,10 @@ def match_adder(graph: Graph) -> AdderMatch | None:
     inputs of equal width (equal signedness too when ``y`` is wider than them) whose
     result never saturates: the exact range of ``a ± b`` (from the inputs' ranges) lies
     in ``y``'s type, or the op wraps. Else ``None``."""
-    if len(graph.inputs) != 2 or len(graph.outputs) != 1 or len(graph.ops) != 3:
+    got = _scalar_inputs(graph, 2, ("add", "sub"))
+    if got is None:
         return None
-    if FIRST in graph.inputs:
-        return None
-    (y_name, y), = graph.outputs.items()
-    op = graph.ops[y.id]
-    if op.kind not in ("add", "sub") or len(op.args) != 2 or op.args[0] == op.args[1]:
-        return None
-    a, b = (graph.values[i] for i in op.args)
-    if any(graph.ops[v.id].kind != "input" for v in (a, b)) or a.dim != 1 or b.dim != 1:
-        return None
+    op, y_name, y, (a, b) = got
     n, m = a.type.bits, y.type.bits
     if b.type.bits != n or (m > n and a.type.signed != b.type.signed):
         return None
@@ -239,27 +248,11 @@ class IncrementerMatch:
                                      signed_out=self.y_signed), None
 
 
-def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    """``(op, y name, y, operand values)`` when ``graph`` is one op of ``kind`` on
-    ``n_inputs`` distinct scalar token inputs (no ``first``), else ``None``."""
-    if len(graph.inputs) != n_inputs or len(graph.outputs) != 1 \
-            or len(graph.ops) != n_inputs + 1 or FIRST in graph.inputs:
-        return None
-    (y_name, y), = graph.outputs.items()
-    op = graph.ops[y.id]
-    if op.kind not in kind or len(set(op.args)) != n_inputs or y.dim != 1:
-        return None
-    vals = [graph.values[i] for i in op.args]
-    if any(graph.ops[v.id].kind != "input" or v.dim != 1 for v in vals):
-        return None
-    return op, y_name, y, vals
-
-
 def match_incrementer(graph: Graph) -> IncrementerMatch | None:
     """``graph`` as an :class:`IncrementerMatch`: one ``add`` (either operand) or
     ``sub`` (the second) of two scalar inputs where that operand's range is within
-    ``[0, 1]`` and the other one's declared width is at least its own, with a result
-    that never saturates. Else ``None``."""
+    ``[0, 1]`` and its declared width fits the row (at most the other operand's or the
+    result's), with a result that never saturates. Else ``None``."""
     got = _scalar_inputs(graph, 2, ("add", "sub"))
     if got is None:
         return None
@@ -452,8 +445,7 @@ def match_rows(graph: Graph) -> RowsMatch | None:
     (x_name, x), = graph.inputs.items()
     if op.kind != "embed" or op.args != (x.id,) or x.type.bits > MAX_TABLE_BITS:
         return None
-    rows = [tuple(int(v) for v in r) for r in op.params["table"]]  # type: ignore[union-attr]
-    rows += [(0,) * y.dim] * ((1 << x.type.bits) - len(rows))    # beyond the vocabulary
+    rows = embed_rows(op.params["table"], x.type.bits)  # type: ignore[arg-type]
     return RowsMatch(x_name, y_name, tuple(rows), x.type.bits, y.type.bits, y.type.signed)
 
 

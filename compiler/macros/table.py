@@ -60,7 +60,45 @@ def table_bitstream(table: Sequence[int], in_bits: int, out_bits: int, *,
                                f"needs {1 << in_bits}")
     if out_bits < 1:
         raise TableLayoutError(f"out_bits must be >= 1, got {out_bits}")
-    b, m = in_bits, out_bits
+    columns = [[(int(v) >> k) & 1 for v in table] for k in range(out_bits)]
+    configs, inputs, outputs = _gather(columns, in_bits, x_name)
+    iomap = IOMap(inputs, {y_name: tuple(outputs)}, max(pb.offset for pb in outputs),
+                  frozenset({y_name}) if signed_out else frozenset())
+    return Bitstream(configs, iomap)
+
+
+def rows_bitstream(rows: Sequence[Sequence[int]], in_bits: int, bits: int, *,
+                   x_name: str = "x", y_name: str = "y", signed_out: bool = True
+                   ) -> Bitstream:
+    """``y[j] = rows[x mod 2**in_bits][j]`` for ``d`` words of ``bits`` bits (an embedding
+    lookup): one gather per bit of every word, side by side (``y`` when ``d == 1``).
+    ``len(rows) == 2**in_bits``; one token per cycle. Deterministic."""
+    if not 1 <= in_bits <= MAX_TABLE_BITS:
+        raise TableLayoutError(f"index of {in_bits} bits: the gather layout takes "
+                               f"1..{MAX_TABLE_BITS}")
+    if len(rows) != 1 << in_bits:
+        raise TableLayoutError(f"{len(rows)} rows, a {in_bits}-bit index needs "
+                               f"{1 << in_bits}")
+    d = len(rows[0])
+    if d < 1 or bits < 1 or any(len(r) != d for r in rows):
+        raise TableLayoutError("every row needs the same number (>= 1) of words of >= 1 "
+                               "bits")
+    columns = [[(int(r[j]) >> k) & 1 for r in rows] for j in range(d) for k in range(bits)]
+    configs, inputs, flat = _gather(columns, in_bits, x_name)
+    names = [y_name] if d == 1 else [f"{y_name}[{j}]" for j in range(d)]
+    outputs = {n: tuple(flat[j * bits:(j + 1) * bits]) for j, n in enumerate(names)}
+    iomap = IOMap(inputs, outputs, max(pb.offset for pb in flat),
+                  frozenset(names) if signed_out else frozenset())
+    iomap.validate(configs.shape[1], configs.shape[0])
+    return Bitstream(configs, iomap)
+
+
+def _gather(columns: Sequence[Sequence[int]], in_bits: int, x_name: str
+            ) -> tuple[np.ndarray, dict[str, tuple[PortBit, ...]], list[PortBit]]:
+    """The gather layout (module docstring) of one output bit per entry of ``columns``
+    (the bit's value at every index): configurations, the index's input ports, and
+    each bit's output port."""
+    b, m = in_bits, len(columns)
     step = 2 if b == 4 else 1
     cols = [step * k for k in range(m)]
     last = cols[-1]
@@ -86,7 +124,7 @@ def table_bitstream(table: Sequence[int], in_bits: int, out_bits: int, *,
         for x in range(last + 1):
             put(x, 3, E, copy_table(W))
     for k, c in enumerate(cols):
-        entries = [(int(table[a]) >> k) & 1 for a in range(1 << b)]
+        entries = list(columns[k])
 
         def lut(n: int, e: int, s: int, w: int, entries: list[int] = entries) -> int:
             a = (w | n << 1 | s << 2 | e << 3) & ((1 << b) - 1)
@@ -110,34 +148,4 @@ def table_bitstream(table: Sequence[int], in_bits: int, out_bits: int, *,
     enter = {0: e_a, 1: e_a - 1, 2: e_a - 1, 3: e_a - 4}
     row = {0: 1, 1: 0, 2: 2, 3: 3}
     inputs = {x_name: tuple(PortBit("west_in", row[j], enter[j]) for j in range(b))}
-    outputs = {y_name: tuple(PortBit("north_out", c, e_a + c + 2) for c in cols)}
-    latency = max(pb.offset for pb in outputs[y_name])
-    signed = frozenset({y_name}) if signed_out else frozenset()
-    return Bitstream(configs, IOMap(inputs, outputs, latency, signed))
-
-
-def rows_bitstream(rows: Sequence[Sequence[int]], in_bits: int, bits: int, *,
-                   x_name: str = "x", y_name: str = "y", signed_out: bool = True
-                   ) -> Bitstream:
-    """``y[j] = rows[x mod 2**in_bits][j]`` for ``d`` words of ``bits`` bits (an embedding
-    lookup): the gather layout of one table whose entry ``i`` holds row ``i``'s words
-    side by side, its outputs cut back into the words ``y[0] .. y[d-1]`` (``y`` when
-    ``d == 1``). ``len(rows) == 2**in_bits``; one token per cycle. Deterministic."""
-    if len(rows) != 1 << in_bits:
-        raise TableLayoutError(f"{len(rows)} rows, a {in_bits}-bit index needs "
-                               f"{1 << in_bits}")
-    d = len(rows[0])
-    if d < 1 or any(len(r) != d for r in rows):
-        raise TableLayoutError("every row needs the same number (>= 1) of words")
-    mask = (1 << bits) - 1
-    packed = [sum((int(v) & mask) << (j * bits) for j, v in enumerate(r)) for r in rows]
-    bs = table_bitstream(packed, in_bits, d * bits, x_name=x_name, y_name="y",
-                         signed_out=False)
-    assert bs.iomap is not None
-    flat = bs.iomap.outputs["y"]
-    names = [y_name] if d == 1 else [f"{y_name}[{j}]" for j in range(d)]
-    outputs = {n: flat[j * bits:(j + 1) * bits] for j, n in enumerate(names)}
-    iomap = IOMap(dict(bs.iomap.inputs), outputs, bs.iomap.latency,
-                  frozenset(names) if signed_out else frozenset())
-    iomap.validate(bs.width, bs.height)
-    return Bitstream(bs.configs, iomap)
+    return configs, inputs, [PortBit("north_out", c, e_a + c + 2) for c in cols]

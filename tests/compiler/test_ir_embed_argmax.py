@@ -46,10 +46,21 @@ def test_bad_embed_and_argmax_are_named() -> None:
 @pytest.mark.parametrize("which", ["embed", "argmax"])
 def test_general_flow_lowers_them_exactly(which: str) -> None:
     g = Graph()
-    if which == "embed":
-        ids = g.input("id", bits=3, signed=False)
-        g.output("e", g.embed(ids, np.arange(-6, 6).reshape(6, 2), bits=4))
+    if which == "embed":             # 5-bit ids: wider than the row gather takes
+        ids = g.input("id", bits=5, signed=False)
+        g.output("e", g.embed(ids, np.arange(-14, 14).reshape(14, 2) // 4, bits=3))
     else:
         g.output("a", g.argmax(g.input("x", dim=3, bits=2)))
     prog = compile_program(g, which)
+    assert prog.flow == "general"
     check_program(prog, "numpy", 300, seed=2)
+
+
+def test_an_embedding_of_few_rows_is_a_row_gather() -> None:
+    g = Graph()
+    ids = g.input("id", bits=4, signed=False)
+    g.output("e", g.embed(ids, np.random.default_rng(1).integers(-128, 128, (16, 8)),
+                          bits=8))                  # 64 bits a row: one gather per bit
+    prog = compile_program(g, "rows")
+    assert prog.flow == "row gather"
+    check_program(prog, "numpy", 300, seed=3)

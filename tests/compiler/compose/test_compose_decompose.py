@@ -94,8 +94,10 @@ def random_decomposable(rng: np.random.Generator, n_ops: int) -> Graph:
         elif kind == "sum":
             v = g.sum([x, y, x], bits=bits + 2, signed=signed)
         elif kind == "table":
-            ent = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), 1 << x.bits)
-            v = g.table(x, ent.tolist(), bits=bits)
+            # an index from a concat of mixed widths: its type is the widest part's
+            idx = g.slice(g.concat([x, y]), 0, dim) if x.bits < y.bits <= 8 else x
+            ent = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), 1 << idx.bits)
+            v = g.table(idx, ent.tolist(), bits=bits)
         elif kind == "argmax":
             v = g.concat([g.argmax(g.concat([x, y])), g.argmax(g.concat([y, y]))])
         elif kind == "embed":

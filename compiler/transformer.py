@@ -1,0 +1,153 @@
+"""Integer transformer blocks made of DESIGN §5 ops (issue 10, first part).
+
+A block maps a token's ``d_model`` activations (signed ``act_bits``-bit words) to new
+ones, attending causally over the last ``window`` tokens (the current one included)
+with ReLU attention (arXiv 2309.08586: ``ReLU(s) / L`` in place of softmax), exactly::
+
+    q, k, v = sat(rshift(W_q x, s_p), a), ...            Linear, int4 or ternary weights
+    k_j, v_j = Delay(k, j), Delay(v, j)                  j = 0 .. window-1
+    s_hj = sat(rshift(q_h . k_jh, s_s), a)               Dot per head h and lag j
+    p_hj = table_relu[s_hj]                              Table: max(0, s), a-1 bits
+    o_h[e] = sat(rshift(sum_j p_hj * v_jh[e], s_o), a)    Dot over the window
+    x1 = sat(x + sat(rshift(W_o o, s_p), a), a)           Linear, residual Add
+    y = sat(x1 + Linear(table_relu[Linear(x1, W_1)], W_2), a)    MLP, residual Add
+
+with ``a = act_bits``, heads splitting ``d_model`` evenly (Slice/Concat), and every
+shift the power of two that maps the largest possible magnitude of its sum back to
+about ``a`` bits (:func:`sum_shift`), so that saturation is rare but exact when it
+happens. The 1/L of ReLU attention is folded into the output shift. The builder only
+builds a :class:`~compiler.ir.Graph`; its reference is the numpy reference of that
+graph, and the compiler composes it from blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from compiler.ir import Graph, GraphError, Value
+
+__all__ = ["BlockParams", "BlockSpec", "block_graph", "random_block_params", "sum_shift",
+           "transformer_block"]
+
+Weights = Literal["int4", "ternary"]
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """Shape of one block: widths in words, ``act_bits`` per activation word."""
+
+    d_model: int
+    heads: int = 1
+    window: int = 2
+    mlp: int = 0                  # 0: 2 * d_model
+    act_bits: int = 4
+    weights: Weights = "int4"
+
+    def __post_init__(self) -> None:
+        if self.d_model < 1 or self.heads < 1 or self.d_model % self.heads:
+            raise GraphError(f"transformer block: d_model {self.d_model} must be a positive "
+                             f"multiple of heads {self.heads}")
+        if self.window < 1:
+            raise GraphError(f"transformer block: window must be >= 1, got {self.window}")
+        if not 2 <= self.act_bits <= 8:
+            raise GraphError(f"transformer block: act_bits must be 2..8, got {self.act_bits}")
+        if self.weights not in ("int4", "ternary"):
+            raise GraphError(f"transformer block: weights must be 'int4' or 'ternary', got "
+                             f"{self.weights!r}")
+
+    @property
+    def hidden(self) -> int:
+        """Width of the MLP's hidden layer (words)."""
+        return self.mlp or 2 * self.d_model
+
+
+@dataclass(frozen=True)
+class BlockParams:
+    """Integer weights of one block: ``(d_out, d_in)`` matrices."""
+
+    wq: np.ndarray
+    wk: np.ndarray
+    wv: np.ndarray
+    wo: np.ndarray
+    w1: np.ndarray
+    w2: np.ndarray
+
+
+def random_block_params(spec: BlockSpec, seed: int) -> BlockParams:
+    """Weights drawn uniformly from the spec's range (int4: -8..7, ternary: -1..1),
+    from ``seed``."""
+    rng = np.random.default_rng(seed)
+    lo, hi = (-8, 8) if spec.weights == "int4" else (-1, 2)
+    d, h = spec.d_model, spec.hidden
+
+    def w(o: int, i: int) -> np.ndarray:
+        return rng.integers(lo, hi, size=(o, i))
+
+    return BlockParams(w(d, d), w(d, d), w(d, d), w(d, d), w(h, d), w(d, h))
+
+
+def sum_shift(terms: int, term_max: int, bits: int) -> int:
+    """The right shift that brings a sum of ``terms`` terms of magnitude at most
+    ``term_max`` to about ``bits`` signed bits: ``ceil(log2(terms * term_max)) -
+    (bits - 1)``, at least 0."""
+    top = max(1, terms * term_max)
+    return max(0, (top - 1).bit_length() - (bits - 1))
+
+
+def _relu_table(bits: int) -> list[int]:
+    """ReLU of a signed ``bits``-bit index, as a table (entries ``0 .. 2**(bits-1)-1``)."""
+    n = 1 << bits
+    return [i if i < n // 2 else 0 for i in range(n)]
+
+
+def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Value:
+    """Append one block (module docstring) reading ``x`` (``d_model`` signed words of
+    ``act_bits`` bits) to ``g``; its output has the same shape and type."""
+    a, d = spec.act_bits, spec.d_model
+    if x.dim != d or x.bits != a or not x.signed:
+        raise GraphError(f"transformer block: x must be {d} signed {a}-bit words, got "
+                         f"{x.dim} x {x.type}")
+    wmax = 8 if spec.weights == "int4" else 1
+    amax = 1 << (a - 1)
+    proj = sum_shift(d, wmax * amax, a)
+
+    def linear(v: Value, w: np.ndarray) -> Value:
+        return g.linear(v, w, shift=sum_shift(v.dim, wmax * amax, a), bits=a)
+
+    q, k, v = linear(x, p.wq), linear(x, p.wk), linear(x, p.wv)
+    # Delay(Delay(k, 1), 1) is Delay(k, 2) (a first within the last two tokens zeroes
+    # one of them), so the window is one chain of one-token delays
+    ks, vs = [k], [v]
+    for _ in range(1, spec.window):
+        ks.append(g.delay(ks[-1], 1))
+        vs.append(g.delay(vs[-1], 1))
+    dh = d // spec.heads
+    relu = _relu_table(a)
+    heads = []
+    for h in range(spec.heads):
+        sl = (h * dh, (h + 1) * dh)
+        qh = g.slice(q, *sl)
+        scores = [g.dot(qh, g.slice(kj, *sl), shift=sum_shift(dh, amax * amax, a), bits=a)
+                  for kj in ks]
+        probs = g.concat([g.table(s, relu, bits=a, signed=False) for s in scores])
+        # o_h[e] = sum_j p_j * v_j[e]: one dot over the window per output word
+        for e in range(sl[0], sl[1]):
+            ve = g.concat([g.slice(vj, e, e + 1) for vj in vs])
+            heads.append(g.dot(probs, ve, shift=sum_shift(spec.window, amax * amax, a),
+                               bits=a))
+    att = g.concat(heads)
+    x1 = g.add(x, g.linear(att, p.wo, shift=proj, bits=a), bits=a)
+    hid = g.table(linear(x1, p.w1), relu, bits=a, signed=True)
+    return g.add(x1, linear(hid, p.w2), bits=a)
+
+
+def block_graph(spec: BlockSpec, seed: int = 7) -> Graph:
+    """A graph of one block with random weights (:func:`random_block_params`): input
+    ``x`` (``d_model`` words), output ``y``."""
+    g = Graph()
+    x = g.input("x", dim=spec.d_model, bits=spec.act_bits)
+    g.output("y", transformer_block(g, x, spec, random_block_params(spec, seed)))
+    return g
