@@ -14,6 +14,9 @@ selection costs no cell):
   ``a`` (:meth:`~compiler.ir.Graph.select`, :mod:`compiler.macros.select`); more
   operands fold left;
 * ``sum``: a balanced tree of exact additions, then ``sat``/``wrap``;
+* ``const_mul(a, c)``: Horner over the canonical signed digits of ``|c|`` (a shift is
+  wiring: constant 0 bits below), one exact add/sub per further digit, a negation for
+  ``c < 0``, then ``rshift`` and ``sat``;
 * ``mul``: the exact product (multiply macro), ``rshift``, ``sat``; ``dot``: exact
   products, their sum tree, ``rshift``, ``sat``;
 * ``table`` of an index wider than a gather takes (4 bits) and too large for one
@@ -50,6 +53,7 @@ from compiler.ir import (
     rshift_int,
     width_for,
 )
+from compiler.arith.multiply import csd
 from compiler.lower import lower, word_name
 from compiler.macros.clamp import clamp_is_wiring
 from compiler.macros.table import MAX_TABLE_BITS as GATHER_BITS
@@ -58,7 +62,7 @@ __all__ = ["DECOMPOSED", "Decomposer", "Scalar"]
 
 #: op kinds that :class:`Decomposer` takes apart
 DECOMPOSED = frozenset({"add", "sub", "fit", "rshift", "max", "sum", "mul", "dot", "delay",
-                        "table", "embed", "argmax"})
+                        "table", "embed", "argmax", "const_mul"})
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,14 @@ def addsub_range(kind: str, a: Scalar, b: Scalar) -> tuple[int, int]:
     if kind == "add":
         return a.lo + b.lo, a.hi + b.hi
     return a.lo - b.hi, a.hi - b.lo
+
+
+def _shifted(x: Scalar, k: int) -> Scalar:
+    """``x * 2**k`` as wiring: ``k`` constant 0 bits below ``x``'s bits."""
+    if k == 0:
+        return x
+    return Scalar(Elem([("const", 0)] * k + list(x.elem.bits), x.signed), x.lo << k,
+                  x.hi << k)
 
 
 def _constant(value: int) -> Scalar:
@@ -150,7 +162,10 @@ class Decomposer:
         for e in range(v.dim):
             self.tag = f"op{self.vid}.{k}[{e}]"
             ws = [Scalar(operands[j][e], a.lo[e], a.hi[e]) for j, a in enumerate(args)]
-            r = self._element(k, p, ws, v.type)
+            pe = dict(p)
+            if k == "const_mul":                    # one constant per element
+                pe["c"] = (p["c"][e],)  # type: ignore[index]
+            r = self._element(k, pe, ws, v.type)
             # the op's own range: a step's range may be wider (a max's choice holds the
             # range of both operands), the value is the op's all the same
             out.append(Scalar(r.elem, v.lo[e], v.hi[e]).recast(v.type).elem)
@@ -186,6 +201,10 @@ class Decomposer:
             for _ in range(int(p["k"])):  # type: ignore[call-overload]
                 cur = self._prim("delay", [cur], None, {})
             return cur
+        if k == "const_mul":
+            c = int(p["c"][0])  # type: ignore[index]
+            return self._fit(self._rshift(self._const_mul(ws[0], c),
+                                          int(p["shift"])), t, mode)  # type: ignore[call-overload]
         if k == "mul":
             s = int(p["shift"])  # type: ignore[call-overload]
             a, b = ws
@@ -293,6 +312,22 @@ class Decomposer:
             return hi < 0
         d = self._prim("sub", [a, b], None, {})
         return Scalar(Elem([d.elem.bits[-1]], True), -1, 0)
+
+    def _const_mul(self, a: Scalar, c: int) -> Scalar:
+        """The exact ``a * c``: Horner over the signed digits of ``|c|`` from the top
+        (+1): ``v = v * 2**gap ± a``, then ``0 - v`` when ``c < 0``."""
+        if c == 0:
+            return _constant(0)
+        digits = sorted(csd(abs(c)), reverse=True)     # (exponent, ±1), top first
+        v, top = a, digits[0][0]
+        prev = top
+        for e, d in digits[1:]:
+            v = self._prim("add" if d > 0 else "sub", [_shifted(v, prev - e), a], None, {})
+            prev = e
+        v = _shifted(v, prev)
+        if c < 0:
+            v = self._prim("sub", [_constant(0), v], None, {})
+        return v
 
     def _sum(self, ws: list[Scalar]) -> Scalar:
         """The exact sum of ``ws``: a balanced tree of exact additions."""

@@ -76,7 +76,7 @@ def random_decomposable(rng: np.random.Generator, n_ops: int) -> Graph:
         bits = int(rng.integers(1, 9))
         signed = bool(rng.integers(0, 4))
         kind = rng.choice(["add", "sub", "sat", "wrap", "rshift", "max", "sum", "mul", "dot",
-                           "delay", "table", "argmax", "embed"])
+                           "delay", "table", "argmax", "embed", "const_mul"])
         if max(x.bits, y.bits) > 12 and kind in ("mul", "dot"):
             kind = "sat"
         if kind == "add":
@@ -98,6 +98,10 @@ def random_decomposable(rng: np.random.Generator, n_ops: int) -> Graph:
             idx = g.slice(g.concat([x, y]), 0, dim) if x.bits < y.bits <= 8 else x
             ent = rng.integers(-(1 << (bits - 1)), 1 << (bits - 1), 1 << idx.bits)
             v = g.table(idx, ent.tolist(), bits=bits)
+        elif kind == "const_mul":
+            cs = [int(c) for c in rng.integers(-40, 41, x.dim)]
+            v = g.const_mul(x, cs, shift=int(rng.integers(0, 4)), bits=bits + 2,
+                            signed=signed)
         elif kind == "argmax":
             v = g.concat([g.argmax(g.concat([x, y])), g.argmax(g.concat([y, y]))])
         elif kind == "embed":
