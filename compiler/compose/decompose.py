@@ -41,6 +41,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from compiler.arith.multiply import csd
 from compiler.compose.instances import Elem, Instance, Src, inst_input
 from compiler.ir import (
     FIRST,
@@ -53,7 +54,6 @@ from compiler.ir import (
     rshift_int,
     width_for,
 )
-from compiler.arith.multiply import csd
 from compiler.lower import lower, word_name
 from compiler.macros.clamp import clamp_is_wiring
 from compiler.macros.table import MAX_TABLE_BITS as GATHER_BITS
