@@ -24,7 +24,9 @@ output of every token equal to :func:`compiler.ir.reference`.
                                                   against one general-flow block per op
 
 The full run adds 12-op and 40-op random graphs (``compile_s_random40_p95``,
-``cells_per_lut_random40``); a program that does not compose within its budget prints
+``cells_per_lut_random40``), 12-op random programs of every op family
+(``compose_share_families12``) and the smallest transformer block
+(``cells_transformer_block_d2``); a program that does not compose within its budget prints
 a ``#`` line and no figure. ``run(quick)`` is the entry point of ``bench/run.py``.
 """
 
@@ -112,6 +114,50 @@ def _random_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
     return figs
 
 
+def _family_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
+    """Random programs drawn from every op family (vectors, Linear, Dot, Embed,
+    Argmax...; ``tests/compiler/compose/test_compose_families.py``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "compiler"
+                           / "compose"))
+    from test_compose_families import random_program
+
+    ok, secs = 0, []
+    for seed in range(n_graphs):
+        g = random_program(np.random.default_rng(2000 + seed), n_ops)
+        t0 = time.perf_counter()
+        try:
+            res = compose_graph(g, block_library(), time_budget=budget)
+        except ComposeError as exc:
+            secs.append(time.perf_counter() - t0)
+            print(f"# families{n_ops} seed {2000 + seed}: {exc}")
+            continue
+        secs.append(time.perf_counter() - t0)
+        _verified(g, res)
+        ok += 1
+    print(f"random {n_ops}-op programs of every family: {ok} of {n_graphs} composed")
+    return [(f"compose_share_families{n_ops}", ok / n_graphs, "ratio"),
+            (f"compile_s_families{n_ops}_p95", float(np.percentile(secs, 95)), "s")]
+
+
+def _transformer_block(budget: float) -> list[Figure]:
+    """The smallest ReLU-attention block (d_model 2, window 2, MLP 4;
+    :mod:`compiler.transformer`), composed and verified, or the error that stops it."""
+    from compiler.transformer import BlockSpec, block_graph
+
+    g = block_graph(BlockSpec(2, window=2, mlp=4))
+    t0 = time.perf_counter()
+    try:
+        res = compose_graph(g, block_library(), time_budget=budget)
+    except ComposeError as exc:
+        print(f"# transformer block d2: {exc} ({time.perf_counter() - t0:.0f} s)")
+        return []
+    dt = time.perf_counter() - t0
+    p = _verified(g, res)
+    print(f"transformer block d2: {p.usage.text()}; {dt:.1f} s")
+    return [("cells_transformer_block_d2", p.usage.used, "cells"),
+            ("compile_s_transformer_block_d2", dt, "s")]
+
+
 def run(quick: bool) -> list[Figure]:
     """Compose, verify and measure (module docstring)."""
     figs: list[Figure] = []
@@ -159,6 +205,8 @@ def run(quick: bool) -> list[Figure]:
     if not quick:
         figs += _random_share(10, 12, 300.0)
         figs += _random_share(20, 40, 300.0)
+        figs += _family_share(10, 12, 300.0)
+        figs += _transformer_block(900.0)
     return figs
 
 
