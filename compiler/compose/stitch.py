@@ -289,14 +289,18 @@ class _Stitcher:
                     bits.append(None)
                     out_feeds.append((word, b, src[1], src[2]))
             self.outputs[word] = bits
+        # an output that is a token bit: a feed straight to a free output port; the
+        # output leaves whenever the feed gets there (a free sink)
+        feed_outs: dict[tuple, list[tuple[str, int, tuple[int, int, int]]]] = {}
         for word, b, tok, tb in out_feeds:
             port = self._take(self.free_out, (0, 0))
             c = self.arch.port_cell(*port)
             reg = (c[0], c[1], BUS_SIDE[port[0]])
-            tau = 0
+            tau = 2 * (W + H)
             phase = (tau - reg[0] - reg[1]) & 1
-            feeds.setdefault((-1 - len(feeds), word, tok, phase), []).append(
-                (tb, reg[0], reg[1], reg[2], tau))
+            key = (-1 - len(feeds), word, tok, phase)
+            feeds.setdefault(key, []).append((tb, reg[0], reg[1], reg[2], tau))
+            feed_outs.setdefault(key, []).append((word, b, reg))
             self.outputs[word][b] = PortBit(port[0], port[1], tau)
         # token feeds: one I/O-map word per (reader, token word, phase)
         self.inputs: dict[str, list[PortBit | None]] = {}
@@ -330,7 +334,11 @@ class _Stitcher:
                 tau1 -= FEED_SLACK + self.feed_extra.get((i, bword), 0)
                 net = Net(f"feed {name}[{bit}]", pc, BUS_SIDE[port[0]], tau1,
                           [Sink((x, y, d), t, f"{'output' if i < 0 else 'block input'} "
-                                f"fed by {tok} bit {bit}") for x, y, d, t in ss])
+                                f"fed by {tok} bit {bit}", free=i < 0)
+                           for x, y, d, t in ss])
+                for word, b, reg in feed_outs.get(key, []):
+                    if (reg[0], reg[1], reg[2]) in {(x, y, d) for x, y, d, _t in ss}:
+                        self.out_sink[(word, b)] = (len(self.nets), reg)
                 self.nets.append(net)
                 self.net_sink_block.append([i] * len(ss))
                 self.net_feed.append((i, bword) if i >= 0 else None)
@@ -470,11 +478,11 @@ class _Stitcher:
                                       f"registers ({names}{more}); their readers get 2 more "
                                       f"cycles")
                     continue
-                late = {self.net_sink_block[n][s] for n, s in exc.sinks
-                        if self.net_feed[n] is None}
+                # blocks to start later (an output's index is negative: it has none)
+                late = {i for n, s in exc.sinks
+                        if self.net_feed[n] is None and (i := self.net_sink_block[n][s]) >= 0}
                 split = {self.net_feed[n] for n, _s in exc.sinks
                          if self.net_feed[n] is not None} - self.lone_feeds
-                late.discard(-1)
                 if not late and not split:
                     raise ComposeError(str(exc)) from exc
                 if self.progress is not None:

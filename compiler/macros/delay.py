@@ -18,10 +18,9 @@ cells, latency ``m`` cycles.
 
 from __future__ import annotations
 
-import numpy as np
-
-from cells.truth import E, S, W, copy_table, make_config, table_of
+from cells.truth import S, table_of
 from compiler.ir import FIRST
+from compiler.macros.select import control_row
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
 
@@ -39,14 +38,7 @@ def delay_bitstream(m: int, *, x_name: str = "x", y_name: str = "y",
     ``m < 1``."""
     if m < 1:
         raise DelayLayoutError(f"width must be >= 1, got m={m}")
-    gate = table_of(lambda nn, e, s, w: nn & (1 - w))
-    configs = np.zeros((1, m), dtype=np.uint64)
-    for k in range(m):
-        tables = [0, 0, 0, 0]
-        tables[S] = gate
-        if k < m - 1:
-            tables[E] = copy_table(W)
-        configs[0, k] = np.uint64(make_config(tables))
+    configs = control_row(m, S, table_of(lambda nn, e, s, w: nn & (1 - w)))
     iomap = IOMap(
         inputs={FIRST: (PortBit("west_in", 0, 0),),
                 x_name: tuple(PortBit("north_in", k, k + 1) for k in range(m))},

@@ -21,7 +21,7 @@ from cells.truth import E, N, W, copy_table, make_config, table_of
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
 
-__all__ = ["SelectLayoutError", "select_bitstream"]
+__all__ = ["SelectLayoutError", "control_row", "select_bitstream"]
 
 
 class SelectLayoutError(ValueError):
@@ -35,14 +35,7 @@ def select_bitstream(m: int, *, c_name: str = "c", a_name: str = "a", b_name: st
     ``m < 1``."""
     if m < 1:
         raise SelectLayoutError(f"width must be >= 1, got m={m}")
-    mux = table_of(lambda nn, e, s, w: nn if w else s)
-    configs = np.zeros((1, m), dtype=np.uint64)
-    for k in range(m):
-        tables = [0, 0, 0, 0]
-        tables[N] = mux
-        if k < m - 1:
-            tables[E] = copy_table(W)
-        configs[0, k] = np.uint64(make_config(tables))
+    configs = control_row(m, N, table_of(lambda nn, e, s, w: nn if w else s))
     iomap = IOMap(
         inputs={c_name: (PortBit("west_in", 0, 0),),
                 a_name: tuple(PortBit("north_in", k, k) for k in range(m)),
@@ -52,3 +45,17 @@ def select_bitstream(m: int, *, c_name: str = "c", a_name: str = "a", b_name: st
         signed=frozenset({y_name}) if signed_out else frozenset())
     iomap.validate(m, 1)
     return Bitstream(configs, iomap)
+
+
+def control_row(m: int, side: int, table: int) -> np.ndarray:
+    """The ``1 x m`` configurations of a row that carries a control bit east from
+    ``west_in[0]`` (every cell copies its west input east) while each cell drives
+    ``table`` on ``side``: the select row, and the gated delay row."""
+    configs = np.zeros((1, m), dtype=np.uint64)
+    for k in range(m):
+        tables = [0, 0, 0, 0]
+        tables[side] = table
+        if k < m - 1:
+            tables[E] = copy_table(W)
+        configs[0, k] = np.uint64(make_config(tables))
+    return configs

@@ -4,6 +4,7 @@ that compute exactly what the IR reference computes."""
 from __future__ import annotations
 
 import numpy as np
+from composed import check_composed
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,11 +12,9 @@ from compiler.compose import compose_graph
 from compiler.compose.instances import Split
 from compiler.compose.split import split_graph
 from compiler.ir import Graph, reference
-from compiler.lower import lower, word_name
+from compiler.lower import word_name
 from compiler.macros.match import match_macro
-from compiler.program import Program, block_library
-from fabric.defects import random_defects
-from sim.check import check_program
+from compiler.program import block_library
 
 
 def _signed(raw: np.ndarray, bits: int, signed: bool) -> np.ndarray:
@@ -170,11 +169,7 @@ def test_composed_families_are_bit_exact_on_defects() -> None:
     g.output("z", g.sub(a, g.delay(a, 3), bits=5))   # an odd delay: first in the other phase
     res = compose_graph(g, block_library(), time_budget=120.0)
     assert "general" not in {blk.flow for blk in res.blocks}
-    prog = Program("families", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
-    check_program(prog, tokens=320, seed=5)
-    bs = res.bitstream
-    check_program(prog, tokens=320, seed=6,
-                  defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(6)))
+    check_composed(g, res, seed=5)
 
 
 def test_lm_head_shaped_argmax_and_wide_embed_compose_from_macros() -> None:
@@ -187,12 +182,7 @@ def test_lm_head_shaped_argmax_and_wide_embed_compose_from_macros() -> None:
     # a table this small stays one general-flow block (denser than gathers + selects)
     assert [inst.name for inst in split.instances if match_macro(inst.graph) is None] \
         == ["op1.embed.1embed"]
-    res = compose_graph(g, block_library(), time_budget=120.0)
-    prog = Program("head", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
-    check_program(prog, tokens=320, seed=7)
-    bs = res.bitstream
-    check_program(prog, tokens=320, seed=8,
-                  defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(8)))
+    check_composed(g, compose_graph(g, block_library(), time_budget=120.0), seed=7)
 
 
 def test_a_large_embedding_becomes_row_gathers_and_selects() -> None:

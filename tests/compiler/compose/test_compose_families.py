@@ -5,16 +5,12 @@ token bit-exact with the reference, with and without defects, or refused by name
 from __future__ import annotations
 
 import numpy as np
+from composed import compose_checked_or_named
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from compiler.compose import compose_graph
-from compiler.compose.stitch import ComposeError
 from compiler.ir import Graph, Value
-from compiler.lower import lower
-from compiler.program import Program, block_library
-from fabric.defects import random_defects
-from sim.check import check_program
+from compiler.program import block_library
 
 FAMILIES = ("add", "sub", "const_mul", "mul", "max", "table", "delay", "rshift", "sat",
             "wrap", "sum", "dot", "linear", "slice", "concat", "embed", "argmax")
@@ -89,13 +85,4 @@ def random_program(rng: np.random.Generator, n_ops: int) -> Graph:
 def test_random_programs_of_every_family_compose_bit_exact(seed: int, n_ops: int) -> None:
     g = random_program(np.random.default_rng(seed), n_ops)
     assume(sum(op.kind not in ("input", "const", "slice", "concat") for op in g.ops) >= 3)
-    try:
-        res = compose_graph(g, block_library(), time_budget=60.0)
-    except ComposeError as exc:
-        assert any(w in str(exc) for w in ("block", "net", "registers", "time budget"))
-        return
-    prog = Program("random", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
-    check_program(prog, tokens=320, seed=seed)
-    bs = res.bitstream
-    check_program(prog, tokens=320, seed=seed,
-                  defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(seed)))
+    compose_checked_or_named(g, block_library(), 60.0, seed)

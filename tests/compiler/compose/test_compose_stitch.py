@@ -26,6 +26,7 @@ from fabric.defects import random_defects
 from sim.check import check_program
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
+from composed import check_composed, compose_checked_or_named  # noqa: E402
 from test_compile_graphs import random_graph  # noqa: E402
 
 LIB = block_library()
@@ -111,16 +112,8 @@ def test_random_graphs_compose_bit_exact_or_fail_by_name(seed: int, n_ops: int) 
     route; never a wrong program, never another exception. (Not every graph composes
     yet: see bench/bench_compose.py for the share that does.)"""
     g = random_graph(np.random.default_rng(seed), n_ops)
-    try:  # some graphs route slowly: a budget keeps the test's time bounded
-        res = compose_graph(g, LIB, time_budget=20.0)
-    except ComposeError as exc:
-        assert any(w in str(exc) for w in ("block", "net", "registers", "time budget"))
-        return
-    prog = Program("random", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
-    check_program(prog, tokens=320, seed=seed)
-    bs = res.bitstream
-    check_program(prog, tokens=320, seed=seed,
-                  defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(seed)))
+    # some graphs route slowly: a budget keeps the test's time bounded
+    compose_checked_or_named(g, LIB, 20.0, seed)
 
 
 @settings(max_examples=4, deadline=None, derandomize=True,
@@ -136,16 +129,7 @@ def test_random_graphs_of_5_to_40_ops_compose_bit_exact(seed: int, n_ops: int) -
 
     g = random_graph(np.random.default_rng(seed), n_ops)
     assume(len(split_graph(legalise_phases(g)[0]).instances) >= 3)
-    try:
-        res = compose_graph(g, LIB, time_budget=45.0)
-    except ComposeError as exc:
-        assert any(w in str(exc) for w in ("block", "net", "registers", "time budget"))
-        return
-    prog = Program("random", res.bitstream, lower(g).netlist, g, None, 0.0, 0, "composed")
-    check_program(prog, tokens=320, seed=seed)
-    bs = res.bitstream
-    check_program(prog, tokens=320, seed=seed,
-                  defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(seed)))
+    compose_checked_or_named(g, LIB, 45.0, seed)
 
 
 def test_compile_program_composes_a_reader_of_some_bits() -> None:
@@ -183,3 +167,15 @@ def test_an_op_without_a_macro_too_large_for_the_general_flow_is_named() -> None
                                        r"and its \d+ LUTs are more than") as info:
         compose_graph(g, block_library())
     assert info.value.needed > GENERAL_BLOCK_MAX_LUTS == info.value.available
+
+
+def test_an_output_that_is_a_token_word_leaves_on_its_own_feed() -> None:
+    # outputs that are token bits (pure wiring: a slice, a concat of inputs) get a
+    # feed straight to an output port, which leaves whenever the feed gets there
+    g = Graph()
+    a, b = g.input("a", dim=3, bits=4), g.input("b", dim=3, bits=3, signed=False)
+    g.output("echo", g.concat([g.slice(a, 1, 3), g.slice(b, 0, 1)]))
+    g.output("y", g.add(a, b, bits=5))
+    res = compose_graph(g, LIB, time_budget=60.0)
+    assert len(res.bitstream.iomap.outputs) == 3 + 3
+    check_composed(g, res, seed=12)
