@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from compiler.compose.blocks import GENERAL_BLOCK_MAX_LUTS
 from compiler.errors import FitError
 from compiler.ir import FIRST, Graph, reference
 from compiler.lower import lower, word_name
@@ -212,9 +213,6 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
                    time.perf_counter() - start, warmup)
 
 
-#: the most LUTs a block without a macro may have: the general flow lays out small
-#: glue in seconds, but its time grows steeply (an 8x8 multiply's 143 LUTs took 468 s)
-GENERAL_BLOCK_MAX_LUTS = 120
 
 
 def compile_block(graph: Graph, name: str) -> tuple[Bitstream, str, float]:

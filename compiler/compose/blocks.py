@@ -28,6 +28,11 @@ from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA, arch_of
 from fabric.bitstream import Bitstream
 from fabric.iomap import INPUT_PORTS, PortBit
 
+#: The most LUTs a block without a macro may have: the general flow lays out small glue
+#: in seconds, but its time grows steeply (an 8x8 multiply's 143 LUTs took 468 s). An
+#: op that lowers to more is refused by name (a wide table is taken apart instead).
+GENERAL_BLOCK_MAX_LUTS = 120
+
 
 @dataclass
 class Block:

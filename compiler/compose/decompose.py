@@ -42,6 +42,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compiler.arith.multiply import csd
+from compiler.compose.blocks import GENERAL_BLOCK_MAX_LUTS
 from compiler.compose.instances import Elem, Instance, Src, inst_input
 from compiler.ir import (
     FIRST,
@@ -286,8 +287,6 @@ class Decomposer:
         """A wide table small enough for one general-flow block: measured, that block is
         denser than gathers and selects stitched together (their channels cost more
         than the table's LUTs)."""
-        from compiler.program import GENERAL_BLOCK_MAX_LUTS
-
         g, _, _ = self._instance_graph(kind, [x], t, params)
         luts = sum(1 for node in lower(g).netlist.nodes if node.kind == "lut")
         return luts <= GENERAL_BLOCK_MAX_LUTS
