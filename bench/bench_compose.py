@@ -40,6 +40,7 @@ import numpy as np
 
 from compiler.compose import compose_graph
 from compiler.compose.stitch import ComposeError
+from compiler.errors import FitError
 from compiler.examples import adder8, mlp
 from compiler.ir import Graph
 from compiler.lower import lower
@@ -86,26 +87,36 @@ def _mlp(d: int, h: int) -> list[Figure]:
             (f"compile_s_{name}", dt, "s")]
 
 
-def _random_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "compiler"))
-    from test_compile_graphs import random_graph
-
+def _compose_each(label: str, graphs: list[tuple[int, Graph]], budget: float
+                  ) -> tuple[int, list[float], list[float]]:
+    """Compose and verify every ``(seed, graph)``, each with a block library of its own
+    (every graph pays for compiling its blocks): how many composed, the seconds of
+    each (a failure's time counts too) and the used cells per LUT output of each that
+    composed."""
     ok, secs, per_lut = 0, [], []
-    for seed in range(n_graphs):
-        g = random_graph(np.random.default_rng(1000 + seed), n_ops)
+    for seed, g in graphs:
         t0 = time.perf_counter()
         try:
-            # a library of its own: every graph pays for compiling its blocks
             res = compose_graph(g, block_library(), time_budget=budget)
         except ComposeError as exc:
-            secs.append(time.perf_counter() - t0)   # a failure's time counts too
-            print(f"# random{n_ops} seed {1000 + seed}: {exc}")
+            secs.append(time.perf_counter() - t0)
+            print(f"# {label} seed {seed}: {exc}")
             continue
         secs.append(time.perf_counter() - t0)
         _verified(g, res)
         u = usage(res.bitstream)
         per_lut.append(u.used / max(1, u.luts))
         ok += 1
+    return ok, secs, per_lut
+
+
+def _random_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "compiler"))
+    from test_compile_graphs import random_graph
+
+    graphs = [(s, random_graph(np.random.default_rng(s), n_ops))
+              for s in range(1000, 1000 + n_graphs)]
+    ok, secs, per_lut = _compose_each(f"random{n_ops}", graphs, budget)
     figs: list[Figure] = [(f"compose_share_random{n_ops}", ok / n_graphs, "ratio")]
     if secs:
         figs += [(f"compile_s_random{n_ops}_p95", float(np.percentile(secs, 95)), "s"),
@@ -121,19 +132,9 @@ def _family_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
                            / "compose"))
     from test_compose_families import random_program
 
-    ok, secs = 0, []
-    for seed in range(n_graphs):
-        g = random_program(np.random.default_rng(2000 + seed), n_ops)
-        t0 = time.perf_counter()
-        try:
-            res = compose_graph(g, block_library(), time_budget=budget)
-        except ComposeError as exc:
-            secs.append(time.perf_counter() - t0)
-            print(f"# families{n_ops} seed {2000 + seed}: {exc}")
-            continue
-        secs.append(time.perf_counter() - t0)
-        _verified(g, res)
-        ok += 1
+    graphs = [(s, random_program(np.random.default_rng(s), n_ops))
+              for s in range(2000, 2000 + n_graphs)]
+    ok, secs, _ = _compose_each(f"families{n_ops}", graphs, budget)
     print(f"random {n_ops}-op programs of every family: {ok} of {n_graphs} composed")
     return [(f"compose_share_families{n_ops}", ok / n_graphs, "ratio"),
             (f"compile_s_families{n_ops}_p95", float(np.percentile(secs, 95)), "s")]
@@ -265,7 +266,7 @@ def _families(quick: bool) -> list[Figure]:
             t0 = time.perf_counter()
             try:
                 res = compose_graph(g, block_library(), time_budget=300.0, decompose=dec)
-            except Exception as exc:  # a whole op may be refused (too large) or fail
+            except (ComposeError, FitError) as exc:  # a whole op may be too large
                 print(f"# {name} {'decomposed' if dec else 'whole'}: {exc}")
                 continue
             dt = time.perf_counter() - t0

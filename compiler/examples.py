@@ -68,7 +68,6 @@ def running_sum() -> Graph:
     return g
 
 
-
 def mlp(d: int, h: int, seed: int = 7) -> Graph:
     """Issue 7's MLP with residual at width ``d``, hidden ``h`` (``mlp16``: 16, 32):
     x int4[d] -> Linear (h x d int4 weights from ``seed``, shift 4, 4 bits) -> ReLU
@@ -82,6 +81,7 @@ def mlp(d: int, h: int, seed: int = 7) -> Graph:
     y = g.linear(r, rng.integers(-8, 8, size=(d, h)), shift=4, bits=8)
     g.output("y", g.add(x, y, bits=8))
     return g
+
 
 EXAMPLES: dict[str, Callable[[], Graph]] = {
     "adder8": adder8,

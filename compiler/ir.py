@@ -43,6 +43,7 @@ __all__ = [
     "reachable_indices",
     "reference",
     "rshift_int",
+    "type_of_range",
     "width_for",
 ]
 
@@ -118,7 +119,8 @@ class WordType:
         return f"{'s' if self.signed else 'u'}{self.bits}"
 
 
-def _type_of_range(lo: int, hi: int) -> WordType:
+def type_of_range(lo: int, hi: int) -> WordType:
+    """The narrowest type holding ``[lo, hi]`` (at least one bit)."""
     n, signed = width_for(lo, hi)
     return WordType(max(n, 1), signed)
 
@@ -190,7 +192,7 @@ class Graph:
         lo_t = tuple(int(x) for x in lo)
         hi_t = tuple(int(x) for x in hi)
         if wtype is None:
-            wtype = _type_of_range(min(lo_t), max(hi_t))
+            wtype = type_of_range(min(lo_t), max(hi_t))
         for a, b in zip(lo_t, hi_t, strict=True):
             if not (wtype.lo <= a <= b <= wtype.hi):
                 raise GraphError(f"{kind}: internal range [{a}, {b}] outside type {wtype}")
@@ -488,7 +490,7 @@ class Graph:
         vs = [self._v(x, f"concat operand {i}") for i, x in enumerate(xs)]
         lo = [a for v in vs for a in v.lo]
         hi = [b for v in vs for b in v.hi]
-        t = _type_of_range(min(v.type.lo for v in vs), max(v.type.hi for v in vs))
+        t = type_of_range(min(v.type.lo for v in vs), max(v.type.hi for v in vs))
         return self._push("concat", vs, {}, len(lo), lo, hi, t)
 
     def output(self, name: str, v: Value) -> None:

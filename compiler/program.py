@@ -213,8 +213,6 @@ def compile_program(source: Graph | Netlist, name: str = "program", width: int |
                    time.perf_counter() - start, warmup)
 
 
-
-
 def compile_block(graph: Graph, name: str) -> tuple[Bitstream, str, float]:
     """One block of a composed program: ``graph`` laid out by its macro or the general
     flow (never composed itself). Returns the bitstream, the flow's name and seconds.

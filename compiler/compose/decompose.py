@@ -53,7 +53,7 @@ from compiler.ir import (
     embed_rows,
     reachable_indices,
     rshift_int,
-    width_for,
+    type_of_range,
 )
 from compiler.lower import lower, word_name
 from compiler.macros.clamp import clamp_is_wiring
@@ -107,14 +107,14 @@ def _shifted(x: Scalar, k: int) -> Scalar:
 
 def _constant(value: int) -> Scalar:
     """A constant as a word of constant bit sources (constant cells at its readers)."""
-    t = _exact_type(value, value)
+    t = type_of_range(value, value)
     return Scalar(Elem([("const", (value >> b) & 1) for b in range(t.bits)], t.signed),
                   value, value)
 
 
-def _exact_type(lo: int, hi: int) -> WordType:
-    n, signed = width_for(lo, hi)
-    return WordType(max(n, 1), signed)
+def _scalars(elems: list[Elem], v: Value) -> list[Scalar]:
+    """The words of value ``v`` as :class:`Scalar` s, with their ranges."""
+    return [Scalar(e, lo, hi) for e, lo, hi in zip(elems, v.lo, v.hi, strict=True)]
 
 
 class Decomposer:
@@ -139,26 +139,21 @@ class Decomposer:
                     for elems, a in zip(operands, args, strict=True)]
         if k == "dot":
             self.tag = f"op{self.vid}.dot"
-            a = [Scalar(e, lo, hi) for e, lo, hi in zip(operands[0], args[0].lo, args[0].hi,
-                                                        strict=True)]
-            b = [Scalar(e, lo, hi) for e, lo, hi in zip(operands[1], args[1].lo, args[1].hi,
-                                                        strict=True)]
-            prods = [self._prim("mul", [x, y], None, {"shift": 0}) for x, y in zip(a, b,
-                                                                                 strict=True)]
+            prods = [self._prim("mul", [x, y], None, {})
+                     for x, y in zip(_scalars(operands[0], args[0]),
+                                     _scalars(operands[1], args[1]), strict=True)]
             total = self._rshift(self._sum(prods), int(p["shift"]))  # type: ignore[arg-type]
             r = self._fit(total, v.type, str(p["mode"]))
             return [Scalar(r.elem, v.lo[0], v.hi[0]).recast(v.type).elem]
         if k == "embed":
             self.tag = f"op{self.vid}.embed"
-            ids = Scalar(operands[0][0], args[0].lo[0], args[0].hi[0])
+            ids, = _scalars(operands[0], args[0])
             got = self._rows(ids, embed_rows(p["table"], ids.bits), v.type)  # type: ignore[arg-type]
             return [Scalar(r.elem, lo, hi).recast(v.type).elem
                     for r, lo, hi in zip(got, v.lo, v.hi, strict=True)]
         if k == "argmax":
             self.tag = f"op{self.vid}.argmax"
-            xs = [Scalar(e, lo, hi) for e, lo, hi in zip(operands[0], args[0].lo, args[0].hi,
-                                                         strict=True)]
-            return [self._argmax(xs).recast(v.type).elem]
+            return [self._argmax(_scalars(operands[0], args[0])).recast(v.type).elem]
         out = []
         for e in range(v.dim):
             self.tag = f"op{self.vid}.{k}[{e}]"
@@ -211,9 +206,8 @@ class Decomposer:
             a, b = ws
             prods = [x * y for x in (a.lo, a.hi) for y in (b.lo, b.hi)]
             if s == 0 and t.lo <= min(prods) and max(prods) <= t.hi:
-                return self._prim("mul", ws, t, {"shift": 0, "mode": mode})
-            return self._fit(self._rshift(self._prim("mul", ws, None, {"shift": 0}), s), t,
-                             mode)
+                return self._prim("mul", ws, t, {"mode": mode})
+            return self._fit(self._rshift(self._prim("mul", ws, None, {}), s), t, mode)
         raise AssertionError(f"no decomposition of {k}")  # pragma: no cover
 
     # ------------------------------------------------------------- steps
@@ -374,7 +368,7 @@ class Decomposer:
             # every product of the declared types: what the multiply macro lays out
             corners = [x * y for x in (types[0].lo, types[0].hi)
                        for y in (types[1].lo, types[1].hi)]
-            t = _exact_type(min(corners), max(corners))
+            t = type_of_range(min(corners), max(corners))
         bits = None if t is None else t.bits
         signed = True if t is None else t.signed
         mode = str(params.get("mode", "sat"))
@@ -413,10 +407,10 @@ class Decomposer:
         range (a multiply macro is sized by its operands' types)."""
         if k in ("table", "embed"):   # the index's declared width is part of the op
             return [WordType(w.bits, w.signed) for w in ws]
-        exact = [_exact_type(w.lo, w.hi) for w in ws]
+        exact = [type_of_range(w.lo, w.hi) for w in ws]
         if k in ("add", "sub"):
             ta, tb = exact
-            out = t if t is not None else _exact_type(*addsub_range(k, *ws))
+            out = t if t is not None else type_of_range(*addsub_range(k, *ws))
             if ta.signed == tb.signed:
                 n = max(ta.bits, tb.bits, out.bits)
                 return [WordType(n, ta.signed)] * 2
@@ -424,6 +418,6 @@ class Decomposer:
             return [WordType(n, True)] * 2
         if k == "select":
             c, a, b = ws
-            ty = _exact_type(min(a.lo, b.lo), max(a.hi, b.hi))
+            ty = type_of_range(min(a.lo, b.lo), max(a.hi, b.hi))
             return [WordType(1, True), ty, ty]
         return exact

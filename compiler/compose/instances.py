@@ -51,7 +51,6 @@ class Split:
     output_signed: dict[str, bool]
 
 
-
 def inst_input(g: Graph, name: str, dim: int, t: WordType, lo: tuple[int, ...],
                hi: tuple[int, ...]) -> Value:
     """Input ``name`` of ``g`` with an operand's exact ranges (``Graph.input`` only

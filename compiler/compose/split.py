@@ -97,6 +97,7 @@ def split_graph(graph: Graph, decompose: bool = True) -> Split:
             signed[word] = v.signed
     return Split(instances, outputs, signed)
 
+
 def _whole_op(instances: list[Instance], vid: int, op: Op, v: Value, args: list[Value],
               elems: list[list[Elem] | None], consts: dict[int, tuple[int, ...]]
               ) -> list[Elem]:

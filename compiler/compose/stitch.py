@@ -289,9 +289,10 @@ class _Stitcher:
                     bits.append(None)
                     out_feeds.append((word, b, src[1], src[2]))
             self.outputs[word] = bits
-        # an output that is a token bit: a feed straight to a free output port; the
-        # output leaves whenever the feed gets there (a free sink)
-        feed_outs: dict[tuple, list[tuple[str, int, tuple[int, int, int]]]] = {}
+        # an output that is a token bit: a feed of its own (a key of its own) straight
+        # to a free output port; the output leaves whenever the feed gets there (a free
+        # sink; tau only bounds the search)
+        feed_outs: dict[tuple, tuple[str, int, tuple[int, int, int]]] = {}
         for word, b, tok, tb in out_feeds:
             port = self._take(self.free_out, (0, 0))
             c = self.arch.port_cell(*port)
@@ -299,8 +300,8 @@ class _Stitcher:
             tau = 2 * (W + H)
             phase = (tau - reg[0] - reg[1]) & 1
             key = (-1 - len(feeds), word, tok, phase)
-            feeds.setdefault(key, []).append((tb, reg[0], reg[1], reg[2], tau))
-            feed_outs.setdefault(key, []).append((word, b, reg))
+            feeds[key] = [(tb, reg[0], reg[1], reg[2], tau)]
+            feed_outs[key] = (word, b, reg)
             self.outputs[word][b] = PortBit(port[0], port[1], tau)
         # token feeds: one I/O-map word per (reader, token word, phase)
         self.inputs: dict[str, list[PortBit | None]] = {}
@@ -336,9 +337,9 @@ class _Stitcher:
                           [Sink((x, y, d), t, f"{'output' if i < 0 else 'block input'} "
                                 f"fed by {tok} bit {bit}", free=i < 0)
                            for x, y, d, t in ss])
-                for word, b, reg in feed_outs.get(key, []):
-                    if (reg[0], reg[1], reg[2]) in {(x, y, d) for x, y, d, _t in ss}:
-                        self.out_sink[(word, b)] = (len(self.nets), reg)
+                if key in feed_outs:
+                    o_word, o_bit, o_reg = feed_outs[key]
+                    self.out_sink[(o_word, o_bit)] = (len(self.nets), o_reg)
                 self.nets.append(net)
                 self.net_sink_block.append([i] * len(ss))
                 self.net_feed.append((i, bword) if i >= 0 else None)

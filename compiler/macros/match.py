@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from compiler.ir import FIRST, Graph, WordType, embed_rows
+from compiler.ir import FIRST, Graph, Op, Value, WordType, embed_rows
 from compiler.macros.adder import adder_bitstream, incrementer_bitstream
 from compiler.macros.clamp import clamp_bitstream, clamp_is_wiring
 from compiler.macros.delay import delay_bitstream
@@ -108,7 +108,8 @@ def match_linear(graph: Graph) -> LinearMatch | None:
                        x.type.bits, int(op.params["shift"]), y.type.bits)
 
 
-def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...]):  # type: ignore[no-untyped-def]
+def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...]
+                   ) -> tuple[Op, str, Value, list[Value]] | None:
     """``(op, y name, y, operand values)`` when ``graph`` is one op of ``kind`` on
     ``n_inputs`` distinct scalar token inputs (no ``first``), else ``None``."""
     if len(graph.inputs) != n_inputs or len(graph.outputs) != 1 \
@@ -122,6 +123,22 @@ def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...]):  # type:
     if any(graph.ops[v.id].kind != "input" or v.dim != 1 for v in vals):
         return None
     return op, y_name, y, vals
+
+
+def _name(graph: Graph, v: Value) -> str:
+    """The token word name of input value ``v``."""
+    return str(graph.ops[v.id].params["name"])
+
+
+def _never_saturates(op: Op, a: Value, b: Value, y: Value) -> bool:
+    """``a ± b`` (``op``: add or sub) wraps, or its exact range (from the operands'
+    ranges) lies in ``y``'s type: the result is ``(a ± b) mod 2^m`` either way."""
+    if op.params.get("mode", "sat") != "sat":
+        return True
+    sub = op.kind == "sub"
+    lo = a.lo[0] - b.hi[0] if sub else a.lo[0] + b.lo[0]
+    hi = a.hi[0] - b.lo[0] if sub else a.hi[0] + b.hi[0]
+    return y.type.lo <= lo and hi <= y.type.hi
 
 
 @dataclass(frozen=True)
@@ -151,26 +168,16 @@ class MultiplyMatch:
 def match_multiply(graph: Graph) -> MultiplyMatch | None:
     """``graph`` as a :class:`MultiplyMatch` if it is one ``Graph.mul`` of its two scalar
     inputs with shift 0 and an output range that holds every product, else ``None``."""
-    if len(graph.inputs) != 2 or len(graph.outputs) != 1 or len(graph.ops) != 3:
+    got = _scalar_inputs(graph, 2, ("mul",))
+    if got is None:
         return None
-    if FIRST in graph.inputs:
-        return None
-    (y_name, y), = graph.outputs.items()
-    op = graph.ops[y.id]
-    if op.kind != "mul" or len(op.args) != 2 or op.args[0] == op.args[1]:
-        return None
-    if int(op.params["shift"]) != 0 or y.dim != 1:
-        return None
-    a, b = (graph.ops[i] for i in op.args)
-    if a.kind != "input" or b.kind != "input":
-        return None
-    va, vb = graph.inputs[a.params["name"]], graph.inputs[b.params["name"]]
-    if va.dim != 1 or vb.dim != 1:
+    op, y_name, y, (va, vb) = got
+    if int(op.params["shift"]) != 0:  # type: ignore[call-overload]
         return None
     prods = [x * z for x in (va.type.lo, va.type.hi) for z in (vb.type.lo, vb.type.hi)]
     if min(prods) < y.type.lo or max(prods) > y.type.hi:
         return None
-    return MultiplyMatch(a.params["name"], b.params["name"], y_name, va.type.bits,
+    return MultiplyMatch(_name(graph, va), _name(graph, vb), y_name, va.type.bits,
                          vb.type.bits, va.type.signed, vb.type.signed, y.type.bits)
 
 
@@ -211,14 +218,10 @@ def match_adder(graph: Graph) -> AdderMatch | None:
     n, m = a.type.bits, y.type.bits
     if b.type.bits != n or (m > n and a.type.signed != b.type.signed):
         return None
-    sub = op.kind == "sub"
-    lo = a.lo[0] - b.hi[0] if sub else a.lo[0] + b.lo[0]
-    hi = a.hi[0] - b.lo[0] if sub else a.hi[0] + b.hi[0]
-    if op.params.get("mode", "sat") == "sat" and not (y.type.lo <= lo and hi <= y.type.hi):
+    if not _never_saturates(op, a, b, y):
         return None
-    names = {v.id: str(graph.ops[v.id].params["name"]) for v in (a, b)}
-    return AdderMatch(names[a.id], names[b.id], y_name, n, m, sub, a.type.signed,
-                      b.type.signed, y.type.signed)
+    return AdderMatch(_name(graph, a), _name(graph, b), y_name, n, m, op.kind == "sub",
+                      a.type.signed, b.type.signed, y.type.signed)
 
 
 @dataclass(frozen=True)
@@ -262,14 +265,9 @@ def match_incrementer(graph: Graph) -> IncrementerMatch | None:
         if sub or not (0 <= a.lo[0] and a.hi[0] <= 1):
             return None
         a, b = b, a
-    if b.type.bits > max(a.type.bits, y.type.bits):
+    if b.type.bits > max(a.type.bits, y.type.bits) or not _never_saturates(op, a, b, y):
         return None
-    lo = a.lo[0] - b.hi[0] if sub else a.lo[0] + b.lo[0]
-    hi = a.hi[0] - b.lo[0] if sub else a.hi[0] + b.hi[0]
-    if op.params.get("mode", "sat") == "sat" and not (y.type.lo <= lo and hi <= y.type.hi):
-        return None
-    return IncrementerMatch(str(graph.ops[a.id].params["name"]),
-                            str(graph.ops[b.id].params["name"]), y_name, a.type.bits,
+    return IncrementerMatch(_name(graph, a), _name(graph, b), y_name, a.type.bits,
                             y.type.bits, b.type.bits, sub, a.type.signed, y.type.signed)
 
 
@@ -305,7 +303,7 @@ def match_clamp(graph: Graph) -> ClampMatch | None:
         return None
     if clamp_is_wiring(x.type.bits, x.type.signed, y.type.bits, y.type.signed):
         return None
-    return ClampMatch(str(graph.ops[x.id].params["name"]), y_name, x.type.bits,
+    return ClampMatch(_name(graph, x), y_name, x.type.bits,
                       y.type.bits, x.type.signed, y.type.signed)
 
 
@@ -339,9 +337,8 @@ def match_select(graph: Graph) -> SelectMatch | None:
     _, y_name, y, (c, a, b) = got
     if c.type != WordType(1, True) or a.type != y.type or b.type != y.type:
         return None
-    name = {v.id: str(graph.ops[v.id].params["name"]) for v in (c, a, b)}
-    return SelectMatch(name[c.id], name[a.id], name[b.id], y_name, y.type.bits,
-                       y.type.signed)
+    return SelectMatch(_name(graph, c), _name(graph, a), _name(graph, b), y_name,
+                       y.type.bits, y.type.signed)
 
 
 @dataclass(frozen=True)
@@ -367,16 +364,14 @@ class TableMatch:
 def match_table(graph: Graph) -> TableMatch | None:
     """``graph`` as a :class:`TableMatch` if it is one ``table`` of its one scalar input
     of at most 4 bits, else ``None``."""
-    if len(graph.inputs) != 1 or len(graph.outputs) != 1 or len(graph.ops) != 2:
+    got = _scalar_inputs(graph, 1, ("table",))
+    if got is None:
         return None
-    (x_name, x), = graph.inputs.items()
-    (y_name, y), = graph.outputs.items()
-    op = graph.ops[y.id]
-    if op.kind != "table" or tuple(op.args) != (x.id,) or x.dim != 1 or x_name == FIRST:
-        return None
+    op, y_name, y, (x,) = got
     if x.type.bits > MAX_TABLE_BITS:
         return None
-    return TableMatch(x_name, y_name, tuple(int(v) for v in op.params["table"]),
+    return TableMatch(_name(graph, x), y_name,
+                      tuple(int(v) for v in op.params["table"]),  # type: ignore[union-attr]
                       x.type.bits, y.type.bits, y.type.signed)
 
 

@@ -52,19 +52,10 @@ def table_bitstream(table: Sequence[int], in_bits: int, out_bits: int, *,
     entries' two's complement, cut to ``out_bits``). Inputs on ``west_in``, outputs on
     ``north_out``; one token per cycle, latency ``iomap.latency`` cycles. Deterministic.
     """
-    if not 1 <= in_bits <= MAX_TABLE_BITS:
-        raise TableLayoutError(f"table index of {in_bits} bits: the gather layout takes "
-                               f"1..{MAX_TABLE_BITS}")
-    if len(table) != 1 << in_bits:
-        raise TableLayoutError(f"table has {len(table)} entries, a {in_bits}-bit index "
-                               f"needs {1 << in_bits}")
     if out_bits < 1:
         raise TableLayoutError(f"out_bits must be >= 1, got {out_bits}")
-    columns = [[(int(v) >> k) & 1 for v in table] for k in range(out_bits)]
-    configs, inputs, outputs = _gather(columns, in_bits, x_name)
-    iomap = IOMap(inputs, {y_name: tuple(outputs)}, max(pb.offset for pb in outputs),
-                  frozenset({y_name}) if signed_out else frozenset())
-    return Bitstream(configs, iomap)
+    return rows_bitstream([(int(v),) for v in table], in_bits, out_bits, x_name=x_name,
+                          y_name=y_name, signed_out=signed_out)
 
 
 def rows_bitstream(rows: Sequence[Sequence[int]], in_bits: int, bits: int, *,
@@ -74,11 +65,11 @@ def rows_bitstream(rows: Sequence[Sequence[int]], in_bits: int, bits: int, *,
     lookup): one gather per bit of every word, side by side (``y`` when ``d == 1``).
     ``len(rows) == 2**in_bits``; one token per cycle. Deterministic."""
     if not 1 <= in_bits <= MAX_TABLE_BITS:
-        raise TableLayoutError(f"index of {in_bits} bits: the gather layout takes "
+        raise TableLayoutError(f"table index of {in_bits} bits: the gather layout takes "
                                f"1..{MAX_TABLE_BITS}")
     if len(rows) != 1 << in_bits:
-        raise TableLayoutError(f"{len(rows)} rows, a {in_bits}-bit index needs "
-                               f"{1 << in_bits}")
+        raise TableLayoutError(f"table has {len(rows)} entries, a {in_bits}-bit index "
+                               f"needs {1 << in_bits}")
     d = len(rows[0])
     if d < 1 or bits < 1 or any(len(r) != d for r in rows):
         raise TableLayoutError("every row needs the same number (>= 1) of words of >= 1 "

@@ -172,7 +172,7 @@ def test_composed_families_are_bit_exact_on_defects() -> None:
     check_composed(g, res, seed=5)
 
 
-def test_lm_head_shaped_argmax_and_wide_embed_compose_from_macros() -> None:
+def test_an_lm_head_shaped_argmax_over_an_embedding_composes() -> None:
     g = Graph()
     tok = g.input("tok", bits=5, signed=False)               # 32 symbols: 5-bit ids
     rng = np.random.default_rng(3)
