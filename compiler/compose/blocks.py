@@ -12,7 +12,8 @@ edge inputs never influence its mapped outputs (ARCHITECTURE §6).
 
 :func:`analyse` reads from the configurations alone which input port bits an output
 can depend on at all (*live* inputs) and which outputs depend on no input (constant
-bits, replaced by constant cells at their readers, so they need no route).
+bits, replaced by constant cells at their readers, so they need no route); their values
+come from clocking just their cones (:func:`constant_values`).
 """
 
 from __future__ import annotations
@@ -137,30 +138,57 @@ def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]
 
 
 def constant_values(bs: Bitstream, bits: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
-    """Values of output bits that depend on no input: run the block (numpy simulator)
-    with random inputs past its latency and read them; they must not change."""
-    from sim.numpy_sim import FabricSim
-
+    """Values of output bits that depend on no input (:func:`analyse`): their registers'
+    cones, clocked from reset through the configured tables past the latency; each
+    must settle. (Only those cones: nothing outside them can reach them.)"""
     if not bits:
         return {}
     iomap = bs.iomap
     assert iomap is not None
-    cycles = iomap.latency + 8
-    rng = np.random.default_rng(0)
-    sim = FabricSim(bs.configs)
-    arch = arch_of(bs.width, bs.height)
-    ins = {p: rng.integers(0, 2, size=(cycles, arch.bus_width(p)), dtype=np.uint8)
-           for p in INPUT_PORTS}
-    out = sim.run(ins)
-    values = {}
+    h, w = bs.height, bs.width
+    arch = arch_of(w, h)
+    cfg = bs.configs
+
+    def table(r: tuple[int, int, int]) -> int:
+        return (int(cfg[r[1], r[0]]) >> (16 * r[2])) & 0xFFFF
+
+    def feeds(r: tuple[int, int, int]) -> list[tuple[int, tuple[int, int, int]]]:
+        """(side, neighbour register) of every input side ``r``'s table reads."""
+        out = []
+        for side in _depends(table(r)):
+            dx, dy = SIDE_DELTA[side]
+            out.append((side, (r[0] + dx, r[1] + dy, OPPOSITE[side])))
+        return out
+
+    starts = {}
     for word, b in sorted(bits):
-        pb: PortBit = iomap.outputs[word][b]
-        col = out[pb.port][pb.offset:, pb.index]
-        if col.min() != col.max():
-            raise ValueError(f"block output {word!r} bit {b} depends on no input but is not "
-                             f"constant after cycle {pb.offset}")
-        values[(word, b)] = int(col[-1])
-    return values
+        pb = iomap.outputs[word][b]
+        x, y = arch.port_cell(pb.port, pb.index)
+        starts[(word, b)] = (x, y, BUS_SIDE[pb.port])
+    cone: set[tuple[int, int, int]] = set()
+    stack = list(starts.values())
+    while stack:
+        r = stack.pop()
+        if r not in cone:
+            cone.add(r)
+            # analyse found no port behind these: every side read is a register inside
+            stack.extend(n for _s, n in feeds(r))
+    wiring = {r: (table(r), feeds(r)) for r in sorted(cone)}
+    value = dict.fromkeys(wiring, 0)                 # reset clears every register
+    settle = 8
+    seen = []
+    for _ in range(iomap.latency + settle):
+        value = {r: (tab >> sum(value[n] << side for side, n in fs)) & 1
+                 for r, (tab, fs) in wiring.items()}
+        seen.append(value)
+    out = {}
+    for key, r in starts.items():
+        tail = {v[r] for v in seen[-settle:]}
+        if len(tail) != 1:
+            raise ValueError(f"block output {key[0]!r} bit {key[1]} depends on no input but "
+                             f"does not settle")
+        out[key] = tail.pop()
+    return out
 
 
 def graph_key(graph: Graph) -> str:
