@@ -22,6 +22,8 @@ output of every token equal to :func:`compiler.ir.reference`.
     FIGURE cells_<family> <n> cells               one small graph per family that composition
     FIGURE cells_ratio_<family>_decomposed_vs_whole   takes apart (satadd8, max3_int8, ...),
                                                   against one general-flow block per op
+    FIGURE cells_ratio_dot4_int4_array_vs_products    the dot array against one multiply
+                                                  per product and an adder tree
 
 The full run adds 12-op and 40-op random graphs (``compile_s_random40_p95``,
 ``cells_per_lut_random40``), 12-op random programs of every op family
@@ -32,13 +34,15 @@ a ``#`` line and no figure. ``run(quick)`` is the entry point of ``bench/run.py`
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from compiler.compose import compose_graph
+from compiler.compose import compose_graph, decompose
 from compiler.compose.stitch import ComposeError
 from compiler.errors import FitError
 from compiler.examples import adder8, mlp
@@ -213,8 +217,7 @@ def run(quick: bool) -> list[Figure]:
 
 def family_graphs(quick: bool) -> dict[str, Graph]:
     """One small graph per op family that composition takes apart
-    (:mod:`compiler.compose.decompose`); the dot product and the 6-bit table only in
-    the full run."""
+    (:mod:`compiler.compose.decompose`); the 6-bit table only in the full run."""
     gs: dict[str, Graph] = {}
     g = Graph()
     a, b = g.input("a", bits=8), g.input("b", bits=8)
@@ -244,11 +247,11 @@ def family_graphs(quick: bool) -> dict[str, Graph]:
     t = g.input("t", bits=5, signed=False)
     g.output("e", g.embed(t, np.random.default_rng(5).integers(-8, 8, (32, 4)), bits=4))
     gs["embed32x4"] = g
+    g = Graph()
+    a, b = g.input("a", dim=4, bits=4), g.input("b", dim=4, bits=4)
+    g.output("y", g.dot(a, b, shift=3, bits=6))
+    gs["dot4_int4"] = g
     if not quick:
-        g = Graph()
-        a, b = g.input("a", dim=4, bits=4), g.input("b", dim=4, bits=4)
-        g.output("y", g.dot(a, b, shift=3, bits=6))
-        gs["dot4_int4"] = g
         g = Graph()
         x = g.input("x", bits=6)
         g.output("y", g.table(x, [max(0, v) // 4 for v in range(-32, 32)], bits=4))
@@ -281,4 +284,26 @@ def _families(quick: bool) -> list[Figure]:
         if len(cells) == 2:
             figs.append((f"cells_ratio_{name}_decomposed_vs_whole", cells[True] / cells[False],
                          "ratio"))
+        if name.startswith("dot") and True in cells:
+            # the same dot taken apart the way it was before the dot array: one
+            # multiply per product and an adder tree (no chunk holds two products)
+            t0 = time.perf_counter()
+            with _patched(decompose, "DOT_MAX_STAGES", 0):
+                res = compose_graph(g, block_library(), time_budget=300.0)
+            p = _verified(g, res)
+            print(f"{name} products and adder tree: {p.usage.used} cells, latency "
+                  f"{res.bitstream.iomap.latency}, {time.perf_counter() - t0:.1f} s")
+            figs.append((f"cells_ratio_{name}_array_vs_products", cells[True] / p.usage.used,
+                         "ratio"))
     return figs
+
+
+@contextlib.contextmanager
+def _patched(module: object, name: str, value: object) -> Iterator[None]:
+    """``module.name = value`` for the duration of the block."""
+    old = getattr(module, name)
+    setattr(module, name, value)
+    try:
+        yield
+    finally:
+        setattr(module, name, old)

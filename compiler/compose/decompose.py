@@ -17,8 +17,10 @@ selection costs no cell):
 * ``const_mul(a, c)``: Horner over the canonical signed digits of ``|c|`` (a shift is
   wiring: constant 0 bits below), one exact add/sub per further digit, a negation for
   ``c < 0``, then ``rshift`` and ``sat``;
-* ``mul``: the exact product (multiply macro), ``rshift``, ``sat``; ``dot``: exact
-  products, their sum tree, ``rshift``, ``sat``;
+* ``mul``: the exact product (multiply macro), ``rshift``, ``sat``; ``dot``: the exact
+  sum of products in one dot array (the multiply array with every product's stages on
+  one accumulator; up to :data:`DOT_MAX_STAGES` stages per array, a tree of exact
+  adds over several), ``rshift``, ``sat``;
 * ``table`` of an index wider than a gather takes (4 bits) and too large for one
   general-flow block: one gather per pattern of the high index bits
   (:mod:`compiler.macros.table`, patterns the index's range never reaches left out),
@@ -57,9 +59,14 @@ from compiler.ir import (
 )
 from compiler.lower import lower, word_name
 from compiler.macros.clamp import clamp_is_wiring
+from compiler.macros.multiply import dot_range
 from compiler.macros.table import MAX_TABLE_BITS as GATHER_BITS
 
 __all__ = ["DECOMPOSED", "Decomposer", "Scalar"]
+
+#: stages (products x bits of the second operand) of one dot array: its routing time
+#: grows with its size, and a few arrays summed by a tree cost little more
+DOT_MAX_STAGES = 32
 
 #: op kinds that :class:`Decomposer` takes apart
 DECOMPOSED = frozenset({"add", "sub", "fit", "rshift", "max", "sum", "mul", "dot", "delay",
@@ -139,10 +146,13 @@ class Decomposer:
                     for elems, a in zip(operands, args, strict=True)]
         if k == "dot":
             self.tag = f"op{self.vid}.dot"
-            prods = [self._prim("mul", [x, y], None, {})
-                     for x, y in zip(_scalars(operands[0], args[0]),
-                                     _scalars(operands[1], args[1]), strict=True)]
-            total = self._rshift(self._sum(prods), int(p["shift"]))  # type: ignore[arg-type]
+            pairs = list(zip(_scalars(operands[0], args[0]), _scalars(operands[1], args[1]),
+                             strict=True))
+            # one dot array per chunk of products (an array's stages grow with its
+            # products and bits), a tree of exact adds over the chunks
+            per = max(1, DOT_MAX_STAGES // max(y.bits for _x, y in pairs))
+            parts = [self._dot(pairs[c:c + per]) for c in range(0, len(pairs), per)]
+            total = self._rshift(self._sum(parts), int(p["shift"]))  # type: ignore[arg-type]
             r = self._fit(total, v.type, str(p["mode"]))
             return [Scalar(r.elem, v.lo[0], v.hi[0]).recast(v.type).elem]
         if k == "embed":
@@ -321,6 +331,32 @@ class Decomposer:
         if c < 0:
             v = self._prim("sub", [_constant(0), v], None, {})
         return v
+
+    def _dot(self, pairs: list[tuple[Scalar, Scalar]]) -> Scalar:
+        """The exact ``sum(x * y)`` of ``pairs``: one dot array (the operands at the
+        narrowest type holding every element), or a multiply for one pair."""
+        if len(pairs) == 1:
+            return self._prim("mul", list(pairs[0]), None, {})
+        ta = type_of_range(min(x.lo for x, _ in pairs), max(x.hi for x, _ in pairs))
+        tb = type_of_range(min(y.lo for _, y in pairs), max(y.hi for _, y in pairs))
+        n = len(pairs)
+        t = type_of_range(*dot_range(n, ta.bits, tb.bits, ta.signed, tb.signed))
+        g = Graph()
+        a = g.input("a", dim=n, bits=ta.bits, signed=ta.signed)
+        b = g.input("b", dim=n, bits=tb.bits, signed=tb.signed)
+        y = g.dot(a, b, shift=0, bits=t.bits, signed=t.signed)
+        g.output("y", y)
+        bindings: dict[str, list[Src]] = {}
+        for j, (x, z) in enumerate(pairs):
+            bindings[word_name("a", j, n)] = x.elem.extend(ta.bits)
+            bindings[word_name("b", j, n)] = z.elem.extend(tb.bits)
+        self.steps += 1
+        idx = len(self.instances)
+        self.instances.append(Instance(f"{self.tag}.{self.steps}dot", self.vid, None, g,
+                                       bindings))
+        lo = sum(min(x.lo * z.lo, x.lo * z.hi, x.hi * z.lo, x.hi * z.hi) for x, z in pairs)
+        hi = sum(max(x.lo * z.lo, x.lo * z.hi, x.hi * z.lo, x.hi * z.hi) for x, z in pairs)
+        return Scalar(Elem([("blk", idx, "y", k) for k in range(t.bits)], t.signed), lo, hi)
 
     def _sum(self, ws: list[Scalar]) -> Scalar:
         """The exact sum of ``ws``: a balanced tree of exact additions."""

@@ -1,8 +1,9 @@
 """Recognise graphs that a hand-placed macro implements better than general P&R.
 
 Regular structures are laid out by a macro generator: a constant int4 matrix-vector
-product (:mod:`compiler.macros.linear`) and a variable x variable multiply
-(:mod:`compiler.macros.multiply`); everything else goes through pack/place/route. A
+product (:mod:`compiler.macros.linear`), a variable x variable multiply and dot product
+(:mod:`compiler.macros.multiply`), adders, clamps, selects, delay rows and tables;
+everything else goes through pack/place/route. A
 match is exact: the macro must compute what :func:`compiler.ir.reference` computes,
 bit for bit. :func:`match_macro` tries them all.
 """
@@ -18,7 +19,7 @@ from compiler.macros.adder import adder_bitstream, incrementer_bitstream
 from compiler.macros.clamp import clamp_bitstream, clamp_is_wiring
 from compiler.macros.delay import delay_bitstream
 from compiler.macros.linear import build_linear
-from compiler.macros.multiply import build_multiply
+from compiler.macros.multiply import build_dot, build_multiply, dot_range
 from compiler.macros.select import select_bitstream
 from compiler.macros.table import MAX_TABLE_BITS, rows_bitstream, table_bitstream
 from fabric.bitstream import Bitstream
@@ -179,6 +180,57 @@ def match_multiply(graph: Graph) -> MultiplyMatch | None:
         return None
     return MultiplyMatch(_name(graph, va), _name(graph, vb), y_name, va.type.bits,
                          vb.type.bits, va.type.signed, vb.type.signed, y.type.bits)
+
+
+@dataclass(frozen=True)
+class DotMatch:
+    """A graph that is exactly ``y = a . b`` of two vector inputs of ``n`` words, with an
+    output type that holds every sum (no shift, so saturation never acts)."""
+
+    a_name: str
+    b_name: str
+    y_name: str
+    n: int
+    a_bits: int
+    b_bits: int
+    a_signed: bool
+    b_signed: bool
+    out_bits: int
+
+    flow = "dot macro"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The macro's bitstream (with I/O map) and its compile report. The narrower
+        operand runs diagonally (``a`` of the array): the wider one sets the number of
+        stages, and with it the free columns that a later product's ``a`` enters by."""
+        a = (self.a_bits, self.a_signed, self.a_name)
+        b = (self.b_bits, self.b_signed, self.b_name)
+        if a[0] > b[0]:
+            a, b = b, a
+        lay = build_dot(self.n, a[0], b[0], self.out_bits, a_signed=a[1], b_signed=b[1],
+                        a_name=a[2], b_name=b[2], y_name=self.y_name)
+        return lay.bitstream, lay.report
+
+
+def match_dot(graph: Graph) -> DotMatch | None:
+    """``graph`` as a :class:`DotMatch` if it is one ``Graph.dot`` of its two vector
+    inputs (at least 2 words each, no ``first``) with shift 0 and an output type that
+    holds the sum of every product of the declared types, else ``None``."""
+    if len(graph.inputs) != 2 or len(graph.outputs) != 1 or len(graph.ops) != 3 \
+            or FIRST in graph.inputs:
+        return None
+    (y_name, y), = graph.outputs.items()
+    op = graph.ops[y.id]
+    if op.kind != "dot" or len(set(op.args)) != 2 or int(op.params["shift"]) != 0:  # type: ignore[call-overload]
+        return None
+    va, vb = (graph.values[i] for i in op.args)
+    if va.dim < 2 or any(graph.ops[v.id].kind != "input" for v in (va, vb)):
+        return None
+    lo, hi = dot_range(va.dim, va.type.bits, vb.type.bits, va.type.signed, vb.type.signed)
+    if lo < y.type.lo or hi > y.type.hi:
+        return None
+    return DotMatch(_name(graph, va), _name(graph, vb), y_name, va.dim, va.type.bits,
+                    vb.type.bits, va.type.signed, vb.type.signed, y.type.bits)
 
 
 @dataclass(frozen=True)
@@ -445,12 +497,13 @@ def match_rows(graph: Graph) -> RowsMatch | None:
 
 
 #: what :func:`match_macro` can return
-MacroMatch = (LinearMatch | MultiplyMatch | IncrementerMatch | AdderMatch | TableMatch
+MacroMatch = (LinearMatch | MultiplyMatch | DotMatch | IncrementerMatch | AdderMatch | TableMatch
               | ClampMatch | SelectMatch | DelayMatch | RowsMatch)
 
 
 def match_macro(graph: Graph) -> MacroMatch | None:
     """The first macro that implements ``graph`` exactly, or ``None``."""
-    return (match_linear(graph) or match_multiply(graph) or match_incrementer(graph)
+    return (match_linear(graph) or match_multiply(graph) or match_dot(graph)
+            or match_incrementer(graph)
             or match_adder(graph) or match_table(graph) or match_clamp(graph)
             or match_select(graph) or match_delay(graph) or match_rows(graph))

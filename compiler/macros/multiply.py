@@ -1,4 +1,5 @@
-"""Structured layout of a variable x variable multiply (``Graph.mul`` of two words).
+"""Structured layout of a variable x variable multiply (``Graph.mul`` of two words), and
+of a dot product (``Graph.dot`` of two vectors) as the same array.
 
 The general flow lowers ``a * b`` to a compressor tree whose wires run everywhere; its
 band placement does not route at 8x8. This macro instead builds a ripple array whose
@@ -40,6 +41,12 @@ Every stage moves as many bits east (accumulator, ``a``) and south (carry, ``b``
 ``a``) as three columns by two rows of cells have registers, so the default spacing
 ``(3, 2)`` is as dense as this dataflow gets. The result goes through the same emit and
 checks as the general flow.
+
+A dot product ``sum_p a_p * b_p`` (:func:`build_dot`) is the same array with the stages
+of every product one after the other on one accumulator: stage ``(p, j)`` adds
+``a_p * b_pj << j``, the start constant is the sum of every product's Baugh-Wooley
+constant, and the accumulator spans the bits of the dot's range. So a dot costs no
+adder tree and no channel between its products.
 """
 
 from __future__ import annotations
@@ -49,6 +56,7 @@ from dataclasses import dataclass
 
 from compiler.emit import emit
 from compiler.errors import RouteError
+from compiler.lower import word_name
 from compiler.pack import Cluster, MLut, OutBit, Packed
 from compiler.placement import Placement
 from compiler.report import Report, make_report
@@ -57,7 +65,8 @@ from compiler.schedule import schedule
 from fabric.arch import arch_of, manhattan
 from fabric.bitstream import Bitstream
 
-__all__ = ["MultiplyLayout", "MultiplyLayoutError", "build_multiply", "start_constant"]
+__all__ = ["MultiplyLayout", "MultiplyLayoutError", "build_dot", "build_multiply", "dot_range",
+           "start_constant"]
 
 
 class MultiplyLayoutError(ValueError):
@@ -170,32 +179,94 @@ def build_multiply(a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool = 
                      f"{list(spacings)}: {last}")
 
 
+def dot_range(n: int, a_bits: int, b_bits: int, a_signed: bool, b_signed: bool
+              ) -> tuple[int, int]:
+    """Exact range of ``sum_p a_p * b_p`` over ``n`` products of the declared types."""
+    def span(bits: int, signed: bool) -> tuple[int, int]:
+        return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+    (alo, ahi), (blo, bhi) = span(a_bits, a_signed), span(b_bits, b_signed)
+    corners = [x * y for x in (alo, ahi) for y in (blo, bhi)]
+    return n * min(corners), n * max(corners)
+
+
+def build_dot(n: int, a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool = True,
+              b_signed: bool = True, a_name: str = "a", b_name: str = "b",
+              y_name: str = "y", spacings: tuple[tuple[int, int], ...] = SPACINGS,
+              max_iters: int = 60) -> MultiplyLayout:
+    """Lay out ``y = sum_p a[p] * b[p]`` over ``n`` products (modulo ``2^out_bits``, two's
+    complement when signed): the multiply array (module docstring) with the stages of
+    every product one after the other on one accumulator, so a dot product's sum costs
+    no adder tree and no channel between products.
+
+    ``a[0]`` enters on ``west_in`` and every ``b[p]`` on ``north_in`` as in the
+    multiply; a later ``a[p]`` enters on ``north_in`` west of its first stage
+    (:func:`_input_ports`). ``out_bits`` must hold :func:`dot_range`, so the top output
+    bit is the sign. Deterministic. Raises :class:`MultiplyLayoutError` on bad
+    arguments and :class:`~compiler.errors.RouteError` if no spacing routes."""
+    if not isinstance(n, int) or n < 1:
+        raise MultiplyLayoutError(f"n (products) must be an int >= 1, got {n!r}")
+    for what, v in (("a_bits", a_bits), ("b_bits", b_bits), ("out_bits", out_bits)):
+        if not isinstance(v, int) or v < 1:
+            raise MultiplyLayoutError(f"{what} must be an int >= 1, got {v!r}")
+    lo, hi = dot_range(n, a_bits, b_bits, a_signed, b_signed)
+    signed = a_signed or b_signed
+    if lo < (-(1 << (out_bits - 1)) if signed else 0) or \
+            hi > ((1 << (out_bits - 1)) - 1 if signed else (1 << out_bits) - 1):
+        raise MultiplyLayoutError(f"out_bits {out_bits} does not hold the dot product's "
+                                  f"range [{lo}, {hi}]")
+    last: RouteError | None = None
+    for col_step, row_step in spacings:
+        try:
+            return _build(a_bits, b_bits, out_bits, a_signed, b_signed, a_name, b_name,
+                          y_name, col_step, row_step, max_iters, n)
+        except RouteError as exc:
+            last = exc
+    assert last is not None
+    raise RouteError(f"the {n}-product dot array of {a_bits}x{b_bits} bits did not route at "
+                     f"spacings {list(spacings)}: {last}")
+
+
 def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bool,
            a_name: str, b_name: str, y_name: str, col_step: int, row_step: int,
-           max_iters: int) -> MultiplyLayout:
+           max_iters: int, n: int = 0) -> MultiplyLayout:
+    """The array of ``sum_p a_p * b_p`` over ``max(n, 1)`` products; ``n == 0`` is the
+    scalar multiply (words ``a``, ``b``), ``n >= 1`` the dot product of the vector words
+    ``a[p]``, ``b[p]`` (:func:`compiler.lower.word_name`)."""
     t0 = time.perf_counter()
+    terms = max(n, 1)
     m = out_bits
-    m0 = min(m, a_bits + b_bits)          # every product fits in a_bits + b_bits bits
-    const = start_constant(a_bits, b_bits, a_signed, b_signed, m0)
+    # every product fits in a_bits + b_bits bits; a dot's sum in the bits of its range
+    sign = a_signed or b_signed
+    if n == 0:
+        m0 = min(m, a_bits + b_bits)
+    else:
+        lo, hi = dot_range(n, a_bits, b_bits, a_signed, b_signed)
+        sign = lo < 0
+        m0 = min(m, max(lo.bit_length(), hi.bit_length()) + sign)
+    const = sum(start_constant(a_bits, b_bits, a_signed, b_signed, m0)
+                for _ in range(terms)) % (1 << m0)
     flip_msb = (const >> (m0 - 1)) & 1    # + 2^(m0-1) modulo 2^m0 flips the top bit
     const &= (1 << (m0 - 1)) - 1
-    a_id = list(range(a_bits))
-    b_id = [a_bits + j for j in range(b_bits)]
-    next_id = a_bits + b_bits
+    a_id = [[p * (a_bits + b_bits) + i for i in range(a_bits)] for p in range(terms)]
+    b_id = [[p * (a_bits + b_bits) + a_bits + j for j in range(b_bits)]
+            for p in range(terms)]
+    next_id = terms * (a_bits + b_bits)
     luts: dict[int, MLut] = {}
     clusters: list[Cluster] = []
     cell_of: list[tuple[int, int]] = []
     value: dict[int, int] = {}            # weight -> driver of the accumulator bit so far
     x0, y0 = 0, 1
     top = const.bit_length() - 1          # stage 0 must reach the start constant's top bit
-    for j in range(min(b_bits, m0)):
+    stages = [(p, j) for p in range(terms) for j in range(min(b_bits, m0))]
+    for s, (p, j) in enumerate(stages):
         hi = min(m0 - 1, max(j + a_bits - 1, top))
         carry = None
         new_value: dict[int, int] = {}
         for k in range(j, hi + 1):
             roles: list[str] = []
             refs: list[tuple[int, int]] = []
-            if j > 0 and k in value:
+            if s > 0 and k in value:
                 roles.append("acc")
                 refs.append((value[k], 0))
             if carry is not None:
@@ -205,9 +276,9 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
             neg = False
             if i < a_bits:
                 roles += ["a", "b"]
-                refs += [(a_id[i], 0), (b_id[j], 0)]
+                refs += [(a_id[p][i], 0), (b_id[p][j], 0)]
                 neg = _negative(i, j, a_bits, b_bits, a_signed, b_signed)
-            acc_const = (const >> k) & 1 if j == 0 else 0
+            acc_const = (const >> k) & 1 if s == 0 else 0
             s_tab, c_tab = _fa_tables(roles, acc_const, neg)
             sid = next_id
             luts[sid] = MLut(sid, tuple(refs), s_tab)
@@ -220,7 +291,7 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
                 members.append(carry)
             next_id += len(members)
             clusters.append(Cluster(len(clusters), tuple(members), tuple(sorted(refs))))
-            cell_of.append((x0 + col_step * j, y0 + row_step * k))
+            cell_of.append((x0 + col_step * s, y0 + row_step * k))
         if carry is not None:
             new_value[hi + 1] = carry
         value.update(new_value)
@@ -229,26 +300,25 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
         msb = luts[value[m0 - 1]]
         full = (1 << (1 << len(msb.inputs))) - 1
         luts[msb.id] = MLut(msb.id, msb.inputs, msb.table ^ full)
-    sign = a_signed or b_signed
     out_rows = [y0 + row_step * min(k, m0 - 1) + max(0, k - m0 + 1) for k in range(m)]
     outputs = [OutBit(y_name, k, (value[min(k, m0 - 1)], 0)) if k < m0 or sign
                else OutBit(y_name, k, None, 0) for k in range(m)]
-    inputs = [(a_name, i, a_id[i]) for i in range(a_bits)]
-    inputs += [(b_name, j, b_id[j]) for j in range(b_bits)]
+    a_word = [word_name(a_name, p, n) if n else a_name for p in range(terms)]
+    b_word = [word_name(b_name, p, n) if n else b_name for p in range(terms)]
+    inputs = [(a_word[p], i, a_id[p][i]) for p in range(terms) for i in range(a_bits)]
+    inputs += [(b_word[p], j, b_id[p][j]) for p in range(terms) for j in range(b_bits)]
     cluster_of = {lut: c.index for c in clusters for lut in c.luts}
-    packed = Packed(inputs=inputs, input_widths={a_name: a_bits, b_name: b_bits}, luts=luts,
+    widths = {w: a_bits for w in a_word} | {w: b_bits for w in b_word}
+    packed = Packed(inputs=inputs, input_widths=widths, luts=luts,
                     order=[lut for c in clusters for lut in c.luts], clusters=clusters,
                     cluster_of=cluster_of, outputs=outputs, n_netlist_luts=len(luts))
-    stages = min(b_bits, m0)
-    width = x0 + col_step * (stages - 1) + 3
+    width = x0 + col_step * (len(stages) - 1) + 3
     height = max(out_rows[-1] + 2, y0 + row_step * (a_bits - 1) + 3)
-    in_port = {a_id[i]: ("west_in", y0 + row_step * i + 1) for i in range(a_bits)}
-    in_port.update({b_id[j]: ("north_in", min(width - 1, x0 + col_step * j + 1))
-                    for j in range(b_bits)})
+    in_port = _input_ports(a_id, b_id, stages, x0, y0, col_step, row_step, width)
     pl = Placement(width, height, packed, cell_of, [0] * len(clusters), in_port, {},
                    _output_ports(packed, cell_of, out_rows, width, height), [0] * m)
     schedule(pl, 0)
-    pl.stats["multiply macro"] = 1.0
+    pl.stats["multiply macro" if n == 0 else "dot macro"] = 1.0
     t1 = time.perf_counter()
     routes = route(pl, max_iters=max_iters)
     t2 = time.perf_counter()
@@ -256,3 +326,38 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     t3 = time.perf_counter()
     rep = make_report(pl, routes, {"place": t1 - t0, "route": t2 - t1, "emit": t3 - t2}, bs)
     return MultiplyLayout(bs, rep, pl, routes)
+
+
+def _input_ports(a_id: list[list[int]], b_id: list[list[int]], stages: list[tuple[int, int]],
+                 x0: int, y0: int, col_step: int, row_step: int, width: int
+                 ) -> dict[int, tuple[str, int]]:
+    """Edge input port of every operand bit. ``b_pj`` enters on ``north_in`` above
+    the column beside its stage; the first product's ``a_i`` on ``west_in`` on the free
+    row below weight ``i``. A later product's ``a_i`` must reach its first stage in the
+    middle of the array: it enters on ``north_in`` above a free column west of that
+    stage (the free columns of the stages before it, nearest first), where the
+    accumulator band of the stages before it has not reached row ``i`` yet; then east
+    of it, then on ``south_in``."""
+    ports: dict[int, tuple[str, int]] = {}
+    for i, a in enumerate(a_id[0]):
+        ports[a] = ("west_in", y0 + row_step * i + 1)
+    taken = set()
+    for s, (p, j) in enumerate(stages):
+        col = min(width - 1, x0 + col_step * s + 1)
+        ports[b_id[p][j]] = ("north_in", col)
+        taken.add(col)
+    south: list[int] = []
+    for p in range(1, len(a_id)):
+        first = x0 + col_step * stages.index((p, 0))
+        # west of the first stage nearest first, then east of it (a counter-flow wire
+        # only costs cycles: a token input's offset is free)
+        cols = [c for c in range(first - 1, -1, -1) if c not in taken]
+        cols += [c for c in range(first, width) if c not in taken]
+        for i, a in enumerate(a_id[p]):
+            if i < len(cols):
+                ports[a] = ("north_in", cols[i])
+                taken.add(cols[i])
+            else:                      # more bits than north ports: the south edge
+                ports[a] = ("south_in", width - 1 - len(south))
+                south.append(a)
+    return ports
