@@ -165,6 +165,8 @@ def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, 
         return EXAMPLES[example](), example
     if spec is None:
         raise CLIError("give a source FILE.py[:FUNCTION] or --example NAME")
+    if spec.endswith(".json"):
+        return _load_model_file(spec)
     file, _, func = spec.partition(":")
     path = Path(file)
     if not path.is_file():
@@ -212,6 +214,22 @@ def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, 
     if not source.outputs:
         raise CLIError(f"{file}:{func}() built a program with no outputs: nothing to compute")
     return source, path.stem
+
+
+def _load_model_file(spec: str):  # -> Graph, name
+    """The graph of model file ``spec`` (``compiler.model_file``; JSON only, no code
+    runs) and its name; a :class:`CLIError` names the file, op and problem."""
+    from compiler.model_file import ModelFileError, load_model
+
+    path = Path(spec)
+    if not path.is_file():
+        what = "is a folder" if path.is_dir() else "does not exist"
+        raise CLIError(f"model file {spec} {what}")
+    try:
+        graph = load_model(path)
+    except ModelFileError as exc:
+        raise CLIError(str(exc)) from exc
+    return graph, path.name.removesuffix(".json")
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -581,10 +599,11 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("compile", help="compile a program to a bitstream",
                        description=cmd_compile.__doc__ + " SOURCE is FILE.py[:FUNCTION] "
                        "(default function 'build') returning a compiler.ir.Graph or a "
-                       "compiler.netlist.Netlist.",
+                       "compiler.netlist.Netlist, or a model file MODEL.json "
+                       "(docs/MODEL_FORMAT.md; read as data, no code runs).",
                        epilog="built-in examples (--example NAME): " + ", ".join(EXAMPLES),
                        parents=[writer])
-    c.add_argument("source", nargs="?", help="FILE.py[:FUNCTION]")
+    c.add_argument("source", nargs="?", help="FILE.py[:FUNCTION] or MODEL.json")
     c.add_argument("--example", metavar="NAME",
                    help="a built-in example instead: " + ", ".join(EXAMPLES))
     c.add_argument("-o", "--output", help="bitstream file (default NAME.lgb)")
