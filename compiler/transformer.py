@@ -29,10 +29,12 @@ import numpy as np
 
 from compiler.ir import Graph, GraphError, Value
 
-__all__ = ["BlockParams", "BlockSpec", "block_graph", "random_block_params", "sum_shift",
-           "transformer_block"]
+__all__ = ["BlockParams", "BlockSpec", "LMParams", "LMSpec", "block_graph", "exp_table",
+           "lm_graph", "random_block_params", "random_lm_params", "recip_table",
+           "sum_shift", "transformer_block"]
 
 Weights = Literal["int4", "ternary"]
+Attention = Literal["relu", "softmax"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class BlockSpec:
     mlp: int = 0                  # 0: 2 * d_model
     act_bits: int = 4
     weights: Weights = "int4"
+    attention: Attention = "relu"
 
     def __post_init__(self) -> None:
         if self.d_model < 1 or self.heads < 1 or self.d_model % self.heads:
@@ -57,6 +60,9 @@ class BlockSpec:
         if self.weights not in ("int4", "ternary"):
             raise GraphError(f"transformer block: weights must be 'int4' or 'ternary', got "
                              f"{self.weights!r}")
+        if self.attention not in ("relu", "softmax"):
+            raise GraphError(f"transformer block: attention must be 'relu' or 'softmax', "
+                             f"got {self.attention!r}")
 
     @property
     def hidden(self) -> int:
@@ -103,6 +109,36 @@ def _relu_table(bits: int) -> list[int]:
     return [i if i < n // 2 else 0 for i in range(n)]
 
 
+def exp_table(a: int) -> list[int]:
+    """``e[u] = round((2^a - 1) * 2^(-u / 2^(a-2)))`` (half up) for the unsigned
+    ``a``-bit gap ``u = max - s`` between the window's largest score and a score:
+    unsigned ``a``-bit entries, ``e[0] = 2^a - 1``."""
+    top, temp = (1 << a) - 1, 2.0 ** (a - 2)
+    return [int(np.floor(top * 2.0 ** (-u / temp) + 0.5)) for u in range(1 << a)]
+
+
+def recip_table(a: int, bits: int) -> list[int]:
+    """``r[z] = round((2^a - 1)^2 / z)`` for the unsigned ``bits``-bit sum ``z >= 1`` of
+    the exponentials (at least ``e[0] = 2^a - 1``: ``r <= 2^a - 1``), ``2^a - 1`` for
+    ``z = 0`` (never reached): unsigned ``a``-bit entries."""
+    top = (1 << a) - 1
+    return [top if z == 0 else min(top, (top * top + z // 2) // z) for z in range(1 << bits)]
+
+
+def _softmax_probs(g: Graph, scores: list[Value], a: int) -> list[Value]:
+    """Table softmax of one head's window of ``a``-bit scores: unsigned ``a - 1``-bit
+    weights ``p_j = sat(rshift(e_j * r, a + 1), a - 1)`` with ``e_j = exp[max s - s_j]``
+    and ``r = recip[sum_j e_j]`` (:func:`exp_table`, :func:`recip_table`). The gap
+    ``max s - s_j`` lies in ``0 .. 2^a - 1``: an unsigned ``a``-bit index, so each
+    exponential is one gather for ``a <= 4``."""
+    m = g.max(*scores) if len(scores) > 1 else scores[0]
+    es = [g.table(g.sub(m, s, bits=a, signed=False), exp_table(a), bits=a, signed=False)
+          for s in scores]
+    z = g.sum(es, bits=None) if len(es) > 1 else es[0]
+    r = g.table(z, recip_table(a, z.bits), bits=a, signed=False)
+    return [g.mul(e, r, shift=a + 1, bits=a - 1, signed=False) for e in es]
+
+
 def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Value:
     """Append one block (module docstring) reading ``x`` (``d_model`` signed words of
     ``act_bits`` bits) to ``g``; its output has the same shape and type."""
@@ -132,12 +168,17 @@ def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Va
         qh = g.slice(q, *sl)
         scores = [g.dot(qh, g.slice(kj, *sl), shift=sum_shift(dh, amax * amax, a), bits=a)
                   for kj in ks]
-        probs = g.concat([g.table(s, relu, bits=a, signed=False) for s in scores])
+        if spec.attention == "relu":
+            probs = g.concat([g.table(s, relu, bits=a, signed=False) for s in scores])
+            # ReLU(s) / L: the 1/L folded into the output shift
+            out_shift = sum_shift(spec.window, amax * amax, a)
+        else:
+            probs = g.concat(_softmax_probs(g, scores, a))
+            out_shift = a - 1          # the weights sum to about 2^(a-1)
         # o_h[e] = sum_j p_j * v_j[e]: one dot over the window per output word
         for e in range(sl[0], sl[1]):
             ve = g.concat([g.slice(vj, e, e + 1) for vj in vs])
-            heads.append(g.dot(probs, ve, shift=sum_shift(spec.window, amax * amax, a),
-                               bits=a))
+            heads.append(g.dot(probs, ve, shift=out_shift, bits=a))
     att = g.concat(heads)
     x1 = g.add(x, g.linear(att, p.wo, shift=proj, bits=a), bits=a)
     hid = g.table(linear(x1, p.w1), relu, bits=a, signed=True)
@@ -150,4 +191,71 @@ def block_graph(spec: BlockSpec, seed: int = 7) -> Graph:
     g = Graph()
     x = g.input("x", dim=spec.d_model, bits=spec.act_bits)
     g.output("y", transformer_block(g, x, spec, random_block_params(spec, seed)))
+    return g
+
+
+@dataclass(frozen=True)
+class LMSpec:
+    """A language model: ``vocab`` symbols (at most 32), ``blocks`` transformer blocks
+    of shape ``block``."""
+
+    vocab: int
+    block: BlockSpec
+    blocks: int = 1
+
+    def __post_init__(self) -> None:
+        if not 2 <= self.vocab <= 32:
+            raise GraphError(f"language model: vocab must be 2..32, got {self.vocab}")
+        if self.blocks < 1:
+            raise GraphError(f"language model: blocks must be >= 1, got {self.blocks}")
+
+    @property
+    def id_bits(self) -> int:
+        """Width of a token id (bits, unsigned)."""
+        return max(1, (self.vocab - 1).bit_length())
+
+
+@dataclass(frozen=True)
+class LMParams:
+    """Integer parameters of a language model: the embedding ``(vocab, d_model)`` of
+    ``act_bits``-bit entries, every block's weights, the head ``(vocab, d_model)``."""
+
+    embed: np.ndarray
+    blocks: tuple[BlockParams, ...]
+    head: np.ndarray
+
+
+def random_lm_params(spec: LMSpec, seed: int) -> LMParams:
+    """Parameters drawn uniformly from their ranges, from ``seed``."""
+    rng = np.random.default_rng(seed)
+    b = spec.block
+    amax = 1 << (b.act_bits - 1)
+    lo, hi = (-8, 8) if b.weights == "int4" else (-1, 2)
+    emb = rng.integers(-amax, amax, size=(spec.vocab, b.d_model))
+    blocks = tuple(random_block_params(b, int(rng.integers(1 << 30)))
+                   for _ in range(spec.blocks))
+    return LMParams(emb, blocks, rng.integers(lo, hi, size=(spec.vocab, b.d_model)))
+
+
+def lm_graph(spec: LMSpec, p: LMParams) -> Graph:
+    """Next-token prediction: input ``tok`` (an unsigned id of :attr:`LMSpec.id_bits`),
+    ``Embed`` to ``d_model`` words, the blocks, the head ``lin(x, head)`` (one logit per
+    symbol) and ``Argmax`` (the lowest id on ties): output ``next``."""
+    b = spec.block
+    a = b.act_bits
+    if p.embed.shape != (spec.vocab, b.d_model) or p.head.shape != (spec.vocab, b.d_model):
+        raise GraphError(f"language model: embed and head must be ({spec.vocab}, "
+                         f"{b.d_model}), got {p.embed.shape} and {p.head.shape}")
+    if len(p.blocks) != spec.blocks:
+        raise GraphError(f"language model: {len(p.blocks)} block parameter sets for "
+                         f"{spec.blocks} blocks")
+    g = Graph()
+    tok = g.input("tok", bits=spec.id_bits, signed=False)
+    x = g.embed(tok, p.embed, bits=a)
+    for bp in p.blocks:
+        x = transformer_block(g, x, b, bp)
+    wmax = 8 if b.weights == "int4" else 1
+    logits = g.linear(x, p.head, shift=sum_shift(b.d_model, wmax * (1 << (a - 1)), a),
+                      bits=a)
+    g.output("next", g.argmax(logits))
     return g

@@ -20,7 +20,7 @@ from compiler.model_file import (
     loads_model,
     save_model,
 )
-from compiler.transformer import BlockSpec, block_graph
+from compiler.transformer import BlockSpec, LMSpec, block_graph, lm_graph, random_lm_params
 
 
 def _every_op() -> Graph:
@@ -59,7 +59,10 @@ def _tokens(g: Graph, n: int, seed: int) -> dict[str, np.ndarray]:
 
 @pytest.mark.parametrize("make", [_every_op,
                                   lambda: block_graph(BlockSpec(4, heads=2, window=3)),
-                                  lambda: block_graph(BlockSpec(2, weights="ternary"))])
+                                  lambda: block_graph(BlockSpec(2, weights="ternary")),
+                                  lambda: lm_graph(LMSpec(20, BlockSpec(2, attention="softmax")),
+                                                   random_lm_params(LMSpec(20, BlockSpec(2)),
+                                                                    3))])
 def test_round_trip_is_exact(make, tmp_path: Path) -> None:
     g = make()
     path = tmp_path / "m.json"
