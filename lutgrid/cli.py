@@ -255,6 +255,36 @@ def _show_progress(verbose: bool) -> None:
             log.addHandler(handler)
 
 
+def cmd_model(args: argparse.Namespace) -> int:
+    """Write a model file (docs/MODEL_FORMAT.md) of a transformer block, or of a
+    language model with --vocab, with weights drawn from --seed: a starting point for
+    `lutgrid compile MODEL.json --compose`."""
+    from compiler.ir import GraphError
+    from compiler.model_file import save_model
+    from compiler.transformer import BlockSpec, LMSpec, block_graph, lm_graph, random_lm_params
+
+    _check_outputs([args.output], args.force)
+    try:
+        spec = BlockSpec(args.d_model, args.heads, args.window, args.mlp, args.act_bits,
+                         args.weights, args.attention)
+        if args.vocab:
+            lm = LMSpec(args.vocab, spec, args.blocks)
+            graph = lm_graph(lm, random_lm_params(lm, args.seed))
+        else:
+            if args.blocks != 1:
+                raise CLIError("--blocks needs --vocab (a language model); a single block "
+                               "has input x and output y")
+            graph = block_graph(spec, args.seed)
+    except GraphError as exc:
+        raise CLIError(str(exc)) from exc
+    save_model(graph, args.output)
+    params = sum(int(np.asarray(op.params[k]).size) for op in graph.ops
+                 for k in ("W", "table") if k in op.params)
+    _say(f"wrote {args.output}: {len(graph.ops)} ops, {params} integer parameters "
+         f"(weights and table entries)")
+    return 0
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     """Compile a program to a bitstream, check it in the numpy simulator, report."""
     from compiler.errors import FitError
@@ -630,6 +660,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also print every router iteration (registers still shared)")
     c.set_defaults(func=cmd_compile)
+
+    mo = sub.add_parser("model", help="write a transformer block or language model file",
+                        description=cmd_model.__doc__, parents=[writer])
+    mo.add_argument("-o", "--output", required=True, help="model file to write (.json)")
+    mo.add_argument("--vocab", type=int, default=0,
+                    help="symbols of a language model, 2..32 (default 0: one block)")
+    mo.add_argument("--blocks", type=int, default=1, help="blocks of the language model")
+    mo.add_argument("--d-model", type=int, default=2, help="activation words (default 2)")
+    mo.add_argument("--heads", type=int, default=1, help="attention heads (default 1)")
+    mo.add_argument("--window", type=int, default=2,
+                    help="tokens attended, the current one included (default 2)")
+    mo.add_argument("--mlp", type=int, default=0, help="MLP hidden words (0: 2 x d-model)")
+    mo.add_argument("--act-bits", type=int, default=4, help="activation bits, 2..8")
+    mo.add_argument("--weights", default="int4", help="int4 or ternary")
+    mo.add_argument("--attention", default="relu", help="relu or softmax")
+    mo.add_argument("--seed", type=int, default=7, help="weight seed (default 7)")
+    mo.set_defaults(func=cmd_model)
 
     r = sub.add_parser("run", help="stream random tokens through a bitstream",
                        description=cmd_run.__doc__, parents=[writer])

@@ -41,3 +41,22 @@ def test_a_bad_model_file_is_named_and_writes_nothing(tmp_path) -> None:
     assert not out.exists()
     got = run_cli(["compile", str(tmp_path / "none.json")])
     assert "model file" in got.stderr and "does not exist" in got.stderr
+
+
+def test_model_writes_a_language_model_that_loads(tmp_path) -> None:
+    from compiler.ir import reference
+    from compiler.model_file import load_model
+    from compiler.transformer import BlockSpec, LMSpec, lm_graph, random_lm_params
+
+    out = tmp_path / "lm.json"
+    got = run_cli(["model", "-o", str(out), "--vocab", "20", "--attention", "softmax",
+                   "--seed", "3"])
+    assert got.status == 0, got
+    g = load_model(out)
+    spec = LMSpec(20, BlockSpec(2, attention="softmax"))
+    want = lm_graph(spec, random_lm_params(spec, 3))
+    toks = {"tok": [[i % 20] for i in range(40)], "first": [1] + [0] * 39}
+    assert (reference(g, toks)["next"] == reference(want, toks)["next"]).all()
+    bad = run_cli(["model", "-o", str(tmp_path / "b.json"), "--d-model", "3", "--heads", "2"])
+    assert bad.status == 2 and "d_model 3 must be a positive multiple of heads 2" in bad.stderr
+    assert not (tmp_path / "b.json").exists()
