@@ -80,58 +80,68 @@ def _depends(table: int) -> list[int]:
 
 def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]:
     """Live input bits (per I/O-map input word, per bit) and the output bits that depend
-    on no input port at all, by a backward walk over the configured tables.
+    on no input port at all, from the configured tables.
 
     Structural and conservative: a bit is live if some chain of table dependencies
-    links it to a mapped output, whatever the cycle."""
+    links it to a mapped output, whatever the cycle. Two searches over the register
+    dependency graph do it for all outputs at once: backwards from every output
+    register (the input ports it meets are live), forwards from every input port (an
+    output register it never reaches is constant)."""
     h, w = bs.height, bs.width
     arch = arch_of(w, h)
-    cfg = bs.configs
-    dep_cache: dict[int, list[int]] = {}
+    iomap = bs.iomap
+    assert iomap is not None
+    tabs = (bs.configs[:, :, None] >> (np.arange(4, dtype=np.uint64) * np.uint64(16))) \
+        & np.uint64(0xFFFF)                                         # (h, w, 4)
+    uniq, inv = np.unique(tabs, return_inverse=True)
+    dep_of = np.zeros((len(uniq), 4), dtype=bool)
+    for i, t in enumerate(uniq):
+        dep_of[i, _depends(int(t))] = True
+    dep = dep_of[inv.reshape(h, w, 4)]                              # (h, w, d, side)
     port_of: dict[tuple[int, int, int], tuple[str, int]] = {}
     for port in INPUT_PORTS:
         for i in range(arch.bus_width(port)):
             x, y = arch.port_cell(port, i)
             port_of[(x, y, BUS_SIDE[port])] = (port, i)
-    seen_regs: dict[tuple[int, int, int], frozenset[tuple[str, int]]] = {}
+    # edges: register (x, y, d) reads side s, i.e. register (x+dx, y+dy, OPPOSITE[s]),
+    # or, beyond the edge, the input port on that side
+    reads: dict[int, list[int]] = {}               # register -> registers it reads
+    read_by: dict[int, list[int]] = {}             # register -> registers reading it
+    port_reads: dict[int, list[tuple[str, int]]] = {}
+    port_readers: dict[tuple[str, int], list[int]] = {}
+    ys, xs, ds, ss = np.nonzero(dep)
+    for y, x, d, side in zip(ys.tolist(), xs.tolist(), ds.tolist(), ss.tolist(), strict=True):
+        r = (y * w + x) * 4 + d
+        dx, dy = SIDE_DELTA[side]
+        nx, ny = x + dx, y + dy
+        if 0 <= nx < w and 0 <= ny < h:
+            q = (ny * w + nx) * 4 + OPPOSITE[side]
+            reads.setdefault(r, []).append(q)
+            read_by.setdefault(q, []).append(r)
+        elif (x, y, side) in port_of:
+            pt = port_of[(x, y, side)]
+            port_reads.setdefault(r, []).append(pt)
+            port_readers.setdefault(pt, []).append(r)
 
-    def walk(start: tuple[int, int, int]) -> frozenset[tuple[str, int]]:
-        if start in seen_regs:
-            return seen_regs[start]
-        found: set[tuple[str, int]] = set()
-        stack = [start]
-        visited = {start}
+    def search(starts: list[int], step: dict[int, list[int]]) -> set[int]:
+        seen = set(starts)
+        stack = list(seen)
         while stack:
-            x, y, d = stack.pop()
-            tab = (int(cfg[y, x]) >> (16 * d)) & 0xFFFF
-            sides = dep_cache.get(tab)
-            if sides is None:
-                sides = dep_cache[tab] = _depends(tab)
-            for s in sides:
-                dx, dy = SIDE_DELTA[s]
-                nx, ny = x + dx, y + dy
-                if 0 <= nx < w and 0 <= ny < h:
-                    reg = (nx, ny, OPPOSITE[s])
-                    if reg not in visited:
-                        visited.add(reg)
-                        stack.append(reg)
-                elif (x, y, s) in port_of:
-                    found.add(port_of[(x, y, s)])
-        res = frozenset(found)
-        seen_regs[start] = res
-        return res
+            for q in step.get(stack.pop(), ()):
+                if q not in seen:
+                    seen.add(q)
+                    stack.append(q)
+        return seen
 
-    live_ports: set[tuple[str, int]] = set()
-    constant: set[tuple[str, int]] = set()
-    iomap = bs.iomap
-    assert iomap is not None
+    outs: dict[tuple[str, int], int] = {}
     for word, bits in iomap.outputs.items():
         for b, pb in enumerate(bits):
             x, y = arch.port_cell(pb.port, pb.index)
-            ports = walk((x, y, BUS_SIDE[pb.port]))
-            if not ports:
-                constant.add((word, b))
-            live_ports |= ports
+            outs[(word, b)] = (y * w + x) * 4 + BUS_SIDE[pb.port]
+    cone = search(list(outs.values()), reads)
+    live_ports = {pt for r in cone for pt in port_reads.get(r, ())}
+    reached = search([r for rs in port_readers.values() for r in rs], read_by)
+    constant = {key for key, r in outs.items() if r not in reached}
     live = {word: [(pb.port, pb.index) in live_ports for pb in bits]
             for word, bits in iomap.inputs.items()}
     return live, constant
