@@ -52,6 +52,7 @@ adder tree and no channel between its products.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from compiler.emit import emit
@@ -158,9 +159,22 @@ def build_multiply(a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool = 
     on bad widths or spacings and :class:`~compiler.errors.RouteError` if no spacing
     routes.
     """
+    _check_widths(a_bits, b_bits, out_bits)
+    return _first_that_routes(
+        spacings, f"the {a_bits}x{b_bits} multiply array",
+        lambda cs, rs: _build(a_bits, b_bits, out_bits, a_signed, b_signed, a_name, b_name,
+                              y_name, cs, rs, max_iters))
+
+
+def _check_widths(a_bits: int, b_bits: int, out_bits: int) -> None:
     for what, v in (("a_bits", a_bits), ("b_bits", b_bits), ("out_bits", out_bits)):
         if not isinstance(v, int) or v < 1:
             raise MultiplyLayoutError(f"{what} must be an int >= 1, got {v!r}")
+
+
+def _first_that_routes(spacings: tuple[tuple[int, int], ...], what: str,
+                       build: Callable[[int, int], MultiplyLayout]) -> MultiplyLayout:
+    """``build(col_step, row_step)`` at each spacing in turn until one routes."""
     if not spacings:
         raise MultiplyLayoutError("spacings is empty")
     for col_step, row_step in spacings:
@@ -170,13 +184,11 @@ def build_multiply(a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool = 
     last: RouteError | None = None
     for col_step, row_step in spacings:
         try:
-            return _build(a_bits, b_bits, out_bits, a_signed, b_signed, a_name, b_name,
-                          y_name, col_step, row_step, max_iters)
+            return build(col_step, row_step)
         except RouteError as exc:
             last = exc
     assert last is not None
-    raise RouteError(f"the {a_bits}x{b_bits} multiply array did not route at spacings "
-                     f"{list(spacings)}: {last}")
+    raise RouteError(f"{what} did not route at spacings {list(spacings)}: {last}")
 
 
 def dot_range(n: int, a_bits: int, b_bits: int, a_signed: bool, b_signed: bool
@@ -206,25 +218,17 @@ def build_dot(n: int, a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool
     arguments and :class:`~compiler.errors.RouteError` if no spacing routes."""
     if not isinstance(n, int) or n < 1:
         raise MultiplyLayoutError(f"n (products) must be an int >= 1, got {n!r}")
-    for what, v in (("a_bits", a_bits), ("b_bits", b_bits), ("out_bits", out_bits)):
-        if not isinstance(v, int) or v < 1:
-            raise MultiplyLayoutError(f"{what} must be an int >= 1, got {v!r}")
+    _check_widths(a_bits, b_bits, out_bits)
     lo, hi = dot_range(n, a_bits, b_bits, a_signed, b_signed)
     signed = a_signed or b_signed
     if lo < (-(1 << (out_bits - 1)) if signed else 0) or \
             hi > ((1 << (out_bits - 1)) - 1 if signed else (1 << out_bits) - 1):
         raise MultiplyLayoutError(f"out_bits {out_bits} does not hold the dot product's "
                                   f"range [{lo}, {hi}]")
-    last: RouteError | None = None
-    for col_step, row_step in spacings:
-        try:
-            return _build(a_bits, b_bits, out_bits, a_signed, b_signed, a_name, b_name,
-                          y_name, col_step, row_step, max_iters, n)
-        except RouteError as exc:
-            last = exc
-    assert last is not None
-    raise RouteError(f"the {n}-product dot array of {a_bits}x{b_bits} bits did not route at "
-                     f"spacings {list(spacings)}: {last}")
+    return _first_that_routes(
+        spacings, f"the {n}-product dot array of {a_bits}x{b_bits} bits",
+        lambda cs, rs: _build(a_bits, b_bits, out_bits, a_signed, b_signed, a_name, b_name,
+                              y_name, cs, rs, max_iters, n))
 
 
 def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bool,
