@@ -13,16 +13,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.compose import compose_graph
 from compiler.ir import Graph, type_of_range
 from compiler.macros.match import match_dot
 from compiler.macros.multiply import MultiplyLayoutError, build_dot, dot_range
-from compiler.program import block_library, compile_program
+from compiler.program import compile_program
 from fabric.defects import random_defects
 from sim.check import check_program
 from sim.numpy_sim import FabricSim
 from sim.stream import stream_tokens
-from tests.compiler.compose.composed import check_composed
 
 
 def _dot_graph(n: int, na: int, nb: int, sa: bool, sb: bool, bits: int | None = None,
@@ -123,16 +121,3 @@ def test_bad_arguments_name_the_field() -> None:
 def test_same_bytes_twice() -> None:
     assert build_dot(3, 4, 4, 9).bitstream.to_bytes() == \
         build_dot(3, 4, 4, 9).bitstream.to_bytes()
-
-
-def test_a_composed_dot_is_one_array_then_rshift_and_sat() -> None:
-    """A requantised dot (the attention score) composes as the array, the rounding
-    incrementer and the clamp; no product is built on its own."""
-    g = Graph()
-    q = g.input("q", dim=3, bits=4)
-    k = g.input("k", dim=3, bits=4)
-    g.output("s", g.dot(q, k, shift=3, bits=4))
-    res = compose_graph(g, block_library(), time_budget=120)
-    kinds = [name.rsplit(".", 1)[1].lstrip("0123456789") for name in res.names]
-    assert kinds.count("dot") == 1 and "mul" not in kinds, res.names
-    check_composed(g, res, seed=2)

@@ -197,3 +197,16 @@ def test_a_large_embedding_becomes_row_gathers_and_selects() -> None:
     assert len(flows) == 4 + 24
     tokens = {"tok": np.arange(64)[:, None]}
     assert np.array_equal(run_split(split, g, tokens)["e"], reference(g, tokens)["e"])
+
+
+def test_a_composed_dot_is_one_array_then_rshift_and_sat() -> None:
+    """A requantised dot (the attention score) composes as the array, the rounding
+    incrementer and the clamp; no product is built on its own."""
+    g = Graph()
+    q = g.input("q", dim=3, bits=4)
+    k = g.input("k", dim=3, bits=4)
+    g.output("s", g.dot(q, k, shift=3, bits=4))
+    res = compose_graph(g, block_library(), time_budget=120)
+    kinds = [name.rsplit(".", 1)[1].lstrip("0123456789") for name in res.names]
+    assert kinds.count("dot") == 1 and "mul" not in kinds, res.names
+    check_composed(g, res, seed=2)
