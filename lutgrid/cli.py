@@ -257,8 +257,8 @@ def _show_progress(verbose: bool) -> None:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """Write a model file (docs/MODEL_FORMAT.md) of a transformer block, or of a
-    language model with --vocab, with weights drawn from --seed: a starting point for
-    `lutgrid compile MODEL.json --compose`."""
+    language model with --vocab, with weights drawn from --seed. (A whole block does not
+    compose yet: compile one with --compose --time-budget S.)"""
     from compiler.ir import GraphError
     from compiler.model_file import save_model
     from compiler.transformer import BlockSpec, LMSpec, block_graph, lm_graph, random_lm_params
@@ -281,7 +281,8 @@ def cmd_model(args: argparse.Namespace) -> int:
     params = sum(int(np.asarray(op.params[k]).size) for op in graph.ops
                  for k in ("W", "table") if k in op.params)
     _say(f"wrote {args.output}: {len(graph.ops)} ops, {params} integer parameters "
-         f"(weights and table entries)")
+         f"(weights and table entries); a whole transformer block does not compose yet, "
+         f"so give `lutgrid compile {args.output} --compose` a --time-budget")
     return 0
 
 
