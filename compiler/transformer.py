@@ -30,11 +30,12 @@ import numpy as np
 from compiler.ir import Graph, GraphError, Value
 
 __all__ = ["BlockParams", "BlockSpec", "LMParams", "LMSpec", "block_graph", "exp_table",
-           "lm_graph", "random_block_params", "random_lm_params", "recip_table",
-           "sum_shift", "transformer_block"]
+           "lm_graph", "random_block_params", "random_lm_params", "recip_table", "rms_norm",
+           "rms_shifts", "rsqrt_table", "sum_shift", "transformer_block"]
 
 Weights = Literal["int4", "ternary"]
 Attention = Literal["relu", "softmax"]
+Norm = Literal["none", "rms"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class BlockSpec:
     act_bits: int = 4
     weights: Weights = "int4"
     attention: Attention = "relu"
+    norm: Norm = "none"
 
     def __post_init__(self) -> None:
         if self.d_model < 1 or self.heads < 1 or self.d_model % self.heads:
@@ -60,6 +62,9 @@ class BlockSpec:
         if self.weights not in ("int4", "ternary"):
             raise GraphError(f"transformer block: weights must be 'int4' or 'ternary', got "
                              f"{self.weights!r}")
+        if self.norm not in ("none", "rms"):
+            raise GraphError(f"transformer block: norm must be 'none' or 'rms', got "
+                             f"{self.norm!r}")
         if self.attention not in ("relu", "softmax"):
             raise GraphError(f"transformer block: attention must be 'relu' or 'softmax', "
                              f"got {self.attention!r}")
@@ -139,6 +144,36 @@ def _softmax_probs(g: Graph, scores: list[Value], a: int) -> list[Value]:
     return [g.mul(e, r, shift=a + 1, bits=a - 1, signed=False) for e in es]
 
 
+def rsqrt_table(a: int) -> list[int]:
+    """``g[u] = min(2^a - 1, round((2^a - 1) / sqrt(u)))`` (half up) for the unsigned
+    ``a``-bit index ``u``; ``g[0] = 2^a - 1``."""
+    top = (1 << a) - 1
+    return [top if u == 0 else min(top, int(np.floor(top / np.sqrt(u) + 0.5)))
+            for u in range(1 << a)]
+
+
+def rms_shifts(d: int, a: int) -> tuple[int, int]:
+    """``(s_n, k)`` of :func:`rms_norm`: ``s_n`` brings the sum of squares of ``d``
+    signed ``a``-bit words to an unsigned ``a``-bit index, ``k`` scales ``x · g`` so that
+    a vector whose words all have magnitude ``r`` comes out at about ``2^(a-2)``."""
+    amax = 1 << (a - 1)
+    s_n = max(0, (d * amax * amax).bit_length() - a)
+    # y = x * (2^a - 1) / sqrt(ss / 2^s_n) / 2^k with ss = d r^2: y = r * ... / 2^k
+    scale = ((1 << a) - 1) * np.sqrt(2.0 ** s_n / d) / 2.0 ** (a - 2)
+    return s_n, max(0, int(round(np.log2(scale))))
+
+
+def rms_norm(g: Graph, x: Value) -> Value:
+    """RMS norm of the signed ``a``-bit words of ``x`` (scales folded into the next
+    weights): ``u = sat(rshift(x . x, s_n), a)`` unsigned, ``r = rsqrt[u]`` (a Table),
+    ``y_i = sat(rshift(x_i · r, k), a)`` (:func:`rms_shifts`, :func:`rsqrt_table`)."""
+    a = x.bits
+    s_n, k = rms_shifts(x.dim, a)
+    u = g.dot(x, x, shift=s_n, bits=a, signed=False)
+    r = g.table(u, rsqrt_table(a), bits=a, signed=False)
+    return g.mul(x, g.concat([r] * x.dim), shift=k, bits=a)
+
+
 def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Value:
     """Append one block (module docstring) reading ``x`` (``d_model`` signed words of
     ``act_bits`` bits) to ``g``; its output has the same shape and type."""
@@ -153,7 +188,8 @@ def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Va
     def linear(v: Value, w: np.ndarray) -> Value:
         return g.linear(v, w, shift=sum_shift(v.dim, wmax * amax, a), bits=a)
 
-    q, k, v = linear(x, p.wq), linear(x, p.wk), linear(x, p.wv)
+    xn = rms_norm(g, x) if spec.norm == "rms" else x
+    q, k, v = linear(xn, p.wq), linear(xn, p.wk), linear(xn, p.wv)
     # Delay(Delay(k, 1), 1) is Delay(k, 2) (a first within the last two tokens zeroes
     # one of them), so the window is one chain of one-token delays
     ks, vs = [k], [v]
@@ -181,7 +217,8 @@ def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Va
             heads.append(g.dot(probs, ve, shift=out_shift, bits=a))
     att = g.concat(heads)
     x1 = g.add(x, g.linear(att, p.wo, shift=proj, bits=a), bits=a)
-    hid = g.table(linear(x1, p.w1), relu, bits=a, signed=True)
+    hid = g.table(linear(rms_norm(g, x1) if spec.norm == "rms" else x1, p.w1), relu, bits=a,
+                  signed=True)
     return g.add(x1, linear(hid, p.w2), bits=a)
 
 

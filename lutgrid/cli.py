@@ -266,7 +266,7 @@ def cmd_model(args: argparse.Namespace) -> int:
     _check_outputs([args.output], args.force)
     try:
         spec = BlockSpec(args.d_model, args.heads, args.window, args.mlp, args.act_bits,
-                         args.weights, args.attention)
+                         args.weights, args.attention, args.norm)
         if args.vocab:
             lm = LMSpec(args.vocab, spec, args.blocks)
             graph = lm_graph(lm, random_lm_params(lm, args.seed))
@@ -676,6 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--act-bits", type=int, default=4, help="activation bits, 2..8")
     mo.add_argument("--weights", default="int4", help="int4 or ternary")
     mo.add_argument("--attention", default="relu", help="relu or softmax")
+    mo.add_argument("--norm", default="none", help="none or rms (before attention and MLP)")
     mo.add_argument("--seed", type=int, default=7, help="weight seed (default 7)")
     mo.set_defaults(func=cmd_model)
 

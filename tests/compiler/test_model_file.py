@@ -60,6 +60,7 @@ def _tokens(g: Graph, n: int, seed: int) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("make", [_every_op,
                                   lambda: block_graph(BlockSpec(4, heads=2, window=3)),
                                   lambda: block_graph(BlockSpec(2, weights="ternary")),
+                                  lambda: block_graph(BlockSpec(4, heads=2, norm="rms")),
                                   lambda: lm_graph(LMSpec(20, BlockSpec(2, attention="softmax")),
                                                    random_lm_params(LMSpec(20, BlockSpec(2)),
                                                                     3))])

@@ -19,6 +19,7 @@ from compiler.transformer import (
     random_block_params,
     random_lm_params,
     recip_table,
+    rms_shifts,
     sum_shift,
     transformer_block,
 )
@@ -53,8 +54,19 @@ def _block_reference(spec: BlockSpec, p, x: np.ndarray, first: np.ndarray) -> np
         r = min(top, (top * top + sum(es) // 2) // sum(es))
         return [min((1 << (a - 1)) - 1, rs(e * r, a + 1)) for e in es]
 
+    def rms(v: np.ndarray) -> np.ndarray:
+        if spec.norm == "none":
+            return v
+        s_n, kk = rms_shifts(v.shape[1], a)
+        top = (1 << a) - 1
+        u = np.clip(rs((v * v).sum(axis=1), s_n), 0, top)
+        r = np.array([top if x == 0 else min(top, int(np.floor(top / np.sqrt(x) + 0.5)))
+                      for x in u])
+        return np.clip(rs(v * r[:, None], kk), lo, hi)
+
     n, d = x.shape
-    q, k, v = lin(x, p.wq), lin(x, p.wk), lin(x, p.wv)
+    xn = rms(x)
+    q, k, v = lin(xn, p.wq), lin(xn, p.wk), lin(xn, p.wv)
     out = np.zeros_like(x)
     dh = d // spec.heads
     amax = 1 << (a - 1)
@@ -80,7 +92,7 @@ def _block_reference(spec: BlockSpec, p, x: np.ndarray, first: np.ndarray) -> np
                 att[e] = np.clip(rs(int(np.dot(ps, ve)), shift), lo, hi)
         out[t] = att
     x1 = np.clip(x + lin(out, p.wo), lo, hi)
-    hid = np.maximum(0, lin(x1, p.w1))
+    hid = np.maximum(0, lin(rms(x1), p.w1))
     return np.clip(x1 + lin(hid, p.w2), lo, hi)
 
 
@@ -95,7 +107,10 @@ def _attention_reference(spec: BlockSpec, seed: int, toks: dict[str, np.ndarray]
                                   BlockSpec(2, window=2, mlp=4, attention="softmax"),
                                   BlockSpec(4, heads=2, window=3, attention="softmax"),
                                   BlockSpec(4, window=4, act_bits=6, weights="ternary",
-                                            attention="softmax")])
+                                            attention="softmax"),
+                                  BlockSpec(4, heads=2, window=2, norm="rms"),
+                                  BlockSpec(2, window=3, act_bits=5, attention="softmax",
+                                            norm="rms")])
 def test_graph_matches_a_numpy_transcription(spec: BlockSpec) -> None:
     g = block_graph(spec, seed=11)
     toks = _stream(g, 300, seed=spec.d_model)
@@ -104,9 +119,10 @@ def test_graph_matches_a_numpy_transcription(spec: BlockSpec) -> None:
     assert len(np.unique(got)) > 4            # not a constant stream
 
 
-@pytest.mark.parametrize("attention", ["relu", "softmax"])
-def test_every_op_of_a_block_is_a_macro_once_taken_apart(attention: str) -> None:
-    g = block_graph(BlockSpec(4, heads=2, window=3, attention=attention), seed=3)
+@pytest.mark.parametrize("attention,norm", [("relu", "none"), ("softmax", "none"),
+                                            ("relu", "rms")])
+def test_every_op_of_a_block_is_a_macro_once_taken_apart(attention: str, norm: str) -> None:
+    g = block_graph(BlockSpec(4, heads=2, window=3, attention=attention, norm=norm), seed=3)
     legal, copied = legalise_phases(g)
     assert copied <= 8                         # each value at most twice, few twice
     general = [i for i in split_graph(legal).instances if match_macro(i.graph) is None]
