@@ -34,11 +34,10 @@ a ``#`` line and no figure. ``run(quick)`` is the entry point of ``bench/run.py`
 
 from __future__ import annotations
 
-import contextlib
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -290,7 +289,7 @@ def _families(quick: bool) -> list[Figure]:
             # full run only: its channels take minutes to route
             t0 = time.perf_counter()
             try:
-                with _patched(decompose, "DOT_MAX_STAGES", 0):
+                with mock.patch.object(decompose, "DOT_MAX_STAGES", 0):
                     res = compose_graph(g, block_library(), time_budget=300.0)
             except ComposeError as exc:
                 print(f"# {name} products and adder tree: {exc}")
@@ -301,14 +300,3 @@ def _families(quick: bool) -> list[Figure]:
             figs.append((f"cells_ratio_{name}_array_vs_products", cells[True] / p.usage.used,
                          "ratio"))
     return figs
-
-
-@contextlib.contextmanager
-def _patched(module: object, name: str, value: object) -> Iterator[None]:
-    """``module.name = value`` for the duration of the block."""
-    old = getattr(module, name)
-    setattr(module, name, value)
-    try:
-        yield
-    finally:
-        setattr(module, name, old)

@@ -168,10 +168,7 @@ def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, 
     if spec.endswith(".json"):
         return _load_model_file(spec)
     file, _, func = spec.partition(":")
-    path = Path(file)
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise CLIError(f"source file {file} {what}")
+    path = _existing_file(file, "source file")
     func = func or "build"
     if not func.isidentifier():
         raise CLIError(f"{spec}: {func!r} is not a Python function name")
@@ -216,15 +213,20 @@ def _load_source(spec: str | None, example: str | None):  # -> Graph | Netlist, 
     return source, path.stem
 
 
+def _existing_file(name: str, what: str) -> Path:
+    """``name`` as a path, or a :class:`CLIError` saying it is a folder or missing."""
+    path = Path(name)
+    if not path.is_file():
+        raise CLIError(f"{what} {name} {'is a folder' if path.is_dir() else 'does not exist'}")
+    return path
+
+
 def _load_model_file(spec: str):  # -> Graph, name
     """The graph of model file ``spec`` (``compiler.model_file``; JSON only, no code
     runs) and its name; a :class:`CLIError` names the file, op and problem."""
     from compiler.model_file import ModelFileError, load_model
 
-    path = Path(spec)
-    if not path.is_file():
-        what = "is a folder" if path.is_dir() else "does not exist"
-        raise CLIError(f"model file {spec} {what}")
+    path = _existing_file(spec, "model file")
     try:
         graph = load_model(path)
     except ModelFileError as exc:

@@ -18,32 +18,6 @@ from compiler.ir import Graph
 _PLUMBING = frozenset({"input", "const"})
 
 
-class _ParityUnion:
-    """Union-find over value ids with the parity of each id relative to its root."""
-
-    def __init__(self) -> None:
-        self.up: dict[int, tuple[int, int]] = {}
-
-    def find(self, a: int) -> tuple[int, int]:
-        if a not in self.up:
-            self.up[a] = (a, 0)
-        root, par = self.up[a]
-        if root == a:
-            return a, 0
-        r, p = self.find(root)
-        self.up[a] = (r, par ^ p)
-        return r, par ^ p
-
-    def union(self, a: int, b: int, rel: int) -> bool:
-        """Bind ``phase(a) = phase(b) + rel``; False if that contradicts what is bound."""
-        ra, pa = self.find(a)
-        rb, pb = self.find(b)
-        if ra == rb:
-            return (pa ^ pb) == rel
-        self.up[ra] = (rb, pa ^ pb ^ rel)
-        return True
-
-
 def legalise_phases(graph: Graph) -> tuple[Graph, int]:
     """A graph equal to ``graph`` in which every op's operands can share one phase, and
     the number of ops copied to get there.

@@ -33,6 +33,7 @@ from compiler.compose.variants import reversed_inputs
 from compiler.errors import RouteError
 from compiler.ir import Graph, GraphError
 from compiler.lower import word_name
+from compiler.parity import ParityUnion
 from fabric.arch import BUS_SIDE, OPPOSITE, SIDE_DELTA, arch_of
 from fabric.bitstream import Bitstream
 from fabric.iomap import INPUT_PORTS, OUTPUT_PORTS, IOMap, PortBit, base_word
@@ -169,9 +170,7 @@ class _Stitcher:
     def parities(self) -> list[int]:
         """Parity of every block's start cycle, so that each block-driven input has a
         path of the right parity (DESIGN §3); blocks are bound in union-find."""
-        from compiler.compose.phase import _ParityUnion
-
-        uf = _ParityUnion()
+        uf = ParityUnion()
         for i in range(len(self.blocks)):
             uf.find(i)
             for word, b, pb, j, cell, lead, reg in self._edges(i):

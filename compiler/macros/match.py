@@ -109,19 +109,20 @@ def match_linear(graph: Graph) -> LinearMatch | None:
                        x.type.bits, int(op.params["shift"]), y.type.bits)
 
 
-def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...]
+def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...], scalar: bool = True
                    ) -> tuple[Op, str, Value, list[Value]] | None:
     """``(op, y name, y, operand values)`` when ``graph`` is one op of ``kind`` on
-    ``n_inputs`` distinct scalar token inputs (no ``first``), else ``None``."""
+    ``n_inputs`` distinct token inputs (no ``first``), each of them and the output one
+    word unless ``scalar`` is False; else ``None``."""
     if len(graph.inputs) != n_inputs or len(graph.outputs) != 1 \
             or len(graph.ops) != n_inputs + 1 or FIRST in graph.inputs:
         return None
     (y_name, y), = graph.outputs.items()
     op = graph.ops[y.id]
-    if op.kind not in kind or len(set(op.args)) != n_inputs or y.dim != 1:
+    if op.kind not in kind or len(set(op.args)) != n_inputs or (scalar and y.dim != 1):
         return None
     vals = [graph.values[i] for i in op.args]
-    if any(graph.ops[v.id].kind != "input" or v.dim != 1 for v in vals):
+    if any(graph.ops[v.id].kind != "input" or (scalar and v.dim != 1) for v in vals):
         return None
     return op, y_name, y, vals
 
@@ -216,15 +217,11 @@ def match_dot(graph: Graph) -> DotMatch | None:
     """``graph`` as a :class:`DotMatch` if it is one ``Graph.dot`` of its two vector
     inputs (at least 2 words each, no ``first``) with shift 0 and an output type that
     holds the sum of every product of the declared types, else ``None``."""
-    if len(graph.inputs) != 2 or len(graph.outputs) != 1 or len(graph.ops) != 3 \
-            or FIRST in graph.inputs:
+    got = _scalar_inputs(graph, 2, ("dot",), scalar=False)
+    if got is None:
         return None
-    (y_name, y), = graph.outputs.items()
-    op = graph.ops[y.id]
-    if op.kind != "dot" or len(set(op.args)) != 2 or int(op.params["shift"]) != 0:  # type: ignore[call-overload]
-        return None
-    va, vb = (graph.values[i] for i in op.args)
-    if va.dim < 2 or any(graph.ops[v.id].kind != "input" for v in (va, vb)):
+    op, y_name, y, (va, vb) = got
+    if va.dim < 2 or int(op.params["shift"]) != 0:  # type: ignore[call-overload]
         return None
     lo, hi = dot_range(va.dim, va.type.bits, vb.type.bits, va.type.signed, vb.type.signed)
     if lo < y.type.lo or hi > y.type.hi:
@@ -484,16 +481,15 @@ class RowsMatch:
 def match_rows(graph: Graph) -> RowsMatch | None:
     """``graph`` as a :class:`RowsMatch` (one ``embed`` of its one input of at most 4
     bits), else ``None``."""
-    if len(graph.ops) != 2 or len(graph.inputs) != 1 or len(graph.outputs) != 1 \
-            or FIRST in graph.inputs:
+    got = _scalar_inputs(graph, 1, ("embed",), scalar=False)   # y is a row of words
+    if got is None:
         return None
-    (y_name, y), = graph.outputs.items()
-    op = graph.ops[y.id]
-    (x_name, x), = graph.inputs.items()
-    if op.kind != "embed" or op.args != (x.id,) or x.type.bits > MAX_TABLE_BITS:
+    op, y_name, y, (x,) = got
+    if x.type.bits > MAX_TABLE_BITS:
         return None
     rows = embed_rows(op.params["table"], x.type.bits)  # type: ignore[arg-type]
-    return RowsMatch(x_name, y_name, tuple(rows), x.type.bits, y.type.bits, y.type.signed)
+    return RowsMatch(_name(graph, x), y_name, tuple(rows), x.type.bits, y.type.bits,
+                     y.type.signed)
 
 
 #: what :func:`match_macro` can return

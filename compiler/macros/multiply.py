@@ -57,6 +57,7 @@ from dataclasses import dataclass
 
 from compiler.emit import emit
 from compiler.errors import RouteError
+from compiler.ir import WordType, type_of_range
 from compiler.lower import word_name
 from compiler.pack import Cluster, MLut, OutBit, Packed
 from compiler.placement import Placement
@@ -194,11 +195,8 @@ def _first_that_routes(spacings: tuple[tuple[int, int], ...], what: str,
 def dot_range(n: int, a_bits: int, b_bits: int, a_signed: bool, b_signed: bool
               ) -> tuple[int, int]:
     """Exact range of ``sum_p a_p * b_p`` over ``n`` products of the declared types."""
-    def span(bits: int, signed: bool) -> tuple[int, int]:
-        return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-
-    (alo, ahi), (blo, bhi) = span(a_bits, a_signed), span(b_bits, b_signed)
-    corners = [x * y for x in (alo, ahi) for y in (blo, bhi)]
+    ta, tb = WordType(a_bits, a_signed), WordType(b_bits, b_signed)
+    corners = [x * y for x in (ta.lo, ta.hi) for y in (tb.lo, tb.hi)]
     return n * min(corners), n * max(corners)
 
 
@@ -220,9 +218,8 @@ def build_dot(n: int, a_bits: int, b_bits: int, out_bits: int, *, a_signed: bool
         raise MultiplyLayoutError(f"n (products) must be an int >= 1, got {n!r}")
     _check_widths(a_bits, b_bits, out_bits)
     lo, hi = dot_range(n, a_bits, b_bits, a_signed, b_signed)
-    signed = a_signed or b_signed
-    if lo < (-(1 << (out_bits - 1)) if signed else 0) or \
-            hi > ((1 << (out_bits - 1)) - 1 if signed else (1 << out_bits) - 1):
+    out = WordType(out_bits, a_signed or b_signed)
+    if lo < out.lo or hi > out.hi:
         raise MultiplyLayoutError(f"out_bits {out_bits} does not hold the dot product's "
                                   f"range [{lo}, {hi}]")
     return _first_that_routes(
@@ -247,7 +244,7 @@ def _build(a_bits: int, b_bits: int, out_bits: int, a_signed: bool, b_signed: bo
     else:
         lo, hi = dot_range(n, a_bits, b_bits, a_signed, b_signed)
         sign = lo < 0
-        m0 = min(m, max(lo.bit_length(), hi.bit_length()) + sign)
+        m0 = min(m, type_of_range(lo, hi).bits)
     const = sum(start_constant(a_bits, b_bits, a_signed, b_signed, m0)
                 for _ in range(terms)) % (1 << m0)
     flip_msb = (const >> (m0 - 1)) & 1    # + 2^(m0-1) modulo 2^m0 flips the top bit

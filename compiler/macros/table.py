@@ -31,6 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from cells.truth import E, N, S, W, copy_table, make_config, table_of
+from compiler.lower import word_name
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
 
@@ -76,7 +77,7 @@ def rows_bitstream(rows: Sequence[Sequence[int]], in_bits: int, bits: int, *,
                                "bits")
     columns = [[(int(r[j]) >> k) & 1 for r in rows] for j in range(d) for k in range(bits)]
     configs, inputs, flat = _gather(columns, in_bits, x_name)
-    names = [y_name] if d == 1 else [f"{y_name}[{j}]" for j in range(d)]
+    names = [word_name(y_name, j, d) for j in range(d)]
     outputs = {n: tuple(flat[j * bits:(j + 1) * bits]) for j, n in enumerate(names)}
     iomap = IOMap(inputs, outputs, max(pb.offset for pb in flat),
                   frozenset(names) if signed_out else frozenset())

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from compiler.ir import Graph, type_of_range
+from compiler.ir import Graph, WordType, type_of_range
 from compiler.macros.match import match_dot
 from compiler.macros.multiply import MultiplyLayoutError, build_dot, dot_range
 from compiler.program import compile_program
@@ -34,16 +34,13 @@ def _dot_graph(n: int, na: int, nb: int, sa: bool, sb: bool, bits: int | None = 
     return g
 
 
-def _span(bits: int, signed: bool) -> tuple[int, int]:
-    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-
-
 def _edge_tokens(n: int, na: int, nb: int, sa: bool, sb: bool, count: int,
                  seed: int) -> dict[str, np.ndarray]:
     """Random tokens, then every operand at its extremes in every combination that
     reaches the two ends of the range (all products at one corner), back to back."""
     rng = np.random.default_rng(seed)
-    (alo, ahi), (blo, bhi) = _span(na, sa), _span(nb, sb)
+    ta, tb = WordType(na, sa), WordType(nb, sb)
+    (alo, ahi), (blo, bhi) = (ta.lo, ta.hi), (tb.lo, tb.hi)
     toks = {f"a[{p}]": rng.integers(alo, ahi + 1, count) for p in range(n)}
     toks |= {f"b[{p}]": rng.integers(blo, bhi + 1, count) for p in range(n)}
     corners = [(x, y) for x in (alo, ahi) for y in (blo, bhi)] * 3

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from compiler.compose.phase import _ParityUnion, legalise_phases
+from compiler.compose.phase import legalise_phases
 from compiler.ir import Graph, reference
+from compiler.parity import ParityUnion
 
 
 def _tokens(g: Graph, n: int, seed: int) -> dict[str, np.ndarray]:
@@ -30,7 +31,7 @@ def _conflicted() -> Graph:
 
 def _bound_phases_agree(g: Graph) -> bool:
     """Every op's computed operands can share a phase (delay k flips by k mod 2)."""
-    uf = _ParityUnion()
+    uf = ParityUnion()
     for vid, op in enumerate(g.ops):
         k = int(op.params["k"]) % 2 if op.kind == "delay" else 0
         for a in op.args:
