@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from typing import Any
 
 from compiler.ir import FIRST, Graph, GraphError, Op, Value
@@ -70,47 +69,33 @@ FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
+def _plain(x: object) -> object:
+    """A parameter as JSON data: tuples (of tuples) as lists."""
+    return [_plain(e) for e in x] if isinstance(x, (tuple, list)) else x
+
+
 def _record(op: Op, v: Value) -> dict[str, Any]:
-    """The file entry of op ``op`` with value ``v``."""
-    k, p, a = op.kind, op.params, list(op.args)
-    t = {"bits": v.type.bits, "signed": v.type.signed}
-    fit = {**t, "mode": p.get("mode", "sat")}
-    if k == "input":
-        if p["name"] == FIRST:
-            return {"op": "first"}
-        return {"op": "input", "name": p["name"], "dim": v.dim, **t}
-    if k == "const":
-        return {"op": "const", "values": list(p["values"]), **t}  # type: ignore[call-overload]
-    if k in ("add", "sub"):
-        return {"op": k, "a": a[0], "b": a[1], **fit}
-    if k == "const_mul":
-        return {"op": k, "a": a[0], "c": list(p["c"]), "shift": p["shift"], **fit}  # type: ignore[call-overload]
-    if k in ("mul", "dot"):
-        return {"op": k, "a": a[0], "b": a[1], "shift": p["shift"], **fit}
-    if k in ("max", "concat"):
-        return {"op": k, "xs": a}
-    if k == "select":
-        return {"op": k, "c": a[0], "a": a[1], "b": a[2]}
-    if k == "embed":
-        return {"op": k, "ids": a[0], "table": [list(r) for r in p["table"]], **t}  # type: ignore[attr-defined]
-    if k == "argmax":
-        return {"op": k, "x": a[0]}
-    if k == "table":
-        return {"op": k, "x": a[0], "table": list(p["table"]), **t}  # type: ignore[call-overload]
-    if k == "delay":
-        return {"op": k, "x": a[0], "k": p["k"]}
-    if k == "rshift":
-        return {"op": k, "x": a[0], "s": p["s"]}
-    if k == "fit":
-        return {"op": k, "x": a[0], **fit}
-    if k == "sum":
-        return {"op": k, "xs": a, **fit}
-    if k == "linear":
-        return {"op": k, "x": a[0], "W": [list(r) for r in p["W"]], "b": list(p["b"]),  # type: ignore[attr-defined]
-                "shift": p["shift"], **fit}
-    if k == "slice":
-        return {"op": k, "x": a[0], "start": p["start"], "stop": p["stop"]}
-    raise ModelFileError(f"op {len(a)}: kind {k!r} has no file form")  # pragma: no cover
+    """The file entry of op ``op`` with value ``v``: its :data:`FIELDS` in order,
+    operands from its arguments, ``dim`` and the type from ``v``, the rest from its
+    parameters."""
+    if op.kind == "input" and op.params["name"] == FIRST:
+        return {"op": "first"}
+    rec: dict[str, Any] = {"op": op.kind}
+    args = list(op.args)
+    for name, kind in FIELDS[op.kind]:
+        if kind == "v":
+            rec[name] = args.pop(0)
+        elif kind == "vs":
+            rec[name], args = args, []
+        elif name in ("bits", "signed"):
+            rec[name] = getattr(v.type, name)
+        elif name == "dim":
+            rec[name] = v.dim
+        elif name == "mode":
+            rec[name] = op.params.get("mode", "sat")
+        else:
+            rec[name] = _plain(op.params[name])
+    return rec
 
 
 def dumps_model(graph: Graph) -> str:
@@ -172,39 +157,22 @@ def _check(value: object, kind: str, where: str, n_ops: int) -> object:
 
 
 def _build(g: Graph, k: str, f: dict[str, Any], vals: list[Value]) -> Value:
-    """Replay one builder call."""
-    def v(name: str) -> Value:
-        return vals[f[name]]
-
-    def vs(name: str) -> list[Value]:
-        return [vals[i] for i in f[name]]
-
-    calls: dict[str, Callable[[], Value]] = {
-        "input": lambda: g.input(f["name"], f["dim"], f["bits"], f["signed"]),
-        "first": g.first,
-        "const": lambda: g.const(f["values"], f["bits"], f["signed"]),
-        "add": lambda: g.add(v("a"), v("b"), f["bits"], f["signed"], f["mode"]),
-        "sub": lambda: g.sub(v("a"), v("b"), f["bits"], f["signed"], f["mode"]),
-        "const_mul": lambda: g.const_mul(v("a"), f["c"], f["shift"], f["bits"], f["signed"],
-                                         f["mode"]),
-        "mul": lambda: g.mul(v("a"), v("b"), f["shift"], f["bits"], f["signed"], f["mode"]),
-        "max": lambda: g.max(*vs("xs")),
-        "select": lambda: g.select(v("c"), v("a"), v("b")),
-        "embed": lambda: g.embed(v("ids"), f["table"], f["bits"], f["signed"]),
-        "argmax": lambda: g.argmax(v("x")),
-        "table": lambda: g.table(v("x"), f["table"], f["bits"], f["signed"]),
-        "delay": lambda: g.delay(v("x"), f["k"]),
-        "rshift": lambda: g.rshift(v("x"), f["s"]),
-        "fit": lambda: (g.sat if f["mode"] == "sat" else g.wrap)(v("x"), f["bits"],
-                                                                 f["signed"]),
-        "sum": lambda: g.sum(vs("xs"), f["bits"], f["signed"], f["mode"]),
-        "linear": lambda: g.linear(v("x"), f["W"], f["b"], f["shift"], f["bits"], f["signed"],
-                                   f["mode"]),
-        "dot": lambda: g.dot(v("a"), v("b"), f["shift"], f["bits"], f["signed"], f["mode"]),
-        "slice": lambda: g.slice(v("x"), f["start"], f["stop"]),
-        "concat": lambda: g.concat(vs("xs")),
-    }
-    return calls[k]()
+    """Replay one builder call: the ``Graph`` method named by the op with its
+    :data:`FIELDS` in order as arguments (``max`` takes its operands spread, ``fit`` is
+    ``sat`` or ``wrap`` by its mode)."""
+    args: list[Any] = []
+    for name, kind in FIELDS[k]:
+        if kind == "v":
+            args.append(vals[f[name]])
+        elif kind == "vs":
+            args.append([vals[i] for i in f[name]])
+        elif not (k == "fit" and name == "mode"):
+            args.append(f[name])
+    if k == "max":
+        return g.max(*args[0])
+    if k == "fit":
+        return (g.sat if f["mode"] == "sat" else g.wrap)(*args)
+    return getattr(g, k)(*args)
 
 
 def loads_model(text: str, source: str = "model") -> Graph:

@@ -70,6 +70,11 @@ class BlockSpec:
                              f"got {self.attention!r}")
 
     @property
+    def weight_range(self) -> tuple[int, int]:
+        """Least and largest weight (int4: -8, 7; ternary: -1, 1)."""
+        return (-8, 7) if self.weights == "int4" else (-1, 1)
+
+    @property
     def hidden(self) -> int:
         """Width of the MLP's hidden layer (words)."""
         return self.mlp or 2 * self.d_model
@@ -91,11 +96,11 @@ def random_block_params(spec: BlockSpec, seed: int) -> BlockParams:
     """Weights drawn uniformly from the spec's range (int4: -8..7, ternary: -1..1),
     from ``seed``."""
     rng = np.random.default_rng(seed)
-    lo, hi = (-8, 8) if spec.weights == "int4" else (-1, 2)
+    lo, hi = spec.weight_range
     d, h = spec.d_model, spec.hidden
 
     def w(o: int, i: int) -> np.ndarray:
-        return rng.integers(lo, hi, size=(o, i))
+        return rng.integers(lo, hi + 1, size=(o, i))
 
     return BlockParams(w(d, d), w(d, d), w(d, d), w(d, d), w(h, d), w(d, h))
 
@@ -106,6 +111,18 @@ def sum_shift(terms: int, term_max: int, bits: int) -> int:
     (bits - 1)``, at least 0."""
     top = max(1, terms * term_max)
     return max(0, (top - 1).bit_length() - (bits - 1))
+
+
+def _linear(g: Graph, v: Value, w: np.ndarray, spec: BlockSpec) -> Value:
+    """``lin(v, w) = sat(rshift(w @ v, sum_shift(dim v, M·A, a)), a)``: a layer of the
+    spec's weights (largest magnitude ``M``) on ``a``-bit activations (``A = 2^(a-1)``)."""
+    a = spec.act_bits
+    m = max(-spec.weight_range[0], spec.weight_range[1])
+    return g.linear(v, w, shift=sum_shift(v.dim, m * (1 << (a - 1)), a), bits=a)
+
+
+def _round_half_up(x: float) -> int:
+    return int(np.floor(x + 0.5))
 
 
 def _relu_table(bits: int) -> list[int]:
@@ -119,7 +136,7 @@ def exp_table(a: int) -> list[int]:
     ``a``-bit gap ``u = max - s`` between the window's largest score and a score:
     unsigned ``a``-bit entries, ``e[0] = 2^a - 1``."""
     top, temp = (1 << a) - 1, 2.0 ** (a - 2)
-    return [int(np.floor(top * 2.0 ** (-u / temp) + 0.5)) for u in range(1 << a)]
+    return [_round_half_up(top * 2.0 ** (-u / temp)) for u in range(1 << a)]
 
 
 def recip_table(a: int, bits: int) -> list[int]:
@@ -148,7 +165,7 @@ def rsqrt_table(a: int) -> list[int]:
     """``g[u] = min(2^a - 1, round((2^a - 1) / sqrt(u)))`` (half up) for the unsigned
     ``a``-bit index ``u``; ``g[0] = 2^a - 1``."""
     top = (1 << a) - 1
-    return [top if u == 0 else min(top, int(np.floor(top / np.sqrt(u) + 0.5)))
+    return [top if u == 0 else min(top, _round_half_up(top / np.sqrt(u)))
             for u in range(1 << a)]
 
 
@@ -181,12 +198,10 @@ def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Va
     if x.dim != d or x.bits != a or not x.signed:
         raise GraphError(f"transformer block: x must be {d} signed {a}-bit words, got "
                          f"{x.dim} x {x.type}")
-    wmax = 8 if spec.weights == "int4" else 1
     amax = 1 << (a - 1)
-    proj = sum_shift(d, wmax * amax, a)
 
     def linear(v: Value, w: np.ndarray) -> Value:
-        return g.linear(v, w, shift=sum_shift(v.dim, wmax * amax, a), bits=a)
+        return _linear(g, v, w, spec)
 
     xn = rms_norm(g, x) if spec.norm == "rms" else x
     q, k, v = linear(xn, p.wq), linear(xn, p.wk), linear(xn, p.wv)
@@ -216,7 +231,7 @@ def transformer_block(g: Graph, x: Value, spec: BlockSpec, p: BlockParams) -> Va
             ve = g.concat([g.slice(vj, e, e + 1) for vj in vs])
             heads.append(g.dot(probs, ve, shift=out_shift, bits=a))
     att = g.concat(heads)
-    x1 = g.add(x, g.linear(att, p.wo, shift=proj, bits=a), bits=a)
+    x1 = g.add(x, linear(att, p.wo), bits=a)
     hid = g.table(linear(rms_norm(g, x1) if spec.norm == "rms" else x1, p.w1), relu, bits=a,
                   signed=True)
     return g.add(x1, linear(hid, p.w2), bits=a)
@@ -267,11 +282,11 @@ def random_lm_params(spec: LMSpec, seed: int) -> LMParams:
     rng = np.random.default_rng(seed)
     b = spec.block
     amax = 1 << (b.act_bits - 1)
-    lo, hi = (-8, 8) if b.weights == "int4" else (-1, 2)
+    lo, hi = b.weight_range
     emb = rng.integers(-amax, amax, size=(spec.vocab, b.d_model))
     blocks = tuple(random_block_params(b, int(rng.integers(1 << 30)))
                    for _ in range(spec.blocks))
-    return LMParams(emb, blocks, rng.integers(lo, hi, size=(spec.vocab, b.d_model)))
+    return LMParams(emb, blocks, rng.integers(lo, hi + 1, size=(spec.vocab, b.d_model)))
 
 
 def lm_graph(spec: LMSpec, p: LMParams) -> Graph:
@@ -291,8 +306,5 @@ def lm_graph(spec: LMSpec, p: LMParams) -> Graph:
     x = g.embed(tok, p.embed, bits=a)
     for bp in p.blocks:
         x = transformer_block(g, x, b, bp)
-    wmax = 8 if b.weights == "int4" else 1
-    logits = g.linear(x, p.head, shift=sum_shift(b.d_model, wmax * (1 << (a - 1)), a),
-                      bits=a)
-    g.output("next", g.argmax(logits))
+    g.output("next", g.argmax(_linear(g, x, p.head, b)))
     return g

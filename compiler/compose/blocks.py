@@ -78,19 +78,18 @@ def _depends(table: int) -> list[int]:
     return out
 
 
-def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]:
-    """Live input bits (per I/O-map input word, per bit) and the output bits that depend
-    on no input port at all, from the configured tables.
+def _register(w: int, x: int, y: int, d: int) -> int:
+    """Id of output register ``d`` of cell ``(x, y)`` on a fabric ``w`` cells wide."""
+    return (y * w + x) * 4 + d
 
-    Structural and conservative: a bit is live if some chain of table dependencies
-    links it to a mapped output, whatever the cycle. Two searches over the register
-    dependency graph do it for all outputs at once: backwards from every output
-    register (the input ports it meets are live), forwards from every input port (an
-    output register it never reaches is constant)."""
+
+def _dependencies(bs: Bitstream) -> tuple[dict[int, list[tuple[int, int]]],
+                                          dict[int, list[tuple[str, int]]]]:
+    """The register dependency graph of ``bs`` from its tables: for every register
+    (:func:`_register`), the ``(side, register)`` pairs its table reads inside the
+    fabric, and the input ports it reads beyond the edge."""
     h, w = bs.height, bs.width
     arch = arch_of(w, h)
-    iomap = bs.iomap
-    assert iomap is not None
     tabs = (bs.configs[:, :, None] >> (np.arange(4, dtype=np.uint64) * np.uint64(16))) \
         & np.uint64(0xFFFF)                                         # (h, w, 4)
     uniq, inv = np.unique(tabs, return_inverse=True)
@@ -103,47 +102,67 @@ def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]
         for i in range(arch.bus_width(port)):
             x, y = arch.port_cell(port, i)
             port_of[(x, y, BUS_SIDE[port])] = (port, i)
-    # edges: register (x, y, d) reads side s, i.e. register (x+dx, y+dy, OPPOSITE[s]),
-    # or, beyond the edge, the input port on that side
-    reads: dict[int, list[int]] = {}               # register -> registers it reads
-    read_by: dict[int, list[int]] = {}             # register -> registers reading it
+    reads: dict[int, list[tuple[int, int]]] = {}
     port_reads: dict[int, list[tuple[str, int]]] = {}
-    port_readers: dict[tuple[str, int], list[int]] = {}
     ys, xs, ds, ss = np.nonzero(dep)
     for y, x, d, side in zip(ys.tolist(), xs.tolist(), ds.tolist(), ss.tolist(), strict=True):
-        r = (y * w + x) * 4 + d
+        r = _register(w, x, y, d)
         dx, dy = SIDE_DELTA[side]
         nx, ny = x + dx, y + dy
         if 0 <= nx < w and 0 <= ny < h:
-            q = (ny * w + nx) * 4 + OPPOSITE[side]
-            reads.setdefault(r, []).append(q)
-            read_by.setdefault(q, []).append(r)
+            reads.setdefault(r, []).append((side, _register(w, nx, ny, OPPOSITE[side])))
         elif (x, y, side) in port_of:
-            pt = port_of[(x, y, side)]
-            port_reads.setdefault(r, []).append(pt)
-            port_readers.setdefault(pt, []).append(r)
+            port_reads.setdefault(r, []).append(port_of[(x, y, side)])
+    return reads, port_reads
 
-    def search(starts: list[int], step: dict[int, list[int]]) -> set[int]:
-        seen = set(starts)
-        stack = list(seen)
-        while stack:
-            for q in step.get(stack.pop(), ()):
-                if q not in seen:
-                    seen.add(q)
-                    stack.append(q)
-        return seen
 
-    outs: dict[tuple[str, int], int] = {}
-    for word, bits in iomap.outputs.items():
+def _search(starts: list[int], step: dict[int, list[int]]) -> set[int]:
+    """Every id reachable from ``starts`` along ``step``."""
+    seen = set(starts)
+    stack = list(seen)
+    while stack:
+        for q in step.get(stack.pop(), ()):
+            if q not in seen:
+                seen.add(q)
+                stack.append(q)
+    return seen
+
+
+def _output_registers(bs: Bitstream) -> dict[tuple[str, int], int]:
+    """The register of every output bit ``(word, bit)`` of ``bs``."""
+    arch = arch_of(bs.width, bs.height)
+    assert bs.iomap is not None
+    out = {}
+    for word, bits in bs.iomap.outputs.items():
         for b, pb in enumerate(bits):
             x, y = arch.port_cell(pb.port, pb.index)
-            outs[(word, b)] = (y * w + x) * 4 + BUS_SIDE[pb.port]
-    cone = search(list(outs.values()), reads)
+            out[(word, b)] = _register(bs.width, x, y, BUS_SIDE[pb.port])
+    return out
+
+
+def analyse(bs: Bitstream) -> tuple[dict[str, list[bool]], set[tuple[str, int]]]:
+    """Live input bits (per I/O-map input word, per bit) and the output bits that depend
+    on no input port at all, from the configured tables.
+
+    Structural and conservative: a bit is live if some chain of table dependencies
+    links it to a mapped output, whatever the cycle. Two searches over the register
+    dependency graph do it for all outputs at once: backwards from every output
+    register (the input ports it meets are live), forwards from every input port (an
+    output register it never reaches is constant)."""
+    assert bs.iomap is not None
+    reads, port_reads = _dependencies(bs)
+    back = {r: [q for _s, q in qs] for r, qs in reads.items()}
+    ahead: dict[int, list[int]] = {}
+    for r, qs in back.items():
+        for q in qs:
+            ahead.setdefault(q, []).append(r)
+    outs = _output_registers(bs)
+    cone = _search(list(outs.values()), back)
     live_ports = {pt for r in cone for pt in port_reads.get(r, ())}
-    reached = search([r for rs in port_readers.values() for r in rs], read_by)
+    reached = _search(list(port_reads), ahead)
     constant = {key for key, r in outs.items() if r not in reached}
     live = {word: [(pb.port, pb.index) in live_ports for pb in bits]
-            for word, bits in iomap.inputs.items()}
+            for word, bits in bs.iomap.inputs.items()}
     return live, constant
 
 
@@ -153,46 +172,26 @@ def constant_values(bs: Bitstream, bits: set[tuple[str, int]]) -> dict[tuple[str
     must settle. (Only those cones: nothing outside them can reach them.)"""
     if not bits:
         return {}
-    iomap = bs.iomap
-    assert iomap is not None
-    h, w = bs.height, bs.width
-    arch = arch_of(w, h)
-    cfg = bs.configs
+    assert bs.iomap is not None
+    reads, _ = _dependencies(bs)
+    starts = {key: r for key, r in _output_registers(bs).items() if key in bits}
+    # analyse found no port behind these: every side read is a register inside
+    cone = _search(list(starts.values()), {r: [q for _s, q in qs] for r, qs in reads.items()})
+    cfg = bs.configs.reshape(-1)
 
-    def table(r: tuple[int, int, int]) -> int:
-        return (int(cfg[r[1], r[0]]) >> (16 * r[2])) & 0xFFFF
+    def table(r: int) -> int:
+        return (int(cfg[r // 4]) >> (16 * (r % 4))) & 0xFFFF
 
-    def feeds(r: tuple[int, int, int]) -> list[tuple[int, tuple[int, int, int]]]:
-        """(side, neighbour register) of every input side ``r``'s table reads."""
-        out = []
-        for side in _depends(table(r)):
-            dx, dy = SIDE_DELTA[side]
-            out.append((side, (r[0] + dx, r[1] + dy, OPPOSITE[side])))
-        return out
-
-    starts = {}
-    for word, b in sorted(bits):
-        pb = iomap.outputs[word][b]
-        x, y = arch.port_cell(pb.port, pb.index)
-        starts[(word, b)] = (x, y, BUS_SIDE[pb.port])
-    cone: set[tuple[int, int, int]] = set()
-    stack = list(starts.values())
-    while stack:
-        r = stack.pop()
-        if r not in cone:
-            cone.add(r)
-            # analyse found no port behind these: every side read is a register inside
-            stack.extend(n for _s, n in feeds(r))
-    wiring = {r: (table(r), feeds(r)) for r in sorted(cone)}
+    wiring = {r: (table(r), reads.get(r, [])) for r in sorted(cone)}
     value = dict.fromkeys(wiring, 0)                 # reset clears every register
     settle = 8
     seen = []
-    for _ in range(iomap.latency + settle):
+    for _ in range(bs.iomap.latency + settle):
         value = {r: (tab >> sum(value[n] << side for side, n in fs)) & 1
                  for r, (tab, fs) in wiring.items()}
         seen.append(value)
     out = {}
-    for key, r in starts.items():
+    for key, r in sorted(starts.items()):
         tail = {v[r] for v in seen[-settle:]}
         if len(tail) != 1:
             raise ValueError(f"block output {key[0]!r} bit {key[1]} depends on no input but "

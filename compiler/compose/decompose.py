@@ -350,13 +350,10 @@ class Decomposer:
         for j, (x, z) in enumerate(pairs):
             bindings[word_name("a", j, n)] = x.elem.extend(ta.bits)
             bindings[word_name("b", j, n)] = z.elem.extend(tb.bits)
-        self.steps += 1
-        idx = len(self.instances)
-        self.instances.append(Instance(f"{self.tag}.{self.steps}dot", self.vid, None, g,
-                                       bindings))
-        lo = sum(min(x.lo * z.lo, x.lo * z.hi, x.hi * z.lo, x.hi * z.hi) for x, z in pairs)
-        hi = sum(max(x.lo * z.lo, x.lo * z.hi, x.hi * z.lo, x.hi * z.hi) for x, z in pairs)
-        return Scalar(Elem([("blk", idx, "y", k) for k in range(t.bits)], t.signed), lo, hi)
+        idx = self._instance("dot", g, bindings)
+        corners = [[u * v for u in (x.lo, x.hi) for v in (z.lo, z.hi)] for x, z in pairs]
+        return Scalar(Elem([("blk", idx, "y", k) for k in range(t.bits)], t.signed),
+                      sum(map(min, corners)), sum(map(max, corners)))
 
     def _sum(self, ws: list[Scalar]) -> Scalar:
         """The exact sum of ``ws``: a balanced tree of exact additions."""
@@ -380,12 +377,17 @@ class Decomposer:
                params: dict[str, object]) -> list[Scalar]:
         """:meth:`_prim` for an op of several output words (``embed``)."""
         g, bindings, y = self._instance_graph(k, ws, t, params)
-        idx = len(self.instances)
+        idx = self._instance(k, g, bindings)
+        return [Scalar(Elem([("blk", idx, word_name("y", i, y.dim), b) for b in range(y.bits)],
+                            y.signed), y.lo[i], y.hi[i]) for i in range(y.dim)]
+
+    def _instance(self, k: str, g: Graph, bindings: dict[str, list[Src]]) -> int:
+        """Append the next step, an instance of graph ``g`` (named after ``k``); its
+        index."""
         self.steps += 1
         self.instances.append(Instance(f"{self.tag}.{self.steps}{k}", self.vid, None, g,
                                        bindings))
-        return [Scalar(Elem([("blk", idx, word_name("y", i, y.dim), b) for b in range(y.bits)],
-                            y.signed), y.lo[i], y.hi[i]) for i in range(y.dim)]
+        return len(self.instances) - 1
 
     def _instance_graph(self, k: str, ws: list[Scalar], t: WordType | None,
                         params: dict[str, object]
