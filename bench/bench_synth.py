@@ -9,6 +9,9 @@ checked in the numpy simulator) and prints::
     FIGURE fpga_luts_per_weight_linear16x16_int4_ecp5          (the anchor)
     FIGURE lutgrid_luts_per_weight_linear16x16_int4            (4 x cells per weight)
     FIGURE demo_projected_tokens_per_s                         (a PROJECTION, see the print)
+    FIGURE hardened_mul4x4_luts_ecp5 / _ffs_ecp5 / _fmax_mhz_ecp5 (a program baked in)
+    FIGURE hardened_luts_per_weight_linear16x16_int4_ecp5      (full run: the anchor's
+           weights laid out by lutgrid, hardened, on the 85k part; ~3 min of tools)
     FIGURE synth_s_<design>_<tool>                             (seconds of each tool run)
 
 --quick reuses cached results (``fabric.synth``: keyed by the SHA-256 of the Verilog,
@@ -23,9 +26,17 @@ from lutgrid.synth_run import run_synth
 Figure = tuple[str, float, str]
 
 
+def _mul4x4():
+    from compiler.examples import EXAMPLES
+    from compiler.program import compile_program
+
+    return compile_program(EXAMPLES["mul4x4"](), "mul4x4", seed=1).bitstream
+
+
 def run(quick: bool = False) -> list[Figure]:
     """Synthesise, measure, return (and print) the figures."""
-    res = run_synth(4, 4, 1, anchor=True, use_cache=quick)
+    res = run_synth(4, 4, 1, anchor=True, use_cache=quick, hardened_anchor=not quick,
+                    programs=[("mul4x4", _mul4x4())])
     figs = list(res.figures)
     for tag, r in (("tile", res.tile), ("fabric4x4", res.fabric), ("anchor", res.anchor)):
         if r is None:

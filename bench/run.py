@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, str] = {
     "fastsim": "bench_fastsim",
     "yield": "bench_yield",
     "synth": "bench_synth",
+    "hardened": "bench_hardened",
     "fuzz": "bench_fuzz",
     "cli": "bench_cli",
     "demo": "bench_demo",

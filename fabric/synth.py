@@ -232,3 +232,15 @@ def synth_anchor(weights, x_bits: int = 4, options: SynthOptions | None = None,
     d_out, d_in = weights.shape
     return synthesize(anchor_verilog(weights, x_bits), ANCHOR_MODULE,
                       f"anchor matvec {d_out}x{d_in} int4", options, use_cache)
+
+
+def synth_hardened(configs, iomap, name: str, options: SynthOptions | None = None,
+                   use_cache: bool = True, keep: str | os.PathLike[str] | None = None
+                   ) -> SynthResult:
+    """The hardened view of one compiled program (``fabric.verilog_hardened``: the
+    fabric with the program baked in), named ``name`` in messages."""
+    from .verilog_hardened import HARDENED_MODULE, generate_hardened_verilog
+
+    text, _stats = generate_hardened_verilog(configs, iomap)
+    return synthesize(text, HARDENED_MODULE, f"hardened {name}", options, use_cache, keep)
+

@@ -6,6 +6,7 @@ import argparse
 import importlib.util
 import logging
 import os
+import re
 import sys
 import time
 import traceback
@@ -129,10 +130,18 @@ def _write_outputs(files: Sequence[tuple[str | os.PathLike[str], bytes]]) -> Non
 # ----------------------------------------------------------------------------- verilog
 
 def cmd_verilog(args: argparse.Namespace) -> int:
-    """Write the programmable fabric as Verilog."""
+    """Write the programmable fabric as Verilog (--width/--height), or with
+    --bitstream PROG the hardened view of that compiled program: the fabric with the
+    program baked in (LUT contents as constants; no configuration, defect or router
+    logic; idle, unused and always-0 registers gone), the Verilog of a hard-wired chip."""
     from fabric.geometry import FabricShape
     from fabric.verilog import write_verilog
 
+    if args.bitstream is not None:
+        return _write_hardened(args)
+    if args.width is None or args.height is None:
+        raise CLIError("give --width and --height (the programmable fabric), or "
+                       "--bitstream PROG (the hardened view of a compiled program)")
     shape = FabricShape(args.width, args.height, args.spares)
     _check_outputs([args.output], args.force)
     start = time.perf_counter()
@@ -143,6 +152,35 @@ def cmd_verilog(args: argparse.Namespace) -> int:
     _say(f"wrote {path}: {shape.width}x{shape.height} logical, {shape.physical_width} "
          f"physical columns, {shape.physical_cells} {what}, {size:,} bytes in "
          f"{time.perf_counter() - start:.1f} s")
+    return 0
+
+
+def _write_hardened(args: argparse.Namespace) -> int:
+    from fabric.bitstream import Bitstream
+    from fabric.extract import ExtractError
+    from fabric.verilog_hardened import write_hardened_verilog
+
+    given = [f for f, v in (("--width", args.width), ("--height", args.height),
+                            ("--fault-injection", args.fault_injection)) if v]
+    if given or args.style != "tiles":
+        given += ["--style"] if args.style != "tiles" else []
+        raise CLIError(f"--bitstream writes the hardened view of that program on its own "
+                       f"fabric: drop {', '.join(given)}")
+    _check_outputs([args.output], args.force)
+    bs = Bitstream.load(args.bitstream)
+    if bs.iomap is None:
+        raise CLIError(f"{args.bitstream} has no I/O map: a hardened view keeps only what "
+                       f"the program's outputs need")
+    start = time.perf_counter()
+    try:
+        path, stats = write_hardened_verilog(args.output, bs.configs, bs.iomap)
+    except ExtractError as exc:
+        raise CLIError(f"{args.bitstream}: {exc}") from exc
+    size = Path(path).stat().st_size
+    _say(f"wrote {path}: the hardened view of {args.bitstream} ({bs.width}x{bs.height} "
+         f"logical fabric, latency {bs.iomap.latency} cycles), {size:,} bytes in "
+         f"{time.perf_counter() - start:.1f} s")
+    _say(f"  {stats.text()}")
     return 0
 
 
@@ -376,6 +414,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.vcd is not None and not args.rtl:
         raise CLIError("--vcd writes the Verilator run's waveform: add --rtl")
+    if args.hardened and not args.rtl:
+        raise CLIError("--hardened picks the Verilog view --rtl simulates: add --rtl")
+    if args.hardened and args.vcd is not None:
+        raise CLIError("--vcd traces the programmable fabric's load and run: drop "
+                       "--hardened or --vcd")
     if args.tokens_file is not None and args.tokens_given:
         raise CLIError("give --tokens N or --tokens-file FILE, not both")
     _check_outputs([args.vcd], args.force)
@@ -407,17 +450,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.defects:
         dm = random_defects(bs.height, bs.width, args.spares, rng)
         runs.append(("numpy", dm))
-    if args.rtl:
-        runs.append(("verilator", runs[-1][1]))
+    if args.rtl:  # the hardened chip has no spare columns: it runs without defects
+        runs.append(("verilator", None if args.hardened else runs[-1][1]))
+    style = "hardened" if args.hardened else args.style
     results = []
     for engine, dm in runs:
         where = f"{int(dm.sum())} defective cells" if dm is not None else "no defects"
-        what = f"{engine}, {where}" + (f", {args.style} view" if engine == "verilator" else "")
+        what = f"{engine}, {where}" + (f", {style} view" if engine == "verilator" else "")
         start = time.perf_counter()
-        builds = engine == "verilator" and _announce_build(bs, dm, args)
+        builds = engine == "verilator" and _announce_build(bs, dm, args, style)
         sim = fast if engine == "fast" else make_simulator(
-            engine, bs.configs, dm, args.spares, args.seed, style=args.style,
-            vcd=args.vcd if engine == "verilator" else None)
+            engine, bs.configs, dm, args.spares, args.seed, style=style,
+            vcd=args.vcd if engine == "verilator" else None, iomap=bs.iomap)
         got = stream_tokens(sim, bs.iomap, bs.width, bs.height, tokens, seed=args.seed + 1)
         if builds and getattr(sim, "last_run", None) is not None:
             _say(f"built the Verilator model in {sim.last_run.build.build_seconds:.1f} s")
@@ -439,19 +483,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _announce_build(bs, defects, args: argparse.Namespace) -> bool:
+def _announce_build(bs, defects, args: argparse.Namespace, style: str) -> bool:
     """Before a Verilator run: say so if it must build its model first (only then).
     Returns True if it builds."""
     from fabric.geometry import FabricShape
     from sim.verilator import is_built
 
     fault = defects is not None and bool(defects.any())
-    shape = FabricShape(bs.width, bs.height, args.spares)
-    if is_built(shape, fault_injection=fault, style=args.style, waves=args.vcd is not None):
+    shape = FabricShape(bs.width, bs.height, 0 if style == "hardened" else args.spares)
+    verilog = None
+    if style == "hardened":
+        from fabric.verilog_hardened import generate_hardened_verilog
+
+        verilog, stats = generate_hardened_verilog(bs.configs, bs.iomap)
+        _say(f"hardened view: {stats.text()}")
+    if is_built(shape, fault_injection=fault, style=style, waves=args.vcd is not None,
+                verilog=verilog):
         return False
     trace = ", with waveform tracing" if args.vcd is not None else ""
-    _say(f"building the Verilator model of the {bs.width}x{bs.height} fabric ({args.style} "
-         f"view{trace}; once, then cached; tiles take minutes on large fabrics) ...")
+    what = ("program's hardened view" if style == "hardened" else
+            f"fabric ({style} view{trace}; once, then cached; tiles take minutes on large "
+            f"fabrics)")
+    _say(f"building the Verilator model of the {bs.width}x{bs.height} {what} ...")
     return True
 
 
@@ -530,18 +583,35 @@ def cmd_yield(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- synth
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    """Synthesise the programmable fabric (its tile, and a W x H fabric) and the FPGA
-    anchor (a 16x16 int4 matvec in Amaranth) with Yosys synth_ecp5 and nextpnr-ecp5;
-    report LUT4s, flip-flops and Fmax, LUT4 per weight, and the projected tokens/s."""
+    """Synthesise the programmable fabric (its tile, and a W x H fabric), the FPGA
+    anchor (a 16x16 int4 matvec in Amaranth) and, with --bitstream, the hardened view
+    of compiled programs, with Yosys synth_ecp5 and nextpnr-ecp5; report LUT4s,
+    flip-flops and Fmax, LUT4 per weight, and the projected tokens/s."""
     from fabric.geometry import FabricShape
     from fabric.synth import SynthError, SynthOptions
     from lutgrid.synth_run import run_synth
 
     FabricShape(args.width, args.height, args.spares)  # bad sizes fail before any tool runs
+    programs = []
+    for path in args.bitstream or []:
+        from fabric.bitstream import Bitstream
+        from fabric.extract import ExtractError
+        from fabric.verilog_hardened import generate_hardened_verilog
+
+        bs = Bitstream.load(path)
+        if bs.iomap is None:
+            raise CLIError(f"{path} has no I/O map: a hardened view keeps only what the "
+                           f"program's outputs need")
+        try:
+            generate_hardened_verilog(bs.configs, bs.iomap)  # refuse before any tool runs
+        except ExtractError as exc:
+            raise CLIError(f"{path}: {exc}") from exc
+        programs.append((re.sub(r"\W", "_", Path(path).stem), bs))
     try:
         opts = SynthOptions(args.device, args.package, args.speed, args.freq, args.seed)
         run_synth(args.width, args.height, args.spares, anchor=not args.no_anchor,
-                  options=opts, use_cache=not args.no_cache, keep=args.keep, say=_say)
+                  options=opts, use_cache=not args.no_cache, keep=args.keep, say=_say,
+                  programs=programs)
     except SynthError as exc:
         raise CLIError(str(exc)) from exc
     return 0
@@ -614,10 +684,15 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-rtl", action="store_true", help="skip the Verilator runs")
     d.set_defaults(func=cmd_demo)
 
-    v = sub.add_parser("verilog", help="write the programmable fabric as Verilog",
+    v = sub.add_parser("verilog", help="write the fabric as Verilog (or a program's "
+                       "hardened view)",
                        description=cmd_verilog.__doc__, parents=[writer])
-    v.add_argument("--width", type=side, required=True, help=f"logical columns W, 1..{MAX_SIDE}")
-    v.add_argument("--height", type=side, required=True, help=f"rows H, 1..{MAX_SIDE}")
+    v.add_argument("--width", type=side, help=f"logical columns W, 1..{MAX_SIDE}")
+    v.add_argument("--height", type=side, help=f"rows H, 1..{MAX_SIDE}")
+    v.add_argument("--bitstream", metavar="PROG",
+                   help="write the hardened view of this compiled program instead: the "
+                        "fabric with the program baked in (no configuration or router "
+                        "logic), the Verilog of a hard-wired chip")
     v.add_argument("--spares", type=spares, default=1,
                    help=f"spare columns S, 0..{MAX_SPARES} (default 1)")
     v.add_argument("--fault-injection", action="store_true",
@@ -704,6 +779,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--style", choices=("tiles", "sliced"), default="tiles",
                    help="the Verilog view --rtl simulates: tiles (the hardware, default) or "
                         "sliced (same behaviour, builds and runs much faster)")
+    r.add_argument("--hardened", action="store_true",
+                   help="with --rtl: simulate the hardened view (the program baked into "
+                        "the Verilog, as `lutgrid verilog --bitstream` writes it) instead "
+                        "of loading it into the programmable fabric; no defect map")
     r.add_argument("--vcd", metavar="FILE",
                    help="with --rtl: write the Verilator run's waveform here (a tracing "
                         "build of its own)")
@@ -746,6 +825,9 @@ def build_parser() -> argparse.ArgumentParser:
     sy.add_argument("--freq", type=float, default=100.0, help="target clock, MHz (default 100)")
     sy.add_argument("--seed", type=int, default=1, help="nextpnr placer seed (default 1)")
     sy.add_argument("--no-anchor", action="store_true", help="skip the FPGA anchor")
+    sy.add_argument("--bitstream", metavar="PROG", action="append",
+                    help="also synthesise the hardened view of this compiled program (the "
+                         "program baked in; repeat for several)")
     sy.add_argument("--no-cache", action="store_true",
                     help="run the tools even when a cached result exists")
     sy.add_argument("--keep", metavar="DIR",

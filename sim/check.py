@@ -22,11 +22,13 @@ def run_program(program, engine: str = "numpy", tokens: int = 300, seed: int = 0
                 style: str = "tiles") -> tuple[dict, dict]:
     """Stream ``tokens`` random tokens (``program.random_tokens(tokens, seed)``), one per
     cycle, through ``program`` on ``engine`` (optionally on a physical ``defects`` map,
-    garbage on every unmapped input; ``style`` picks the Verilog view for Verilator).
+    garbage on every unmapped input; ``style`` picks the Verilog view for Verilator,
+    ``"hardened"`` included).
     Returns ``(outputs, tokens)``: the output words read at their I/O-map offsets, and
     the tokens that went in."""
     bs = program.bitstream
-    sim = make_simulator(engine, bs.configs, defects, spares, seed, build_dir, style=style)
+    sim = make_simulator(engine, bs.configs, defects, spares, seed, build_dir, style=style,
+                         iomap=bs.iomap)
     toks = program.random_tokens(tokens, seed=seed)
     got = stream_tokens(sim, bs.iomap, bs.width, bs.height, program.port_tokens(toks),
                         seed=seed + 1)

@@ -27,10 +27,11 @@ per-cycle work: drive four buses, read four buses) and returns only timing, plus
 the raw rate of the clock running free without Python work per cycle.
 
 Job keys: ``width, height, spares, fault_injection, seed, mode, configs (uint64 (H, W)),
-defects (bool (H, W+S)), cycles`` and, in stream mode, ``in_<bus> (uint8 (T, n))`` for
-each input bus. Result keys: ``out_<bus> (uint8 (T, n))`` (stream mode),
-``cycles``, ``load_seconds``, ``stream_seconds``, ``cycles_per_s``,
-``free_cycles_per_s`` (throughput mode; else 0).
+defects (bool (H, W+S)), cycles``, optionally ``hardened`` (the model is the hardened
+view of :mod:`fabric.verilog_hardened`: no load protocol, one reset cycle instead)
+and, in stream mode, ``in_<bus> (uint8 (T, n))`` for each input bus. Result keys:
+``out_<bus> (uint8 (T, n))`` (stream mode), ``cycles``, ``load_seconds``,
+``stream_seconds``, ``cycles_per_s``, ``free_cycles_per_s`` (throughput mode; else 0).
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ async def fabric_stream(dut: Any) -> None:
     job = read_job(_job_path())
     width, height, spares = int(job["width"]), int(job["height"]), int(job["spares"])
     fault = bool(job["fault_injection"])
+    hardened = bool(job.get("hardened", False))
     mode = str(job["mode"])
     rng = random.Random(int(job["seed"]))
 
@@ -132,13 +134,18 @@ async def fabric_stream(dut: Any) -> None:
     dut.rst.value = 0
     if noise is not None:
         noise.value = rng.getrandbits(noise_bits)
-    ctrl = (dut.rst, dut.defect_en, dut.defect_in, dut.cfg_en, dut.cfg_in)
+    if hardened:  # the program is baked in: nothing to load, one reset cycle
+        ctrl: tuple[Any, ...] = (dut.rst,)
+        steps: Any = [(1,)]
+    else:
+        ctrl = (dut.rst, dut.defect_en, dut.defect_in, dut.cfg_en, dut.cfg_in)
+        steps = load_sequence(job["configs"], job["defects"])
     clock = Clock(dut.clk, PERIOD_NS, unit="ns")
     clock.start(start_high=False)
     fe = FallingEdge(dut.clk)
     t0 = time.perf_counter()
     first = True
-    for step in load_sequence(job["configs"], job["defects"]):
+    for step in steps:
         if not first:
             await fe
         first = False

@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from fabric.arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from fabric.defects import as_defect_map, physical_columns
+from fabric.iomap import IOMap
 from fabric.loader import check_configs
 from sim.verilator import FabricBuild, ShapeLike, build_fabric, run_bench
 
@@ -104,6 +105,36 @@ def run_rtl_full(shape: ShapeLike, configs: npt.ArrayLike,
             atomic_write_bytes(vcd, (Path(tmp) / "dump.vcd").read_bytes())
     outputs = {b: np.asarray(result[f"out_{b}"], dtype=np.uint8).reshape(
         cycles, bus_width(b, shape.width, shape.height)) for b in OUTPUT_BUSES}
+    return RTLRun(outputs, build, float(result["load_seconds"]),
+                  float(result["stream_seconds"]), float(result["cycles_per_s"]))
+
+
+def run_hardened(configs: npt.ArrayLike, iomap: IOMap, inputs: Mapping[str, npt.ArrayLike],
+                 *, build_dir: os.PathLike[str] | str | None = None, seed: int = 0,
+                 work_dir: os.PathLike[str] | str | None = None) -> RTLRun:
+    """Stream ``inputs`` through the hardened view of the program ``configs`` (logical
+    ``uint64 (H, W)``) with I/O map ``iomap`` (:mod:`fabric.verilog_hardened`) under
+    Verilator: one reset cycle, then the same rows as :func:`run_rtl_full` (row t is
+    what the ports show during cycle t; row 0 all zeros). Output bits the I/O map does
+    not name read 0. The model is cached by its Verilog like every other build."""
+    from fabric.geometry import FabricShape
+    from fabric.verilog_hardened import generate_hardened_verilog
+
+    cfg = check_configs(np.asarray(configs))
+    h, w = cfg.shape
+    shape = FabricShape(w, h, 0)
+    text, _stats = generate_hardened_verilog(cfg, iomap)
+    ins = _check_inputs(shape, inputs)
+    cycles = ins["west_in"].shape[0]
+    build = build_fabric(shape, build_dir, verilog=text, style="hardened")
+    job = {"width": w, "height": h, "spares": 0, "fault_injection": False, "seed": seed,
+           "mode": "stream", "hardened": True, "configs": cfg,
+           "defects": np.zeros((h, w), dtype=np.bool_), "cycles": cycles,
+           **{f"in_{b}": v for b, v in ins.items()}}
+    with tempfile.TemporaryDirectory(prefix="lutgrid-rtl-", dir=work_dir) as tmp:
+        result = run_bench(build, job, Path(tmp), seed=seed)
+    outputs = {b: np.asarray(result[f"out_{b}"], dtype=np.uint8).reshape(
+        cycles, bus_width(b, w, h)) for b in OUTPUT_BUSES}
     return RTLRun(outputs, build, float(result["load_seconds"]),
                   float(result["stream_seconds"]), float(result["cycles_per_s"]))
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from fabric.geometry import FabricShape
+from fabric.iomap import IOMap
 from sim.numpy_sim import FabricSim
 
 
@@ -22,18 +23,30 @@ class RTLSimulator:
 
     Each call to :meth:`run` loads, resets and streams from cycle 0, so unlike
     :class:`~sim.numpy_sim.FabricSim` it does not carry state across calls.
-    ``style`` is the Verilog view: ``"tiles"`` (default, the hardware netlist) or
-    ``"sliced"`` (its bit-sliced simulation view; see :mod:`fabric.verilog_sliced`).
+    ``style`` is the Verilog view: ``"tiles"`` (default, the hardware netlist),
+    ``"sliced"`` (its bit-sliced simulation view; see :mod:`fabric.verilog_sliced`) or
+    ``"hardened"`` (the program baked in, :mod:`fabric.verilog_hardened`: it needs the
+    program's ``iomap`` and has no defect map, no spare columns and no waveform).
     """
 
     def __init__(self, configs: np.ndarray, defects: np.ndarray | None = None,
                  spares: int = 1, seed: int = 0,
                  build_dir: str | os.PathLike[str] | None = None,
-                 style: str = "tiles", vcd: str | os.PathLike[str] | None = None) -> None:
+                 style: str = "tiles", vcd: str | os.PathLike[str] | None = None,
+                 iomap: IOMap | None = None) -> None:
         from fabric.verilog import check_style
 
         self.vcd = vcd  # write each run's waveform here (a tracing build)
-        self.style = check_style(style)
+        if style == "hardened":
+            if iomap is None:
+                raise ValueError("the hardened view needs the program's I/O map")
+            if defects is not None or vcd is not None:
+                raise ValueError("the hardened view is one hard-wired chip: it has no "
+                                 "defect map or spare columns, and writes no waveform")
+            self.style = style
+        else:
+            self.style = check_style(style)
+        self.iomap = iomap
         self.configs = np.asarray(configs, dtype=np.uint64)
         h, w = self.configs.shape
         self.shape = FabricShape(w, h, spares)
@@ -47,6 +60,13 @@ class RTLSimulator:
         from sim.rtl_run import run_rtl_full  # cocotb is a heavy import
 
         full = {b: np.asarray(v, dtype=np.uint8) for b, v in inputs.items()}
+        if self.style == "hardened":
+            from sim.rtl_run import run_hardened
+
+            assert self.iomap is not None
+            self.last_run = run_hardened(self.configs, self.iomap, full,
+                                         build_dir=self.build_dir, seed=self.seed)
+            return self.last_run.outputs
         self.last_run = run_rtl_full(self.shape, self.configs, full, self.defects,
                                      build_dir=self.build_dir, seed=self.seed,
                                      style=self.style, vcd=self.vcd)
@@ -56,15 +76,17 @@ class RTLSimulator:
 def make_simulator(engine: str, configs: np.ndarray, defects: np.ndarray | None = None,
                    spares: int = 1, seed: int = 0,
                    build_dir: str | os.PathLike[str] | None = None, style: str = "tiles",
-                   vcd: str | os.PathLike[str] | None = None) -> FabricSim | RTLSimulator:
+                   vcd: str | os.PathLike[str] | None = None, iomap: IOMap | None = None
+                   ) -> FabricSim | RTLSimulator:
     """``engine`` is ``"numpy"`` or ``"verilator"``; ``defects`` is a bool
     ``(H, W+spares)`` physical defect map or ``None`` (the logical fabric);
-    ``style`` (``"tiles"`` or ``"sliced"``) is the Verilog view Verilator runs and
-    ``vcd`` a file for its waveform (Verilator only)."""
+    ``style`` (``"tiles"``, ``"sliced"`` or ``"hardened"``, which needs ``iomap``) is
+    the Verilog view Verilator runs and ``vcd`` a file for its waveform (Verilator
+    only)."""
     if engine == "numpy":
         if defects is None:
             return FabricSim(configs)
         return FabricSim(configs, defects=defects, spares=spares, noise_seed=seed)
     if engine == "verilator":
-        return RTLSimulator(configs, defects, spares, seed, build_dir, style, vcd)
+        return RTLSimulator(configs, defects, spares, seed, build_dir, style, vcd, iomap)
     raise ValueError(f"unknown simulator engine {engine!r}: choose 'numpy' or 'verilator'")

@@ -33,6 +33,10 @@ from typing import Any, Protocol
 
 #: Name of the generated top-level module (docs/ARCHITECTURE.md §3).
 TOPLEVEL = "lutgrid_fabric"
+#: The views Verilator builds: the programmable fabric's two (``fabric.verilog.STYLES``)
+#: and ``"hardened"``, one program baked in (``fabric.verilog_hardened``; its Verilog
+#: is always passed in, it depends on the program, not only on the shape).
+SIM_STYLES: tuple[str, ...] = ("tiles", "sliced", "hardened")
 #: The cocotb test module that plays the load protocol and streams inputs.
 BENCH_MODULE = "sim.cocotb_bench"
 #: Environment variable naming the job file that :mod:`sim.cocotb_bench` reads.
@@ -51,7 +55,17 @@ DEFAULT_CXX_OPT = "-O1"
 _STAMP = "lutgrid_build.json"
 #: Verilator control file making only the top-level ports visible to VPI (cocotb
 #: needs nothing else), written next to the Verilog when ``public_all`` is off.
-_PORTS_VLT = f'`verilator_config\npublic_flat_rw -module "{TOPLEVEL}" -var "*"\n'
+def _ports_vlt(toplevel: str) -> str:
+    return f'`verilator_config\npublic_flat_rw -module "{toplevel}" -var "*"\n'
+
+
+def toplevel_of(style: str) -> str:
+    """The top-level module name of a Verilog view."""
+    if style == "hardened":
+        from fabric.verilog_hardened import HARDENED_MODULE
+
+        return HARDENED_MODULE
+    return TOPLEVEL
 
 
 class BuildError(RuntimeError):
@@ -176,6 +190,11 @@ class FabricBuild:
         """The Verilog source the model was built from."""
         return self.directory / "fabric.v"
 
+    @property
+    def toplevel(self) -> str:
+        """The model's top-level module."""
+        return toplevel_of(self.style)
+
 
 def _build_key(verilog: str, build_args: Sequence[str], cxx_opt: str) -> str:
     import cocotb
@@ -215,6 +234,8 @@ def _runner(public_all: bool) -> Any:
 
 
 def _check_style(style: object) -> str:
+    if style == "hardened":
+        return style
     from fabric.verilog import check_style
 
     return check_style(style)
@@ -259,6 +280,10 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
     from cocotb_tools import runner as cocotb_runner
 
     style = _check_style(style)
+    if style == "hardened" and verilog is None:
+        raise ValueError("a hardened view is built from its Verilog: pass verilog= (see "
+                         "fabric.verilog_hardened.generate_hardened_verilog)")
+    toplevel = toplevel_of(style)
     t0 = time.perf_counter()
     text = verilog if verilog is not None else _generate_verilog(shape, fault_injection,
                                                                  style)
@@ -275,13 +300,13 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
     with open(directory / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamp = directory / _STAMP
-        if stamp.is_file() and (directory / TOPLEVEL).is_file() and not force:
+        if stamp.is_file() and (directory / toplevel).is_file() and not force:
             return result(0.0, True)
         stamp.unlink(missing_ok=True)
         (directory / "fabric.v").write_text(text)
         sources: list[Any] = [directory / "fabric.v"]
         if not public_all:
-            (directory / "ports.vlt").write_text(_PORTS_VLT)
+            (directory / "ports.vlt").write_text(_ports_vlt(toplevel))
             sources.insert(0, cocotb_runner.VerilatorControlFile(directory / "ports.vlt"))
         ncpu = jobs or os.cpu_count() or 1
         makeflags = f"OPT_FAST={cxx_opt} OPT_GLOBAL={cxx_opt} OPT_SLOW=-O0"
@@ -292,7 +317,7 @@ def build_fabric(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = No
         try:
             with applied_env({"MAKEFLAGS": makeflags}):
                 runner = _runner(public_all)
-                runner.build(sources=sources, hdl_toplevel=TOPLEVEL,
+                runner.build(sources=sources, hdl_toplevel=toplevel,
                              build_dir=directory, build_args=list(args),
                              log_file=log_file, timescale=("1ns", "1ps"), waves=waves)
         except (RuntimeError, SystemExit) as exc:
@@ -343,7 +368,7 @@ def run_bench(build: FabricBuild, job: Mapping[str, Any], test_dir: os.PathLike[
     runner = cocotb_runner.get_runner("verilator")
     try:
         with applied_env():
-            runner.test(test_module=BENCH_MODULE, hdl_toplevel=TOPLEVEL,
+            runner.test(test_module=BENCH_MODULE, hdl_toplevel=build.toplevel,
                         hdl_toplevel_lang="verilog", build_dir=build.directory,
                         test_dir=tdir, extra_env={JOB_ENV: str(job_path)},
                         seed=seed, log_file=log_file, waves=waves,
@@ -376,15 +401,17 @@ def _build_place(shape: ShapeLike, build_dir: os.PathLike[str] | str | None, tex
 
 
 def is_built(shape: ShapeLike, build_dir: os.PathLike[str] | str | None = None, *,
-             fault_injection: bool = False, style: str = "tiles", waves: bool = False) -> bool:
+             fault_injection: bool = False, style: str = "tiles", waves: bool = False,
+             verilog: str | None = None) -> bool:
     """True if :func:`build_fabric` with these arguments (and its defaults) would reuse
     a completed build from the cache instead of running Verilator."""
     style = _check_style(style)
-    text = _generate_verilog(shape, fault_injection, style)
+    text = verilog if verilog is not None else _generate_verilog(shape, fault_injection,
+                                                                 style)
     _n, _k, directory = _build_place(shape, build_dir, text, fault_injection,
                                      tuple(DEFAULT_BUILD_ARGS), DEFAULT_CXX_OPT, False, style,
                                      waves)
-    return (directory / _STAMP).is_file() and (directory / TOPLEVEL).is_file()
+    return (directory / _STAMP).is_file() and (directory / toplevel_of(style)).is_file()
 
 
 def past_build_seconds(build_dir: os.PathLike[str] | str | None = None,
