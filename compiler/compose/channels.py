@@ -32,12 +32,15 @@ class ChannelRouteError(RuntimeError):
     """Nets that could not be routed: unreachable sinks, or nets still congested."""
 
     def __init__(self, message: str, sinks: list[tuple[int, int]] | None = None,
-                 shared_nets: list[int] | None = None) -> None:
+                 shared_nets: list[int] | None = None,
+                 shared_regs: list[Reg] | None = None) -> None:
         super().__init__(message)
         #: (net, sink) pairs that no path of the wanted length reaches
         self.sinks = sinks or []
         #: nets still sharing a register when the negotiation gave up
         self.shared_nets = shared_nets or []
+        #: the registers they share, ``(x, y, d)``, once per net beyond the first
+        self.shared_regs = shared_regs or []
 
 
 @dataclass
@@ -69,22 +72,27 @@ class ChannelRouter:
     """PathFinder over the free registers of a ``width`` x ``height`` fabric.
 
     ``blocked[y, x]``: the cell belongs to a block (none of its registers routes).
-    ``reserved``: registers taken by constants. ``max_iters`` negotiation rounds before
+    ``reserved``: registers taken by constants. ``hist``: the history costs of an earlier
+    negotiation on the same floorplan (the stitcher's retiming rounds keep what they
+    learnt about where nets collide). ``max_iters`` negotiation rounds before
     giving up with the nets still sharing registers: 12, because the stitcher's answer
-    (2 more cycles for those nets) resolves a stuck negotiation faster than more rounds
-    do (on 40-op random graphs: the same cells in 2-3x less time than with 30)."""
+    (2 more cycles for those nets, or wider channels where they share) resolves a stuck
+    negotiation faster than more rounds do (on 40-op random graphs: the same cells in
+    2-3x less time than with 30)."""
 
     def __init__(self, width: int, height: int, blocked: np.ndarray, reserved: set[Reg],
                  *, max_iters: int = 12, pres_fac: float = 1.0, pres_growth: float = 2.0,
                  pres_max: float = 50.0, hist_fac: float = 4.0,
                  deadline: float | None = None,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None,
+                 hist: np.ndarray | None = None) -> None:
         self.w, self.h = width, height
         self.usable = np.repeat(~blocked[:, :, None], 4, axis=2)
         for x, y, d in reserved:
             self.usable[y, x, d] = False
         self.occ = np.zeros((height, width, 4), dtype=np.int32)
-        self.hist = np.zeros((height, width, 4), dtype=np.float64)
+        self.hist = (np.zeros((height, width, 4), dtype=np.float64) if hist is None
+                     else hist.copy())
         self.max_iters = max_iters
         self.pres_fac, self.pres_growth, self.pres_max = pres_fac, pres_growth, pres_max
         self.hist_fac = hist_fac
@@ -381,6 +389,9 @@ class ChannelRouter:
                     or any(over[y, x, d] for x, y, d in n.nodes)]
         over = self.occ > 1
         shared = [i for i, n in enumerate(nets) if any(over[y, x, d] for x, y, d in n.nodes)]
+        # each shared register once per net beyond the first that holds it
+        regs = [(int(x), int(y), int(d)) for y, x, d in zip(*np.nonzero(over), strict=True)
+                for _ in range(int(self.occ[y, x, d]) - 1)]
         raise ChannelRouteError(f"channel routing did not converge in {self.max_iters} "
                                 f"iterations ({int(over.sum())} registers still shared)",
-                                shared_nets=shared)
+                                shared_nets=shared, shared_regs=regs)

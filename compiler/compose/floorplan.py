@@ -48,3 +48,20 @@ def shelf_floorplan(sizes: list[tuple[int, int]], margin: int,
         x += w + margin
         shelf_h = max(shelf_h, h)
     return Floorplan(right + margin, y + shelf_h + margin, pos)
+
+
+def widened(fp: Floorplan, sizes: list[tuple[int, int]], cols: dict[int, int],
+            rows: dict[int, int]) -> Floorplan:
+    """``fp`` with ``cols[c]`` free columns inserted before column ``c`` and ``rows[r]``
+    free rows before row ``r`` (cells): every block whose origin lies at or beyond an
+    insertion moves by its width. Blocks only move apart (a block that spans an
+    insertion stays; one beyond it moves away from it), so no two overlap."""
+    pos = []
+    for x, y in fp.pos:
+        pos.append((x + sum(k for c, k in cols.items() if c <= x),
+                    y + sum(k for r, k in rows.items() if r <= y)))
+    width = fp.width + sum(cols.values())
+    height = fp.height + sum(rows.values())
+    for (x, y), (w, h) in zip(pos, sizes, strict=True):
+        width, height = max(width, x + w + 1), max(height, y + h + 1)
+    return Floorplan(width, height, pos)

@@ -25,7 +25,7 @@ import numpy as np
 from cells.truth import copy_table, make_config
 from compiler.compose.blocks import Block, BlockLibrary, carried_bit, facing
 from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
-from compiler.compose.floorplan import Floorplan, shelf_floorplan
+from compiler.compose.floorplan import Floorplan, shelf_floorplan, widened
 from compiler.compose.orient import flow_floorplan
 from compiler.compose.phase import legalise_phases
 from compiler.compose.split import Instance, Split, split_graph
@@ -46,7 +46,14 @@ ONE_ROW = 1e9
 
 
 class ComposeError(RouteError):
-    """A graph that cannot be stitched (parity, routing, budget), named precisely."""
+    """A graph that cannot be stitched (parity, routing, budget), named precisely.
+    ``shared_regs``: the channel registers ``(x, y, d)`` still shared when the channel
+    routing gave up (empty for other failures)."""
+
+    def __init__(self, message: str, shared_regs: list[tuple[int, int, int]] | None = None
+                 ) -> None:
+        super().__init__(message)
+        self.shared_regs = shared_regs or []
 
 
 @dataclass
@@ -206,15 +213,17 @@ class _Stitcher:
             self.T.append(t)
         # Then as late as the readers allow, where that saves delay balancing: a bit
         # that waits costs one channel register per cycle, so a block moves later when
-        # it drives more bits into blocks than blocks drive into it (token feeds and
-        # program outputs follow it for free). Readers keep their retiming bumps.
+        # it drives at least as many bits into blocks as blocks drive into it (token
+        # feeds and program outputs follow it for free; a block with as many in as out,
+        # a delay row, moves so that its producers can follow). Readers keep their
+        # retiming bumps.
         outs: dict[int, list[tuple[int, int]]] = {}
         n_in = [0] * len(self.blocks)
         for j, i, gap in edges:
             outs.setdefault(j, []).append((i, gap))
             n_in[i] += 1
         for j in range(len(self.blocks) - 1, -1, -1):
-            if j not in outs or len(outs[j]) <= n_in[j]:
+            if j not in outs or len(outs[j]) < n_in[j]:
                 continue
             late = min(self.T[i] - self.bump[i] - gap for i, gap in outs[j])
             move = (late - self.T[j]) & ~1          # keep the start's parity
@@ -454,6 +463,11 @@ class _Stitcher:
 
     # ---------------------------------------------------------------- route + emit
     def route(self, max_rounds: int = 10) -> ChannelRouter:
+        """Schedule, build the nets and route them; where nets still share registers,
+        their readers get more cycles, up to ``max_rounds`` rounds; then
+        :class:`ComposeError` carries the registers still shared (for the caller to
+        widen the channels there)."""
+        hist = None
         for rnd in range(max_rounds):
             self.schedule()
             self.build()
@@ -462,13 +476,14 @@ class _Stitcher:
                 blocked[y0:y1 + 1, x0:x1 + 1] = True
             reserved = set(self.consts)
             router = ChannelRouter(self.W, self.H, blocked, reserved, deadline=self.deadline,
-                                   progress=self.progress)
+                                   progress=self.progress, hist=hist)
             try:
                 router.run(self.nets)
                 return router
             except ChannelRouteError as exc:
+                hist = router.hist
                 if rnd == max_rounds - 1 or not (exc.sinks or exc.shared_nets):
-                    raise ComposeError(str(exc)) from exc
+                    raise ComposeError(str(exc), exc.shared_regs) from exc
                 if exc.shared_nets:
                     self._loosen(exc.shared_nets)
                     if self.progress is not None:
@@ -584,6 +599,53 @@ class _Stitcher:
         return Bitstream(configs, iomap)
 
 
+#: times a flow floorplan is widened where its channels stayed congested (after its
+#: retiming rounds) before the next one, wider everywhere, is tried
+WIDENINGS = 5
+#: free columns (rows) inserted at each congested corridor
+WIDEN_CELLS = 2
+#: a layout is widened only when at most this many registers stayed shared: a near
+#: miss. Far from converging (max3_int8's 2-cell layout: 398), more tracks where the
+#: nets collided do not help (398 -> 252 -> 259 -> 160 over four widenings) and the
+#: next uniform gap routes sooner and smaller.
+WIDEN_MAX_SHARED = 100
+
+
+def _widen_where_shared(fp: Floorplan, blocks: list[Block],
+                        shared: list[tuple[int, int, int]]) -> Floorplan:
+    """``fp`` with more free columns beside every corridor where northward or southward
+    registers were still shared, and more rows beside every corridor where eastward or
+    westward ones were: as many as the most nets too many that one cell of the corridor
+    carried (at least :data:`WIDEN_CELLS`, at most 4 times that), so the bundle that did
+    not fit gets the tracks it lacked and the rest of the layout keeps its shape.
+    ``shared`` lists a register once per net beyond the first that holds it."""
+    vert: dict[tuple[int, int], int] = {}
+    horiz: dict[tuple[int, int], int] = {}
+    for x, y, d in shared:
+        tally = vert if d in (0, 2) else horiz
+        tally[(x, y)] = tally.get((x, y), 0) + 1
+
+    def spots(excess: dict[int, int]) -> dict[int, int]:
+        """One insertion per corridor (lines within 3 cells of each other)."""
+        out: dict[int, int] = {}
+        start = prev = None
+        for c in sorted(excess):
+            if start is None or prev is None or c - prev > 3:
+                start = c
+            out[start] = max(out.get(start, 0), excess[c])
+            prev = c
+        return {c: min(4 * WIDEN_CELLS, max(WIDEN_CELLS, k)) for c, k in out.items()}
+
+    col_excess: dict[int, int] = {}
+    for (x, _y), k in vert.items():
+        col_excess[x + 1] = max(col_excess.get(x + 1, 0), k)
+    row_excess: dict[int, int] = {}
+    for (_x, y), k in horiz.items():
+        row_excess[y + 1] = max(row_excess.get(y + 1, 0), k)
+    return widened(fp, [(b.width, b.height) for b in blocks], spots(col_excess),
+                   spots(row_excess))
+
+
 def _drop_unread(split: Split, blocks: list[Block]) -> tuple[Split, list[Block]]:
     """Only the blocks that some output bit reads (through live, non-constant bits)."""
 
@@ -687,8 +749,9 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
                   for i in range(v.dim)}
     last: ComposeError | None = None
     # first the flow floorplan (blocks turned to face their producers, 2, 4, 7, then
-    # 11 free cells around them); then square shelves with `margin`-cell channels, one long
-    # row with 2-cell channels (every block near the north and south edges: short
+    # 11 free cells around them; a near miss is widened where nets still collide, up to
+    # WIDENINGS times, before the next gap); then square shelves with `margin`-cell
+    # channels, one long row with 2-cell channels (every block near the north and south edges: short
     # feeds, and the perimeter grows with the program's I/O), then wider channels
     tries: list[tuple[str, int, float]] = [("flow", g, 0.0) for g in (2, 4, 7, 11)]
     tries += [("shelf", m, a) for m, a in ((margin, 1.0), (2, ONE_ROW), (margin, ONE_ROW),
@@ -706,17 +769,30 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
             if progress is not None:
                 progress(f"floorplan: {len(blocks)} blocks on {fp.width}x{fp.height} "
                          f"(channels {m} cells{', one row' if aspect == ONE_ROW else ''})")
-        st = _Stitcher(t_split, t_blocks, fp, slack, progress, deadline, token_bits)
-        try:
-            # a flow layout gets a few retiming rounds; wider channels help more
-            router = st.route(3 if kind == "flow" else 10)
+        routed = None
+        for widening in range(WIDENINGS + 1 if kind == "flow" else 1):
+            st = _Stitcher(t_split, t_blocks, fp, slack, progress, deadline, token_bits)
+            try:
+                # a flow layout gets a few retiming rounds, then wider channels where
+                # registers stay shared
+                routed = st.route(3 if kind == "flow" else 10)
+                break
+            except ComposeError as exc:
+                if deadline is not None and time.perf_counter() > deadline:
+                    raise
+                last = exc
+                if progress is not None:
+                    progress(f"  failed: {exc}")
+                if (not exc.shared_regs or widening == WIDENINGS
+                        or len(set(exc.shared_regs)) > WIDEN_MAX_SHARED):
+                    break
+                fp = _widen_where_shared(fp, t_blocks, exc.shared_regs)
+                if progress is not None:
+                    progress(f"  channels widened where registers were shared: "
+                             f"{fp.width}x{fp.height}")
+        if routed is not None:
+            router = routed
             break
-        except ComposeError as exc:
-            if deadline is not None and time.perf_counter() > deadline:
-                raise
-            last = exc
-            if progress is not None:
-                progress(f"  failed: {exc}")
     else:
         assert last is not None
         raise last
