@@ -23,9 +23,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cells.truth import copy_table, make_config
-from compiler.compose.blocks import Block, BlockLibrary, carried_bit, facing
+from compiler.compose.blocks import (
+    Block,
+    BlockLibrary,
+    analyse,
+    carried_bit,
+    constant_values,
+    facing,
+    graph_key,
+)
 from compiler.compose.channels import ChannelRouteError, ChannelRouter, Net, Sink
 from compiler.compose.floorplan import Floorplan, shelf_floorplan, widened
+from compiler.compose.hierarchy import part_split, partition
 from compiler.compose.orient import flow_floorplan
 from compiler.compose.phase import legalise_phases
 from compiler.compose.split import Instance, Split, split_graph
@@ -712,7 +721,7 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
                   slack: int = 2,
                   time_budget: float | None = None,
                   progress: Callable[[str], None] | None = None,
-                  decompose: bool = True) -> ComposeResult:
+                  decompose: bool = True, hierarchical: bool = True) -> ComposeResult:
     """Compile ``graph`` as blocks stitched on one fabric (see the module docstring).
 
     ``margin``: free cells around every block of the first shelf layout (tried after
@@ -723,7 +732,11 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
     compiler's own is :func:`compiler.program.block_library`); ``time_budget``
     (seconds) bounds the whole compile; ``progress`` gets one line per block and per
     routing pass; ``decompose``: ops without a block of their own become chains of
-    blocks (:mod:`compiler.compose.decompose`) instead of one general-flow block. Raises
+    blocks (:mod:`compiler.compose.decompose`) instead of one general-flow block;
+    ``hierarchical``: a program of more than :data:`HIER_MIN_BLOCKS` blocks whose
+    dataflow has cut points is composed as parts of at least :data:`HIER_MIN_PART`
+    blocks, each on its own, then stitched (:mod:`compiler.compose.hierarchy`; if that
+    fails, flat). Raises
     :class:`ComposeError` (a :class:`~compiler.errors.RouteError`) naming the block, net
     or parity class that failed, :class:`~compiler.ir.GraphError` for an op without a
     block. Deterministic."""
@@ -736,6 +749,20 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
         progress(f"phases: {n_copied} op(s) copied so that every op's operands share a "
                  f"phase")
     split = split_graph(legal, decompose)
+    if hierarchical and len(split.instances) > HIER_MIN_BLOCKS:
+        counts: dict[int, int] = {}
+        for inst in split.instances:
+            counts[inst.op] = counts.get(inst.op, 0) + 1
+        cuts = partition(legal, counts, HIER_MIN_PART)
+        if cuts:
+            try:
+                return _compose_parts(graph, legal, cuts, library, margin, slack, deadline,
+                                      progress, decompose, start)
+            except ComposeError as exc:
+                if deadline is not None and time.perf_counter() > deadline:
+                    raise
+                if progress is not None:
+                    progress(f"composing in parts failed ({exc}); composing flat")
     blocks: list[Block] = []
     for inst in split.instances:
         blocks.append(library.get(inst.graph, inst.name, progress))
@@ -743,7 +770,58 @@ def compose_graph(graph: Graph, library: BlockLibrary, *, margin: int = 6,
             raise ComposeError(f"the {time_budget:g} s time budget ran out while compiling "
                                f"block {inst.name} ({len(blocks)} of "
                                f"{len(split.instances)} blocks done)")
-    blocks_s = time.perf_counter() - start
+    return _stitch(graph, split, blocks, library, margin, slack, deadline, progress, start,
+                   time.perf_counter() - start)
+
+
+#: programs of more than this many blocks are composed in parts where they can be cut
+HIER_MIN_BLOCKS = 24
+#: the least blocks in one part (smaller parts stitch as well flat)
+HIER_MIN_PART = 8
+
+
+def _compose_parts(graph: Graph, legal: Graph, cuts: list[int], library: BlockLibrary,
+                   margin: int, slack: int, deadline: float | None,
+                   progress: Callable[[str], None] | None, decompose: bool,
+                   start: float) -> ComposeResult:
+    """Compose each part of ``legal`` cut at ``cuts`` on its own, then stitch the parts
+    as blocks (:mod:`compiler.compose.hierarchy`)."""
+    outer = part_split(legal, cuts)
+    if progress is not None:
+        progress(f"composing in {len(outer.instances)} parts, cut after op(s) "
+                 f"{', '.join(str(c) for c in cuts)}")
+    blocks: list[Block] = []
+    for inst in outer.instances:
+        key = graph_key(inst.graph)
+        if key in library.cache:            # a part composed before (same graph)
+            blocks.append(library.cache[key])
+            continue
+        t0 = time.perf_counter()
+        left = None if deadline is None else max(1.0, deadline - t0)
+        sub = progress if progress is None else (lambda m, n=inst.name: progress(f"[{n}] {m}"))
+        res = compose_graph(inst.graph, library, margin=margin, slack=slack,
+                            time_budget=left, progress=sub, decompose=decompose,
+                            hierarchical=False)
+        bs = res.bitstream
+        live, const_bits = analyse(bs)
+        blk = Block(inst.name, bs, live, constant_values(bs, const_bits), "composed",
+                    time.perf_counter() - t0, key)
+        library.cache[key] = blk
+        blocks.append(blk)
+        if progress is not None:
+            progress(f"part {inst.name}: composed, {bs.width}x{bs.height}, "
+                     f"{blk.used_cells} cells, latency {bs.iomap.latency}, "
+                     f"{blk.compile_seconds:.1f} s")
+    return _stitch(graph, outer, blocks, library, margin, slack, deadline, progress, start,
+                   time.perf_counter() - start)
+
+
+def _stitch(graph: Graph, split: Split, blocks: list[Block], library: BlockLibrary,
+            margin: int, slack: int, deadline: float | None,
+            progress: Callable[[str], None] | None, start: float,
+            blocks_s: float) -> ComposeResult:
+    """Floorplan, schedule and route ``blocks`` (the instances of ``split``), trying the
+    layouts in turn (see :func:`compose_graph`)."""
     split, blocks = _drop_unread(split, blocks)
     token_bits = {word_name(n, i, v.dim): v.bits for n, v in graph.inputs.items()
                   for i in range(v.dim)}

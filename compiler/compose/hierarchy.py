@@ -1,0 +1,165 @@
+"""Hierarchical composition: a long program as parts composed on their own.
+
+The channel router negotiates every net of a program at once; past a few dozen blocks
+the nets of unrelated parts of the program compete for the same channels, and values
+that wait long (a residual stream waiting for the MLP beside it) fill them with delay.
+A transformer block is such a program. But its dataflow narrows at *cut points*: after
+the attention's residual add, nothing reads anything computed before it except that
+sum itself (and the token inputs, which enter anywhere). Cut there, each part is a
+program with the cut value as a token input, and composes on its own
+(:func:`~compiler.compose.stitch.compose_graph`): inside a part the cut value enters
+on edge ports at whatever cycles its readers want, so the long waits cost nothing.
+The composed parts are then blocks of an outer program (a composed program is a
+bitstream with an I/O map, which is all a block is), and the outer stitch routes only
+the cut values between them.
+
+:func:`cut_points` finds the cuts of a word graph; :func:`partition` picks the cuts
+that leave every part at least ``min_part`` blocks; :func:`part_split` builds the
+outer :class:`~compiler.compose.instances.Split` whose instances are the parts.
+"""
+
+from __future__ import annotations
+
+from compiler.compose.instances import Instance, Split, Src, inst_input
+from compiler.ir import FIRST, Graph, Value
+from compiler.lower import word_name
+
+__all__ = ["WIRING", "cut_points", "partition", "part_split"]
+
+#: ops that only rename or hold values (no block of their own)
+WIRING = frozenset({"input", "const", "slice", "concat"})
+
+
+def _sources(graph: Graph) -> list[set[int]]:
+    """For every op, the computed values it reads, through slices and concats (which
+    are wiring); token inputs and constants are not computed values."""
+    src: list[set[int]] = []
+    for vid, op in enumerate(graph.ops):
+        if op.kind in ("input", "const"):
+            src.append(set())
+        elif op.kind in ("slice", "concat"):
+            s: set[int] = set()
+            for a in op.args:
+                s |= src[a] if graph.ops[a].kind in WIRING else {a}
+            src.append(s)
+        else:
+            src.append({vid})
+    return src
+
+
+def cut_points(graph: Graph) -> list[int]:
+    """Values ``v`` (op ids of computed values, in order) after which no op and no
+    program output reads a computed value older than ``v``: the program's dataflow
+    passes through ``v`` alone (with the token inputs and constants)."""
+    src = _sources(graph)
+    n = len(graph.ops)
+    # a read of d by j (d < j) crosses every position strictly between them
+    cross = [0] * (n + 2)
+    for j, op in enumerate(graph.ops):
+        if op.kind in WIRING:
+            continue
+        for a in op.args:
+            for d in (src[a] if graph.ops[a].kind in WIRING else {a}):
+                cross[d + 1] += 1
+                cross[j] -= 1
+    for v in graph.outputs.values():
+        for d in (src[v.id] if graph.ops[v.id].kind in WIRING else {v.id}):
+            cross[d + 1] += 1
+            cross[n] -= 1
+    out = []
+    running = 0
+    last = max((v.id for v in graph.outputs.values()), default=-1)
+    for i in range(n):
+        running += cross[i]
+        if graph.ops[i].kind not in WIRING and running == 0 and i < last:
+            out.append(i)
+    return out
+
+
+def partition(graph: Graph, blocks_of_op: dict[int, int], min_part: int) -> list[int]:
+    """Cut points that split ``graph`` into parts of at least ``min_part`` blocks each
+    (``blocks_of_op[op id]``: blocks the flat split gave that op), taken greedily in
+    order; empty when no such split exists."""
+    total = sum(blocks_of_op.values())
+    cuts: list[int] = []
+    done = 0
+    since = 0
+    cut_set = set(cut_points(graph))
+    for vid in range(len(graph.ops)):
+        since += blocks_of_op.get(vid, 0)
+        if vid in cut_set and since >= min_part and total - done - since >= min_part:
+            cuts.append(vid)
+            done += since
+            since = 0
+    return cuts
+
+
+def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None,
+                outputs: dict[str, Value]) -> tuple[Graph, dict[str, list[Src]]]:
+    """The ops ``lo..hi`` of ``graph`` as a program of their own: the value ``cut_in``
+    (the previous part's cut, if any) becomes input ``i0`` with its exact ranges, token
+    inputs and constants are declared again, and ``outputs`` become its outputs. Also
+    returns the bindings of its input words in terms of the outer program (the previous
+    part's output words ``y``, or token words)."""
+    g = Graph()
+    bindings: dict[str, list[Src]] = {}
+    vals: dict[int, Value] = {}
+
+    def value(vid: int) -> Value:
+        if vid in vals:
+            return vals[vid]
+        op, v = graph.ops[vid], graph.values[vid]
+        if vid == cut_in:
+            got = inst_input(g, "i0", v.dim, v.type, v.lo, v.hi)
+            for e in range(v.dim):
+                bindings[word_name("i0", e, v.dim)] = [
+                    ("blk", -1, word_name("y", e, v.dim), b) for b in range(v.bits)]
+        elif op.kind == "input":
+            name = op.params["name"]
+            got = inst_input(g, name, v.dim, v.type, v.lo, v.hi)  # type: ignore[arg-type]
+            for e in range(v.dim):
+                word = word_name(name, e, v.dim)  # type: ignore[arg-type]
+                bindings[word] = [("in", word, b) for b in range(v.bits)]
+        else:
+            if vid < lo and op.kind not in WIRING:
+                raise AssertionError(f"part {lo}..{hi} reads op {vid} across a cut")
+            got = g._push(op.kind, [value(a) for a in op.args], dict(op.params), v.dim,
+                          v.lo, v.hi, v.type)
+        vals[vid] = got
+        return got
+
+    for vid in range(lo, hi + 1):
+        if graph.ops[vid].kind not in ("input",):
+            value(vid)
+    for name, v in outputs.items():
+        g.output(name, value(v.id))
+    if any(op.kind == "delay" for op in g.ops) and FIRST not in g.inputs:
+        g.first()           # a delay reads the token's first flag (DESIGN §5)
+        bindings[FIRST] = [("in", FIRST, 0)]
+    return g, bindings
+
+
+def part_split(graph: Graph, cuts: list[int]) -> Split:
+    """The outer split of ``graph`` cut at ``cuts``: instance ``k`` is part ``k``, a
+    program of the ops between cut ``k-1`` and cut ``k`` whose output ``y`` is the cut
+    value (the last part's outputs are the program's)."""
+    instances: list[Instance] = []
+    bounds = [-1, *cuts, len(graph.ops) - 1]
+    for k in range(len(bounds) - 1):
+        lo, hi = bounds[k] + 1, bounds[k + 1]
+        last = k == len(bounds) - 2
+        outs = dict(graph.outputs) if last else {"y": graph.values[hi]}
+        cut_in = bounds[k] if k else None
+        g, bindings = _part_graph(graph, lo, hi, cut_in, outs)
+        for word, srcs in bindings.items():
+            if srcs and srcs[0][0] == "blk":
+                bindings[word] = [("blk", k - 1, s[2], s[3]) for s in srcs]
+        instances.append(Instance(f"part{k}", hi, None, g, bindings))
+    outputs: dict[str, list[Src]] = {}
+    signed: dict[str, bool] = {}
+    for name, v in graph.outputs.items():
+        for e in range(v.dim):
+            word = word_name(name, e, v.dim)
+            outputs[word] = [("blk", len(instances) - 1, word, b) for b in range(v.bits)]
+            signed[word] = v.signed
+    return Split(instances, outputs, signed)

@@ -1,0 +1,113 @@
+"""Cut points and parts (compiler/compose/hierarchy.py): where a program's dataflow
+passes through one value, and the parts that compose on their own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compiler.compose import compose_graph, stitch
+from compiler.compose.hierarchy import cut_points, part_split, partition
+from compiler.ir import FIRST, Graph, reference
+from compiler.program import block_library
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
+from composed import check_composed  # noqa: E402
+from test_compile_graphs import random_graph  # noqa: E402
+
+
+def test_cut_points_of_a_residual_chain() -> None:
+    """a = lin(x); b = a + x (reads a and a token); c = table(b); d = c + b: the flow
+    passes through a and through b alone, not through c (d reads b, older than c)."""
+    g = Graph()
+    x = g.input("x", 2, 4)
+    a = g.linear(x, [[1, 2], [3, -1]], shift=1, bits=4)
+    b = g.add(a, x, bits=4)
+    c = g.table(b, [(v * 3) % 16 - 8 for v in range(16)], bits=4)
+    d = g.add(c, b, bits=4)
+    g.output("y", d)
+    assert cut_points(g) == [a.id, b.id]
+    # parts of at least 3 blocks: a (1 block) is too small a first part, b is not
+    assert partition(g, {a.id: 1, b.id: 2, c.id: 2, d.id: 2}, 3) == [b.id]
+    assert partition(g, {a.id: 1, b.id: 2, c.id: 2, d.id: 2}, 4) == []
+
+
+def test_an_output_read_early_blocks_later_cuts() -> None:
+    g = Graph()
+    x = g.input("x", 1, 4)
+    a = g.rshift(x, 1)
+    b = g.table(a, [(v * 5) % 8 - 4 for v in range(1 << a.bits)], bits=4)
+    g.output("y", g.add(b, x, bits=5))
+    g.output("z", a)              # read at the end: the flow never passes through b alone
+    assert cut_points(g) == [a.id]
+
+
+def _tokens(g: Graph, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
+    toks: dict[str, np.ndarray] = {}
+    for name, v in g.inputs.items():
+        if name == FIRST:
+            f = (rng.random(n) < 0.1).astype(np.int64)
+            f[0] = 1
+            toks[name] = f
+        else:
+            lo, hi = v.type.lo, v.type.hi
+            toks[name] = rng.integers(lo, hi + 1, size=(n, v.dim))
+    return toks
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 14))
+def test_parts_in_sequence_compute_the_program(seed: int, n_ops: int) -> None:
+    """Cut at every cut point: evaluating the parts one after the other (each part's
+    input i0 the previous part's output y, token inputs shared) gives every output of
+    every token of the whole program."""
+    rng = np.random.default_rng(seed)
+    g = random_graph(rng, n_ops)
+    cuts = cut_points(g)
+    split = part_split(g, cuts)
+    assert len(split.instances) == len(cuts) + 1
+    toks = _tokens(g, rng, 64)
+    want = reference(g, toks)
+    prev = None
+    for inst in split.instances:
+        ins = {name: toks[name] for name in inst.graph.inputs if name != "i0"}
+        if "i0" in inst.graph.inputs:
+            assert prev is not None
+            ins["i0"] = prev["y"]
+        prev = reference(inst.graph, ins)
+    assert prev is not None
+    for name in g.outputs:
+        assert np.array_equal(prev[name], want[name]), name
+
+
+def _residual_chain() -> Graph:
+    """Two residual sublayers, x1 = x + relu-ish table(lin(x)), y = x1 + lin(x1): the
+    flow passes through x1 alone."""
+    g = Graph()
+    x = g.input("x", 2, 4)
+    h = g.table(g.linear(x, [[2, -1], [1, 3]], shift=2, bits=4),
+                [max(0, v - 8) for v in range(16)], bits=4, signed=True)
+    x1 = g.add(x, h, bits=4)
+    g.output("y", g.add(x1, g.linear(x1, [[1, 1], [-2, 1]], shift=2, bits=4), bits=4))
+    return g
+
+
+def test_a_program_composed_in_parts_is_bit_exact(monkeypatch) -> None:
+    """Lower the thresholds so that this small program is composed in parts: each part
+    on its own, then the parts stitched as blocks; the program streams bit-exact, also on
+    a defect map, and its blocks are the parts."""
+    g = _residual_chain()
+    monkeypatch.setattr(stitch, "HIER_MIN_BLOCKS", 4)
+    monkeypatch.setattr(stitch, "HIER_MIN_PART", 3)
+    said: list[str] = []
+    res = compose_graph(g, block_library(), progress=said.append)
+    parts = [m for m in said if m.startswith("composing in ")]
+    assert parts, said
+    n = int(parts[0].split()[2])
+    assert n >= 2 and [b.name for b in res.blocks] == [f"part{k}" for k in range(n)]
+    assert all(b.flow == "composed" for b in res.blocks)
+    check_composed(g, res, seed=5)
