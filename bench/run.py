@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, str] = {
     "yield": "bench_yield",
     "synth": "bench_synth",
     "hardened": "bench_hardened",
+    "corpus": "bench_corpus",
     "fuzz": "bench_fuzz",
     "cli": "bench_cli",
     "demo": "bench_demo",
