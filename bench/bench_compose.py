@@ -27,9 +27,11 @@ output of every token equal to :func:`compiler.ir.reference`.
 
 The full run adds 12-op and 40-op random graphs (``compile_s_random40_p95``,
 ``cells_per_lut_random40``), 12-op random programs of every op family
-(``compose_share_families12``) and the smallest transformer block
-(``cells_transformer_block_d2``); a program that does not compose within its budget prints
-a ``#`` line and no figure. ``run(quick)`` is the entry point of ``bench/run.py``.
+(``compose_share_families12``) and the smallest transformer block with each attention
+(``block_d2_cells_relu``, ``block_d2_cells_per_param_relu``,
+``block_d2_latency_cycles_relu``, ``block_d2_compile_s_relu``, and ``_softmax``); a
+program that does not compose within its budget prints a ``#`` line and no figure.
+``run(quick)`` is the entry point of ``bench/run.py``.
 """
 
 from __future__ import annotations
@@ -143,23 +145,35 @@ def _family_share(n_graphs: int, n_ops: int, budget: float) -> list[Figure]:
             (f"compile_s_families{n_ops}_p95", float(np.percentile(secs, 95)), "s")]
 
 
-def _transformer_block(budget: float) -> list[Figure]:
-    """The smallest ReLU-attention block (d_model 2, window 2, MLP 4;
-    :mod:`compiler.transformer`), composed and verified, or the error that stops it."""
+def _transformer_block(budget: float, attention: str = "relu") -> list[Figure]:
+    """The smallest block (d_model 2, window 2, MLP 4; :mod:`compiler.transformer`) with
+    ``attention`` (relu or softmax), composed (in parts), verified in the numpy simulator
+    (300 tokens with restarts, and on a defect map), or the error that stops it. Cells
+    per parameter counts the Linear weights."""
     from compiler.transformer import BlockSpec, block_graph
+    from fabric.defects import random_defects
 
-    g = block_graph(BlockSpec(2, window=2, mlp=4))
+    g = block_graph(BlockSpec(2, window=2, mlp=4, attention=attention))
+    params = sum(int(np.asarray(op.params["W"]).size) for op in g.ops if op.kind == "linear")
     t0 = time.perf_counter()
     try:
         res = compose_graph(g, block_library(), time_budget=budget)
     except ComposeError as exc:
-        print(f"# transformer block d2: {exc} ({time.perf_counter() - t0:.0f} s)")
+        print(f"# transformer block d2 ({attention}): {exc} ({time.perf_counter() - t0:.0f} s)")
         return []
     dt = time.perf_counter() - t0
     p = _verified(g, res)
-    print(f"transformer block d2: {p.usage.text()}; {dt:.1f} s")
-    return [("cells_transformer_block_d2", p.usage.used, "cells"),
-            ("compile_s_transformer_block_d2", dt, "s")]
+    bs = res.bitstream
+    check_program(p, tokens=300, seed=1,
+                  defects=random_defects(bs.height, bs.width, 1, np.random.default_rng(1)))
+    used = p.usage.used
+    print(f"transformer block d2 ({attention}): {p.usage.text()}; {len(res.blocks)} parts; "
+          f"{params} weights; latency {bs.iomap.latency}; {dt:.1f} s; bit-exact on 300 "
+          f"tokens, also on a defect map")
+    return [(f"block_d2_cells_{attention}", used, "cells"),
+            (f"block_d2_cells_per_param_{attention}", used / params, "cells/weight"),
+            (f"block_d2_latency_cycles_{attention}", bs.iomap.latency, "cycles"),
+            (f"block_d2_compile_s_{attention}", dt, "s")]
 
 
 def run(quick: bool) -> list[Figure]:
@@ -210,7 +224,8 @@ def run(quick: bool) -> list[Figure]:
         figs += _random_share(10, 12, 300.0)
         figs += _random_share(20, 40, 300.0)
         figs += _family_share(10, 12, 300.0)
-        figs += _transformer_block(900.0)
+        figs += _transformer_block(900.0, "relu")
+        figs += _transformer_block(900.0, "softmax")
     return figs
 
 

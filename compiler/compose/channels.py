@@ -25,6 +25,10 @@ import numpy as np
 from fabric.arch import OPPOSITE, SIDE_DELTA
 
 INF = np.float64(1e18)
+#: registers still shared after ``max_iters`` rounds below which the negotiation gets
+#: as many rounds again: a few collisions left are cheaper to negotiate away than the
+#: stitcher's answer (retime every reader, or widen the channels)
+NEAR_SHARED = 12
 Reg = tuple[int, int, int]
 
 
@@ -359,7 +363,10 @@ class ChannelRouter:
                 self.usable[y, x, d] = False
         pres = self.pres_fac
         todo = list(range(len(nets)))
-        for it in range(self.max_iters):
+        limit = self.max_iters
+        it = -1
+        while it + 1 < limit:
+            it += 1
             self.iterations = it + 1
             failures: list[tuple[int, int, str]] = []
             for ni in todo:
@@ -380,6 +387,8 @@ class ChannelRouter:
                               f"registers")
             if n_over == 0:
                 return
+            if it + 1 == limit and n_over <= NEAR_SHARED and limit < 2 * self.max_iters:
+                limit += self.max_iters   # a few registers from done: negotiate on
             self.hist += over * (self.occ - 1) * self.hist_fac
             pres = min(pres * self.pres_growth, self.pres_max)
             # classic PathFinder rips up every net while there are few; on big programs
@@ -392,6 +401,6 @@ class ChannelRouter:
         # each shared register once per net beyond the first that holds it
         regs = [(int(x), int(y), int(d)) for y, x, d in zip(*np.nonzero(over), strict=True)
                 for _ in range(int(self.occ[y, x, d]) - 1)]
-        raise ChannelRouteError(f"channel routing did not converge in {self.max_iters} "
+        raise ChannelRouteError(f"channel routing did not converge in {it + 1} "
                                 f"iterations ({int(over.sum())} registers still shared)",
                                 shared_nets=shared, shared_regs=regs)
