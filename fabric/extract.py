@@ -156,30 +156,28 @@ def _fold(table: int, where: tuple[int, ...], k: int) -> tuple[int, tuple[int, .
     used = tuple(i for i in support(full) if i < k)
     if len(used) == k:
         return new, used
+    return _project(full, used), used
+
+
+def _project(table: int, inputs: tuple[int, ...]) -> int:
+    """A 16-bit ``table`` that depends on ``inputs`` only, as a table over those inputs
+    in order (input i of the result = input ``inputs[i]``)."""
     out = 0
-    for a in range(1 << len(used)):
+    for a in range(1 << len(inputs)):
         addr = 0
-        for i, j in enumerate(used):
+        for i, j in enumerate(inputs):
             if (a >> i) & 1:
                 addr |= 1 << j
-        if (full >> addr) & 1:
+        if (table >> addr) & 1:
             out |= 1 << a
-    return out, used
+    return out
 
 
 @functools.cache
 def _restrict(table: int) -> tuple[tuple[int, ...], int]:
     """The support of a 16-bit table and the table over just those inputs, in order."""
     sides = support(table)
-    sub = 0
-    for a in range(1 << len(sides)):
-        addr = 0
-        for i, s in enumerate(sides):
-            if (a >> i) & 1:
-                addr |= 1 << s
-        if (table >> addr) & 1:
-            sub |= 1 << a
-    return sides, sub
+    return sides, _project(table, sides)
 
 
 @functools.cache
