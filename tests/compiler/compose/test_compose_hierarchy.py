@@ -34,6 +34,8 @@ def test_cut_points_of_a_residual_chain() -> None:
     # parts of at least 3 blocks: a (1 block) is too small a first part, b is not
     assert partition(g, {a.id: 1, b.id: 2, c.id: 2, d.id: 2}, 3) == [b.id]
     assert partition(g, {a.id: 1, b.id: 2, c.id: 2, d.id: 2}, 4) == []
+    # b carries 2 x 4 bits: a cut of at most 7 bits is not there
+    assert partition(g, {a.id: 1, b.id: 2, c.id: 2, d.id: 2}, 3, max_bits=7) == []
 
 
 def test_an_output_read_early_blocks_later_cuts() -> None:
