@@ -155,10 +155,26 @@ def cmd_verilog(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_hardened(args: argparse.Namespace) -> int:
+def _hardened_program(path: str):
+    """The bitstream at ``path`` and its hardened view (Verilog text, figures); a
+    :class:`CLIError` for a bitstream without an I/O map or with a feedback loop."""
     from fabric.bitstream import Bitstream
     from fabric.extract import ExtractError
-    from fabric.verilog_hardened import write_hardened_verilog
+    from fabric.verilog_hardened import generate_hardened_verilog
+
+    bs = Bitstream.load(path)
+    if bs.iomap is None:
+        raise CLIError(f"{path} has no I/O map: a hardened view keeps only what the "
+                       f"program's outputs need")
+    try:
+        text, stats = generate_hardened_verilog(bs.configs, bs.iomap)
+    except ExtractError as exc:
+        raise CLIError(f"{path}: {exc}") from exc
+    return bs, text, stats
+
+
+def _write_hardened(args: argparse.Namespace) -> int:
+    from fabric.bitstream import atomic_write_bytes
 
     given = [f for f, v in (("--width", args.width), ("--height", args.height),
                             ("--fault-injection", args.fault_injection)) if v]
@@ -167,15 +183,10 @@ def _write_hardened(args: argparse.Namespace) -> int:
         raise CLIError(f"--bitstream writes the hardened view of that program on its own "
                        f"fabric: drop {', '.join(given)}")
     _check_outputs([args.output], args.force)
-    bs = Bitstream.load(args.bitstream)
-    if bs.iomap is None:
-        raise CLIError(f"{args.bitstream} has no I/O map: a hardened view keeps only what "
-                       f"the program's outputs need")
     start = time.perf_counter()
-    try:
-        path, stats = write_hardened_verilog(args.output, bs.configs, bs.iomap)
-    except ExtractError as exc:
-        raise CLIError(f"{args.bitstream}: {exc}") from exc
+    bs, text, stats = _hardened_program(args.bitstream)
+    path = Path(args.output)
+    atomic_write_bytes(path, text.encode("utf-8"))
     size = Path(path).stat().st_size
     _say(f"wrote {path}: the hardened view of {args.bitstream} ({bs.width}x{bs.height} "
          f"logical fabric, latency {bs.iomap.latency} cycles), {size:,} bytes in "
@@ -596,18 +607,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     FabricShape(args.width, args.height, args.spares)  # bad sizes fail before any tool runs
     programs = []
     for path in args.bitstream or []:
-        from fabric.bitstream import Bitstream
-        from fabric.extract import ExtractError
-        from fabric.verilog_hardened import generate_hardened_verilog
-
-        bs = Bitstream.load(path)
-        if bs.iomap is None:
-            raise CLIError(f"{path} has no I/O map: a hardened view keeps only what the "
-                           f"program's outputs need")
-        try:
-            generate_hardened_verilog(bs.configs, bs.iomap)  # refuse before any tool runs
-        except ExtractError as exc:
-            raise CLIError(f"{path}: {exc}") from exc
+        bs, _text, _stats = _hardened_program(path)  # refused before any tool runs
         programs.append((re.sub(r"\W", "_", Path(path).stem), bs))
     try:
         opts = SynthOptions(args.device, args.package, args.speed, args.freq, args.seed)

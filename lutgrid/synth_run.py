@@ -44,10 +44,6 @@ LUTS_PER_CELL = 4
 HARDENED_ANCHOR_DEVICE = ("85k", "CABGA381")
 
 
-def _iomapped(bs):
-    return bs.configs, bs.iomap
-
-
 #: The demo model until the LM exists: the largest built-in composed example.
 DEMO_MODEL = "linear16x16"
 
@@ -157,8 +153,9 @@ def run_synth(width: int = 4, height: int = 4, spares: int = 1, anchor: bool = T
         if hardened_anchor:
             hopts = SynthOptions(*HARDENED_ANCHOR_DEVICE, opts.speed, opts.freq_mhz,
                                  opts.seed)
-            hard = synth_hardened(*_iomapped(linear_layout(weights)), "linear16x16 int4",
-                                  hopts, use_cache)
+            layout = linear_layout(weights)
+            hard = synth_hardened(layout.configs, layout.iomap, "linear16x16 int4", hopts,
+                                  use_cache)
             say("  " + hard.text())
             say(f"per int4 weight, hard-wired: lutgrid's layout with its program baked in "
                 f"(fabric/verilog_hardened.py) spends {hard.luts / n_w:.2f} LUT4 and "

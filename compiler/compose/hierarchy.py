@@ -104,13 +104,13 @@ def partition(graph: Graph, blocks_of_op: dict[int, int], min_part: int,
     return cuts
 
 
-def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None,
+def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None, prev: int,
                 outputs: dict[str, Value]) -> tuple[Graph, dict[str, list[Src]]]:
     """The ops ``lo..hi`` of ``graph`` as a program of their own: the value ``cut_in``
     (the previous part's cut, if any) becomes input ``i0`` with its exact ranges, token
     inputs and constants are declared again, and ``outputs`` become its outputs. Also
-    returns the bindings of its input words in terms of the outer program (the previous
-    part's output words ``y``, or token words)."""
+    returns the bindings of its input words in terms of the outer program (the output
+    words ``y`` of instance ``prev``, the previous part, or token words)."""
     g = Graph()
     bindings: dict[str, list[Src]] = {}
     vals: dict[int, Value] = {}
@@ -123,7 +123,7 @@ def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None,
             got = inst_input(g, "i0", v.dim, v.type, v.lo, v.hi)
             for e in range(v.dim):
                 bindings[word_name("i0", e, v.dim)] = [
-                    ("blk", -1, word_name("y", e, v.dim), b) for b in range(v.bits)]
+                    ("blk", prev, word_name("y", e, v.dim), b) for b in range(v.bits)]
         elif op.kind == "input":
             name = op.params["name"]
             got = inst_input(g, name, v.dim, v.type, v.lo, v.hi)  # type: ignore[arg-type]
@@ -160,10 +160,7 @@ def part_split(graph: Graph, cuts: list[int]) -> Split:
         last = k == len(bounds) - 2
         outs = dict(graph.outputs) if last else {"y": graph.values[hi]}
         cut_in = bounds[k] if k else None
-        g, bindings = _part_graph(graph, lo, hi, cut_in, outs)
-        for word, srcs in bindings.items():
-            if srcs and srcs[0][0] == "blk":
-                bindings[word] = [("blk", k - 1, s[2], s[3]) for s in srcs]
+        g, bindings = _part_graph(graph, lo, hi, cut_in, k - 1, outs)
         instances.append(Instance(f"part{k}", hi, None, g, bindings))
     outputs: dict[str, list[Src]] = {}
     signed: dict[str, bool] = {}
