@@ -87,13 +87,22 @@ def lower(graph: Graph, method: str = "auto", optimize: bool = True) -> Lowered:
     def fit(ws: list[Word], v: Value, mode: str) -> list[Word]:
         return [arith.fit_word(nl, w, v.type, mode) for w in ws]  # type: ignore[arg-type]
 
+    early: list[Word] | None = None
+    if FIRST in graph.inputs and any(op.kind == "delay"
+                                     for op in graph.ops[:graph.inputs[FIRST].id]):
+        # a graph whose flag is declared after its delays (a part of a program,
+        # compiler.compose.pipeline): the flag's word first
+        early = [arith.input_word(nl, FIRST, 1, False)]
+        gates = arith.FirstGate(nl, early[0].bits[0])
     for op, v in zip(graph.ops, graph.values, strict=True):
         A = [words[i] for i in op.args]
         p = op.params
         mode = p.get("mode", "sat")
         k = op.kind
         try:
-            if k == "input":
+            if k == "input" and p["name"] == FIRST and early is not None:
+                ws = early
+            elif k == "input":
                 name = p["name"]
                 ws = [arith.input_word(nl, word_name(name, i, v.dim), v.bits, v.signed)  # type: ignore[arg-type]
                       for i in range(v.dim)]

@@ -27,11 +27,14 @@ selection costs no cell):
   then a tree of selects on those bits (a table small enough stays one block: measured,
   that is denser than gathers and selects with channels between them);
 * ``embed``: the same with all words of a row in one gather (the row gather);
-* ``argmax``: a left fold of exact subtractions whose signs select the larger element
-  and its index (a constant), moving on only when an element is strictly greater
-  (so the lowest index wins a tie);
+* ``argmax``: one block, the argmax chain (:mod:`compiler.macros.argmax`); words wider
+  than it takes: a left fold of exact subtractions whose signs select the larger
+  element and its index (a constant), moving on only when an element is strictly
+  greater (so the lowest index wins a tie);
 * ``delay(x, k)``: ``k`` one-token delay rows in a chain (:mod:`compiler.macros.delay`),
-  each gated by ``first``: a ``first`` within the last ``k`` tokens zeroes one of them.
+  each gated by ``first``: a ``first`` within the last ``k`` tokens zeroes one of them
+  (a vector of at most :data:`DELAY_ROW_MAX_BITS` bits in all: one row for all its
+  words, else a row per word).
 
 Every intermediate value is exact (its type is the width of its range), so each step
 computes what :func:`compiler.ir.reference` computes for the original op, bit for bit;
@@ -58,6 +61,7 @@ from compiler.ir import (
     type_of_range,
 )
 from compiler.lower import lower, word_name
+from compiler.macros.argmax import MAX_ARGMAX_BITS
 from compiler.macros.clamp import clamp_is_wiring
 from compiler.macros.multiply import dot_range
 from compiler.macros.table import MAX_TABLE_BITS as GATHER_BITS
@@ -67,6 +71,10 @@ __all__ = ["DECOMPOSED", "Decomposer", "Scalar"]
 #: stages (products x bits of the second operand) of one dot array: its routing time
 #: grows with its size, and a few arrays summed by a tree cost little more
 DOT_MAX_STAGES = 32
+
+#: the widest vector (bits in all) whose one-token delay is one row of all its words;
+#: wider vectors get a row per word
+DELAY_ROW_MAX_BITS = 16
 
 #: op kinds that :class:`Decomposer` takes apart
 DECOMPOSED = frozenset({"add", "sub", "fit", "rshift", "max", "sum", "mul", "dot", "delay",
@@ -161,9 +169,18 @@ class Decomposer:
             got = self._rows(ids, embed_rows(p["table"], ids.bits), v.type)  # type: ignore[arg-type]
             return [Scalar(r.elem, lo, hi).recast(v.type).elem
                     for r, lo, hi in zip(got, v.lo, v.hi, strict=True)]
+        if k == "delay" and 1 < v.dim and v.dim * v.bits <= DELAY_ROW_MAX_BITS:
+            self.tag = f"op{self.vid}.delay"
+            cur = _scalars(operands[0], args[0])
+            for _ in range(int(p["k"])):  # type: ignore[call-overload]
+                cur = self._delay_row(cur, args[0].type)
+            return [c.recast(v.type).elem for c in cur]
         if k == "argmax":
             self.tag = f"op{self.vid}.argmax"
-            return [self._argmax(_scalars(operands[0], args[0])).recast(v.type).elem]
+            xs = _scalars(operands[0], args[0])
+            if len(xs) >= 2 and args[0].type.bits <= MAX_ARGMAX_BITS:
+                return [self._argmax_chain(xs, args[0].type).recast(v.type).elem]
+            return [self._argmax(xs).recast(v.type).elem]
         out = []
         for e in range(v.dim):
             self.tag = f"op{self.vid}.{k}[{e}]"
@@ -294,6 +311,32 @@ class Decomposer:
         g, _, _ = self._instance_graph(kind, [x], t, params)
         luts = sum(1 for node in lower(g).netlist.nodes if node.kind == "lut")
         return luts <= GENERAL_BLOCK_MAX_LUTS
+
+    def _delay_row(self, ws: list[Scalar], t: WordType) -> list[Scalar]:
+        """``ws`` one token later (zero across a ``first``) as one delay row of all the
+        words side by side (:func:`compiler.macros.delay.delay_bitstream`)."""
+        g = Graph()
+        d = len(ws)
+        x = inst_input(g, "i0", d, t, tuple(w.lo for w in ws), tuple(w.hi for w in ws))
+        g.output("y", g.delay(x, 1))
+        bindings = {word_name("i0", j, d): w.elem.extend(t.bits) for j, w in enumerate(ws)}
+        bindings[FIRST] = [("in", FIRST, 0)]
+        idx = self._instance("delay", g, bindings)
+        return [Scalar(Elem([("blk", idx, word_name("y", j, d), b) for b in range(t.bits)],
+                            t.signed), min(w.lo, 0), max(w.hi, 0))
+                for j, w in enumerate(ws)]
+
+    def _argmax_chain(self, xs: list[Scalar], t: WordType) -> Scalar:
+        """Index of the largest of ``xs`` (the lowest on ties) as one block, the argmax
+        chain (:mod:`compiler.macros.argmax`), its words read at type ``t``."""
+        g = Graph()
+        n = len(xs)
+        x = inst_input(g, "i0", n, t, tuple(w.lo for w in xs), tuple(w.hi for w in xs))
+        y = g.argmax(x)
+        g.output("y", y)
+        idx = self._instance("argmax", g, {word_name("i0", j, n): w.elem.extend(t.bits)
+                                           for j, w in enumerate(xs)})
+        return Scalar(Elem([("blk", idx, "y", b) for b in range(y.bits)], False), 0, n - 1)
 
     def _argmax(self, xs: list[Scalar]) -> Scalar:
         """Index of the largest of ``xs`` (the lowest on ties), in ``[0, len - 1]``."""

@@ -121,6 +121,10 @@ def _whole_op(instances: list[Instance], vid: int, op: Op, v: Value, args: list[
             sl = slice(None) if e is None else slice(e, e + 1)
             lo, hi = av.lo[sl], av.hi[sl]
             t_in = WordType(wide, av.type.signed) if wide else av.type
+            if k == "linear" and not t_in.signed:
+                # the linear macro reads signed x: an unsigned word is the same bits
+                # under a constant-0 sign bit
+                t_in = WordType(t_in.bits + 1, True)
             if aid in consts:
                 cv = consts[aid][sl]
                 inst_args.append(g._push("const", [], {"values": tuple(cv)}, len(cv),

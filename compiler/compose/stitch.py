@@ -278,6 +278,7 @@ class _Stitcher:
         self.out_sink: dict[tuple[str, int], tuple[int, tuple[int, int, int]]] = {}
         self.const_out: list[tuple[str, int]] = []
         out_feeds: list[tuple[str, int, str, int]] = []
+        out_classes: list[int] = []       # parity class of each block-driven output
         for word, srcs in self.split.outputs.items():
             bits: list[PortBit | None] = []
             for b, src0 in enumerate(srcs):
@@ -302,6 +303,7 @@ class _Stitcher:
                     self.out_sink[(word, b)] = (n, reg)
                     self.net_sink_block[n].append(-1)
                     bits.append(PortBit(port[0], port[1], tau))
+                    out_classes.append((tau1 - cell[0] - cell[1]) & 1)
                 else:
                     bits.append(None)
                     out_feeds.append((word, b, src[1], src[2]))
@@ -315,6 +317,12 @@ class _Stitcher:
             c = self.arch.port_cell(*port)
             reg = (c[0], c[1], BUS_SIDE[port[0]])
             tau = 2 * (W + H)
+            if out_classes:
+                # in the parity class (DESIGN §3) of the block-driven outputs, so that
+                # a program composed as one part of a larger one has all its outputs in
+                # one class, as a block has (its reader then needs one parity only)
+                want = max(sorted(set(out_classes)), key=out_classes.count)
+                tau += ((want - (tau - reg[0] - reg[1])) & 1)
             phase = (tau - reg[0] - reg[1]) & 1
             key = (-1 - len(feeds), word, tok, phase)
             feeds[key] = [(tb, reg[0], reg[1], reg[2], tau)]

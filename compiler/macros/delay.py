@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from cells.truth import S, table_of
 from compiler.ir import FIRST
+from compiler.lower import word_name
 from compiler.macros.select import control_row
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
@@ -32,18 +33,25 @@ class DelayLayoutError(ValueError):
 
 
 def delay_bitstream(m: int, *, x_name: str = "x", y_name: str = "y",
-                    signed_out: bool = True) -> Bitstream:
-    """The gated one-token delay row (module docstring) of an ``m``-bit word; the
+                    signed_out: bool = True, words: int = 1) -> Bitstream:
+    """The gated one-token delay row (module docstring) of ``words`` words of ``m``
+    bits each (word ``j``: ``word_name(x_name, j, words)``, its bits side by side); the
     ``first`` flag is the token word ``"first"``. Raises :class:`DelayLayoutError` for
-    ``m < 1``."""
-    if m < 1:
-        raise DelayLayoutError(f"width must be >= 1, got m={m}")
-    configs = control_row(m, S, table_of(lambda nn, e, s, w: nn & (1 - w)))
+    ``m < 1`` or ``words < 1``."""
+    if m < 1 or words < 1:
+        raise DelayLayoutError(f"width must be >= 1, got m={m} (and words={words})")
+    n = m * words
+    configs = control_row(n, S, table_of(lambda nn, e, s, w: nn & (1 - w)))
+    xs = {word_name(x_name, j, words): tuple(PortBit("north_in", k, k + 1)
+                                             for k in range(j * m, (j + 1) * m))
+          for j in range(words)}
+    ys = {word_name(y_name, j, words): tuple(PortBit("south_out", k, k + 1)
+                                             for k in range(j * m, (j + 1) * m))
+          for j in range(words)}
     iomap = IOMap(
-        inputs={FIRST: (PortBit("west_in", 0, 0),),
-                x_name: tuple(PortBit("north_in", k, k + 1) for k in range(m))},
-        outputs={y_name: tuple(PortBit("south_out", k, k + 1) for k in range(m))},
-        latency=m,
-        signed=frozenset({y_name}) if signed_out else frozenset())
-    iomap.validate(m, 1)
+        inputs={FIRST: (PortBit("west_in", 0, 0),), **xs},
+        outputs=ys,
+        latency=n,
+        signed=frozenset(ys) if signed_out else frozenset())
+    iomap.validate(n, 1)
     return Bitstream(configs, iomap)

@@ -141,7 +141,7 @@ def _validate(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
 
 
 def linear_plan(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
-                out_bits: int | None) -> LinearPlan:
+                out_bits: int | None, relu: bool = False) -> LinearPlan:
     """Size the strips, pick ripple columns and skew per input, and route every block.
 
     Strip o first gets the rows its value range needs (+1 guard row with saturation);
@@ -158,7 +158,7 @@ def linear_plan(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
         lo = int(np.minimum(w * xmin, w * xmax).sum()) + int(bias[o]) + rnd
         hi = int(np.maximum(w * xmin, w * xmax).sum()) + int(bias[o]) + rnd
         bits = max(_signed_bits(lo, hi), shift + 1)
-        needs_sat = out_bits is not None and out_bits < bits - shift
+        needs_sat = out_bits is not None and (out_bits < bits - shift or (relu and lo < 0))
         value_bits.append(bits)
         sat.append(needs_sat)
         rows.append(bits + (1 if needs_sat else 0))
@@ -256,8 +256,13 @@ def _ripple_fn(acc_const: int | None, has_cin: bool, add_side: int | None, inver
 def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
                  bias: Sequence[int] | np.ndarray | None = None, x_bits: int = 4,
                  shift: int = 0, out_bits: int | None = None, x_name: str = "x",
-                 y_name: str = "y") -> Bitstream:
+                 y_name: str = "y", relu: bool = False) -> Bitstream:
     """Lay out ``y = sat(rshift(W @ x + b, shift), out_bits)`` (DESIGN §5 Linear).
+
+    ``relu``: negative results become 0 and ``y`` is unsigned of ``out_bits - 1``
+    bits, i.e. ``y = sat(rshift(W @ x + b, shift), out_bits - 1, unsigned)`` (the
+    saturation tail's negative flag is the sign alone, and the always-0 sign bit is
+    left off the output).
 
     ``weights`` is ``(d_out, d_in)`` signed int4, ``bias`` ``(d_out,)`` any ints (default
     0), x elements are signed ``x_bits``-bit words, ``out_bits=None`` keeps full
@@ -273,7 +278,10 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
     b_arr = (np.zeros(w_arr.shape[0] if w_arr.ndim == 2 else 0, np.int64) if bias is None
              else np.asarray(bias, dtype=np.int64))
     _validate(w_arr, b_arr, x_bits, shift, out_bits)
-    plan = linear_plan(w_arr, b_arr, x_bits, shift, out_bits)
+    if relu and (out_bits is None or out_bits < 2):
+        raise LinearLayoutError(f"relu needs out_bits >= 2 (a sign bit and at least one "
+                                f"bit of the unsigned result), got {out_bits}")
+    plan = linear_plan(w_arr, b_arr, x_bits, shift, out_bits, relu)
     d_out, d_in = w_arr.shape
 
     block_x = []
@@ -346,7 +354,7 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
                 for xx in range(blocks_w, width):
                     grid.copy(xx, strip.y_of(k), E, W)
             continue
-        _sat_tail(grid, strip, blocks_w, stubs, shift, int(out_bits or 0))
+        _sat_tail(grid, strip, blocks_w, stubs, shift, int(out_bits or 0), relu)
         t_row = strip.rows - 1
         m0 = shift + int(out_bits or 0) - 1
         for k in range(first_out, m0 + 1):
@@ -369,17 +377,21 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
     outputs = {}
     for o, strip in enumerate(plan.strips):
         top_k = shift + int(out_bits) - 1 if strip.sat else strip.value_bits - 1
+        if relu:          # the sign bit is 0: an unsigned word of out_bits - 1 bits
+            top_k = max(first_out, min(top_k, shift + int(out_bits) - 2))
         outputs[word_name(y_name, o, d_out)] = tuple(
             PortBit("east_out", strip.y_of(k), out_psi[(o, k)] + x_last - strip.y_of(k) - t0)
             for k in range(first_out, top_k + 1))
     latency = max(pb.offset for bits in outputs.values() for pb in bits)
-    iomap = IOMap(inputs, outputs, latency, frozenset(outputs))
+    iomap = IOMap(inputs, outputs, latency, frozenset() if relu else frozenset(outputs))
     return Bitstream(grid.configs(), iomap)
 
 
 def _sat_tail(grid: _Grid, strip: _Strip, x_a: int, stubs: int, shift: int,
-              out_bits: int) -> None:
-    """Saturation tail of one strip (see the module docstring); columns A, stubs, B, P."""
+              out_bits: int, relu: bool = False) -> None:
+    """Saturation tail of one strip (see the module docstring); columns A, stubs, B, P.
+    ``relu``: the flag that zeroes the bits is the sign alone (every negative value,
+    not only an overflowing one)."""
     t_row = strip.rows - 1
     m0 = shift + out_bits - 1
     s0 = shift
@@ -408,7 +420,10 @@ def _sat_tail(grid: _Grid, strip: _Strip, x_a: int, stubs: int, shift: int,
     for k in range(s0, t_row + 1):
         if k == t_row:
             grid.fn(x_b, y(k), E, lambda n, e, s, w: s & (1 - w))   # ovf_pos = neq & ~sign
-            grid.fn(x_b, y(k), S, lambda n, e, s, w: s & w)         # ovf_neg = neq & sign
+            if relu:
+                grid.copy(x_b, y(k), S, W)                          # neg = sign
+            else:
+                grid.fn(x_b, y(k), S, lambda n, e, s, w: s & w)     # ovf_neg = neq & sign
         elif k > m0:
             if k == m0 + 1:
                 grid.copy(x_b, y(k), N, W)

@@ -16,6 +16,7 @@ import numpy as np
 
 from compiler.ir import FIRST, Graph, Op, Value, WordType, embed_rows
 from compiler.macros.adder import adder_bitstream, incrementer_bitstream
+from compiler.macros.argmax import MAX_ARGMAX_BITS, argmax_bitstream
 from compiler.macros.clamp import clamp_bitstream, clamp_is_wiring
 from compiler.macros.delay import delay_bitstream
 from compiler.macros.linear import build_linear
@@ -39,6 +40,7 @@ class LinearMatch:
     x_bits: int
     shift: int
     out_bits: int | None
+    relu: bool = False
 
     flow = "linear macro"
 
@@ -47,8 +49,9 @@ class LinearMatch:
         import time
 
         start = time.perf_counter()
-        bs = build_linear(self.weights, self.bias, self.x_bits, self.shift, self.out_bits,
-                          x_name=self.x_name, y_name=self.y_name)
+        bs = build_linear(self.weights, self.bias, self.x_bits, self.shift,
+                          self.out_bits + 1 if self.relu else self.out_bits,
+                          x_name=self.x_name, y_name=self.y_name, relu=self.relu)
         return bs, LinearReport(self, bs, time.perf_counter() - start)
 
 
@@ -89,8 +92,8 @@ class LinearReport:
 
 def match_linear(graph: Graph) -> LinearMatch | None:
     """``graph`` as a :class:`LinearMatch` if it is a single signed int4-weight Linear of
-    one signed input of at most :data:`MAX_X_BITS` bits (saturating or full precision),
-    else ``None``."""
+    one signed input of at most :data:`MAX_X_BITS` bits (saturating or full precision;
+    a saturation to an unsigned word is the macro's ReLU mode), else ``None``."""
     if len(graph.inputs) != 1 or len(graph.outputs) != 1 or len(graph.ops) != 2:
         return None
     (x_name, x), = graph.inputs.items()
@@ -98,7 +101,7 @@ def match_linear(graph: Graph) -> LinearMatch | None:
     if x_name == FIRST or not x.type.signed or x.type.bits > MAX_X_BITS:
         return None
     op = graph.ops[y.id]
-    if op.kind != "linear" or tuple(op.args) != (x.id,) or not y.type.signed:
+    if op.kind != "linear" or tuple(op.args) != (x.id,):
         return None
     weights = np.asarray(op.params["W"], dtype=np.int64)
     if weights.min() < -8 or weights.max() > 7:
@@ -106,7 +109,8 @@ def match_linear(graph: Graph) -> LinearMatch | None:
     if op.params["mode"] != "sat":
         return None
     return LinearMatch(x_name, y_name, weights, np.asarray(op.params["b"], dtype=np.int64),
-                       x.type.bits, int(op.params["shift"]), y.type.bits)
+                       x.type.bits, int(op.params["shift"]), y.type.bits,
+                       relu=not y.type.signed)
 
 
 def _scalar_inputs(graph: Graph, n_inputs: int, kind: tuple[str, ...], scalar: bool = True
@@ -426,24 +430,25 @@ def match_table(graph: Graph) -> TableMatch | None:
 
 @dataclass(frozen=True)
 class DelayMatch:
-    """A graph that is exactly ``y = Delay(x, 1)`` of one scalar word (gated by
-    ``first``)."""
+    """A graph that is exactly ``y = Delay(x, 1)`` of one token input (gated by
+    ``first``): ``words`` words of ``m`` bits."""
 
     x_name: str
     y_name: str
     m: int
     y_signed: bool
+    words: int = 1
 
     flow = "delay row"
 
     def build(self) -> tuple[Bitstream, object | None]:
         """The gated delay row (:mod:`compiler.macros.delay`); no report."""
         return delay_bitstream(self.m, x_name=self.x_name, y_name=self.y_name,
-                               signed_out=self.y_signed), None
+                               signed_out=self.y_signed, words=self.words), None
 
 
 def match_delay(graph: Graph) -> DelayMatch | None:
-    """``graph`` as a :class:`DelayMatch` (one ``delay`` by one token of its one scalar
+    """``graph`` as a :class:`DelayMatch` (one ``delay`` by one token of its one token
     input, besides ``first``), else ``None``."""
     if len(graph.inputs) != 2 or FIRST not in graph.inputs or len(graph.outputs) != 1 \
             or len(graph.ops) != 3:
@@ -452,9 +457,9 @@ def match_delay(graph: Graph) -> DelayMatch | None:
     op = graph.ops[y.id]
     (x_name,) = set(graph.inputs) - {FIRST}
     x = graph.inputs[x_name]
-    if op.kind != "delay" or op.args != (x.id,) or op.params["k"] != 1 or x.dim != 1:
+    if op.kind != "delay" or op.args != (x.id,) or op.params["k"] != 1:
         return None
-    return DelayMatch(x_name, y_name, y.type.bits, y.type.signed)
+    return DelayMatch(x_name, y_name, y.type.bits, y.type.signed, x.dim)
 
 
 @dataclass(frozen=True)
@@ -493,8 +498,40 @@ def match_rows(graph: Graph) -> RowsMatch | None:
 
 
 #: what :func:`match_macro` can return
+@dataclass(frozen=True)
+class ArgmaxMatch:
+    """A graph that is exactly ``y = Argmax(x)`` of one token vector of at least two
+    words of at most :data:`~compiler.macros.argmax.MAX_ARGMAX_BITS` bits."""
+
+    x_name: str
+    y_name: str
+    n: int
+    bits: int
+    signed: bool
+
+    flow = "argmax chain"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The stage chain (:func:`~compiler.macros.argmax.argmax_bitstream`); no
+        report."""
+        return argmax_bitstream(self.n, self.bits, self.signed, x_name=self.x_name,
+                                y_name=self.y_name), None
+
+
+def match_argmax(graph: Graph) -> ArgmaxMatch | None:
+    """``graph`` as an :class:`ArgmaxMatch` (one ``argmax`` of its one token input, a
+    vector of 2 or more words), else ``None``."""
+    got = _scalar_inputs(graph, 1, ("argmax",), scalar=False)
+    if got is None:
+        return None
+    _, y_name, _, (x,) = got
+    if x.dim < 2 or x.type.bits > MAX_ARGMAX_BITS:
+        return None
+    return ArgmaxMatch(_name(graph, x), y_name, x.dim, x.type.bits, x.type.signed)
+
+
 MacroMatch = (LinearMatch | MultiplyMatch | DotMatch | IncrementerMatch | AdderMatch | TableMatch
-              | ClampMatch | SelectMatch | DelayMatch | RowsMatch)
+              | ClampMatch | SelectMatch | DelayMatch | RowsMatch | ArgmaxMatch)
 
 
 def match_macro(graph: Graph) -> MacroMatch | None:
@@ -502,4 +539,5 @@ def match_macro(graph: Graph) -> MacroMatch | None:
     return (match_linear(graph) or match_multiply(graph) or match_dot(graph)
             or match_incrementer(graph)
             or match_adder(graph) or match_table(graph) or match_clamp(graph)
-            or match_select(graph) or match_delay(graph) or match_rows(graph))
+            or match_select(graph) or match_delay(graph) or match_rows(graph)
+            or match_argmax(graph))

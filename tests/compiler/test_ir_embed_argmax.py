@@ -51,7 +51,7 @@ def test_general_flow_lowers_them_exactly(which: str) -> None:
         g.output("e", g.embed(ids, np.arange(-14, 14).reshape(14, 2) // 4, bits=3))
     else:
         g.output("a", g.argmax(g.input("x", dim=3, bits=2)))
-    prog = compile_program(g, which)
+    prog = compile_program(g, which, macros=False)   # argmax has a macro of its own
     assert prog.flow == "general"
     check_program(prog, "numpy", 300, seed=2)
 
