@@ -51,3 +51,19 @@ def test_delay_one_compiles_to_the_row_and_runs_on_defects() -> None:
 def test_bad_width_is_named() -> None:
     with pytest.raises(DelayLayoutError, match=">= 1"):
         delay_bitstream(0)
+
+
+def test_a_vector_delay_is_one_row() -> None:
+    """A one-token delay of a vector (words side by side in one row), matched and
+    exact with restarts; in a composed program a short vector's delay is one block."""
+    from compiler.compose.split import split_graph
+
+    g = Graph()
+    g.output("y", g.delay(g.input("x", dim=3, bits=2), 1))
+    prog = compile_program(g, "vd")
+    assert prog.flow == "delay row" and prog.bitstream.width == 6
+    check_program(prog, "numpy", 300, seed=4)
+    g2 = Graph()
+    g2.output("y", g2.delay(g2.input("x", dim=5, bits=1), 3))
+    assert sum(i.name.endswith("delay") for i in split_graph(g2).instances) == 3
+    check_program(compile_program(g2, "vd3", compose=True, time_budget=120), "numpy", 300)

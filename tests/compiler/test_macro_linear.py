@@ -15,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cells.truth import cell_next
+from compiler.ir import Graph
 from compiler.macros import LinearLayoutError, build_linear, cells_used
 from compiler.macros.taps import csd_digits, weight_taps
+from compiler.program import compile_program
+from sim.check import check_program
 from sim.verify_linear import verify_linear
 
 
@@ -120,3 +123,34 @@ def test_stats_and_errors() -> None:
         build_linear(np.array([[9]]))
     with pytest.raises(LinearLayoutError, match="bias"):
         build_linear(np.array([[1, 2]]), np.array([1, 2]))
+
+
+@pytest.mark.parametrize("d_out,d_in,x_bits,shift,bits,seed",
+                         [(4, 3, 1, 1, 3, 1), (6, 5, 4, 2, 3, 2), (3, 2, 4, 0, 4, 3),
+                          (5, 4, 3, 3, 2, 4)])
+def test_relu_mode_is_the_unsigned_saturation(d_out: int, d_in: int, x_bits: int,
+                                              shift: int, bits: int, seed: int) -> None:
+    """A Linear saturating to an unsigned word (a ReLU and a clamp) is laid out by the
+    macro, and equals the reference on random tokens (negative sums included)."""
+    rng = np.random.default_rng(seed)
+    g = Graph()
+    x = g.input("x", dim=d_in, bits=x_bits)
+    g.output("y", g.linear(x, rng.integers(-8, 8, (d_out, d_in)),
+                           b=rng.integers(-10, 10, d_out), shift=shift, bits=bits,
+                           signed=False))
+    prog = compile_program(g, "relu")
+    assert prog.flow == "linear macro"
+    check_program(prog, "numpy", 300, seed=seed)
+
+
+def test_unsigned_words_feed_a_linear_in_a_composed_program() -> None:
+    """ReLU-mode outputs (unsigned) read by the next linear as signed words one bit
+    wider, their sign a constant 0."""
+    g = Graph()
+    x = g.input("x", dim=3, bits=1)
+    h = g.linear(x, [[3, -2, 5], [-7, 4, 1], [2, 2, -3], [6, -5, 4]], b=[1, 2, -3, 4],
+                 bits=3, signed=False)
+    z = g.linear(h, np.random.default_rng(9).integers(-8, 8, (5, 4)), b=[0, 1, 2, 3, 4],
+                 shift=2, bits=5)
+    g.output("n", g.argmax(z))
+    check_program(compile_program(g, "c", compose=True, time_budget=300), "numpy", 300)
