@@ -34,6 +34,7 @@ BENCHMARKS: dict[str, str] = {
     "synth": "bench_synth",
     "hardened": "bench_hardened",
     "corpus": "bench_corpus",
+    "demo_lm": "bench_demo_lm",
     "fuzz": "bench_fuzz",
     "cli": "bench_cli",
     "demo": "bench_demo",

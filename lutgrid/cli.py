@@ -622,8 +622,10 @@ def cmd_synth(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- demo
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The tour: fabric Verilog, a hand-placed adder and a compiled program, each
-    streamed one token per cycle in numpy and Verilator, with and without defects."""
+    """The tour: fabric Verilog, a hand-placed adder and compiled programs, each
+    streamed one token per cycle in numpy and Verilator, with and without defects;
+    then the shipped language model compiled and fed held-out text one symbol per
+    cycle, every prediction checked against the integer reference."""
     from lutgrid.demo import demo_files, run_demo
 
     out = Path(args.out)
@@ -632,10 +634,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not out.parent.is_dir():
         raise CLIError(f"folder {out.parent} does not exist (for the demo output {out})")
     if out.is_dir():
-        _check_outputs([str(out / name) for name in demo_files()], args.force)
+        _check_outputs([str(out / name) for name in demo_files(not args.no_lm)],
+                       args.force)
     else:
         _probe_writable(out.parent, str(out))
-    return run_demo(out, tokens=args.tokens, seed=args.seed, rtl=not args.no_rtl)
+    return run_demo(out, tokens=args.tokens, seed=args.seed, rtl=not args.no_rtl,
+                    lm=not args.no_lm)
 
 
 # ----------------------------------------------------------------------------- parser
@@ -684,6 +688,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"tokens per stream, 1..{MAX_TOKENS} (default 300)")
     d.add_argument("--seed", type=int, default=1, help="seed of tokens and defect maps")
     d.add_argument("--no-rtl", action="store_true", help="skip the Verilator runs")
+    d.add_argument("--no-lm", action="store_true",
+                   help="skip the language model (step 4: a few minutes of compiling)")
     d.set_defaults(func=cmd_demo)
 
     v = sub.add_parser("verilog", help="write the fabric as Verilog (or a program's "

@@ -8,7 +8,12 @@
    variable multiply compiled by the multiply macro, and a running sum over a
    sequence (delays gated by the ``first`` flag) compiled by general place and route,
    each checked against the numpy reference of DESIGN §5, token by token, in both
-   simulators.
+   simulators;
+4. the shipped language model (:mod:`lutgrid.demo_lm`) compiled as two fabrics in a
+   row, held-out text streamed through them one symbol per cycle in the numpy
+   simulator, every prediction checked against the integer reference, the text shown
+   beside the predictions with the accuracies and the n-gram baselines
+   (``--no-lm`` skips it).
 
 Every check compares every output bit of every token; any mismatch stops the demo
 with a non-zero exit status.
@@ -28,10 +33,14 @@ SPARES = 1
 PROGRAMS = ("linear4x4", "mul4x4", "running_sum")
 
 
-def demo_files() -> list[str]:
-    """Names of the files the demo leaves in its output folder."""
+def demo_files(lm: bool = True) -> list[str]:
+    """Names of the files the demo leaves in its output folder (``lm``: with the
+    language model's)."""
+    lm_files = ["demo_lm.txt"] + [f"demo_lm_part{k}.{ext}" for k in (0, 1)
+                                  for ext in ("lgb", "png")]
     return (["fabric_8x8.v", "adder4.lgb"]
-            + [f"{name}.{ext}" for name in PROGRAMS for ext in ("lgb", "txt", "png")])
+            + [f"{name}.{ext}" for name in PROGRAMS for ext in ("lgb", "txt", "png")]
+            + (lm_files if lm else []))
 
 
 def _line(msg: str) -> None:
@@ -154,7 +163,82 @@ def _program(out: Path, program, tokens: int, seed: int,
                               lambda got: program.check(got, toks), seed, rtl_shape)
 
 
-def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True) -> int:
+def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
+    """Compile the shipped model, stream ``tokens`` held-out symbols through the numpy
+    fabrics, check every prediction, print the text and the figures."""
+    from fabric.bitstream import atomic_write_bytes
+    from fabric.usage import heatmap_png
+    from lutgrid.corpus import Corpus, load, ngram_accuracy
+    from lutgrid.demo_lm import compile_demo_model, load_demo_model, stream_text
+
+    model = load_demo_model()
+    m = model.meta
+    spec = m["spec"]
+    _line(f"  model: lutgrid/data/demo_lm.json, a window of {spec['context']} symbols (the "
+          f"current one included) as {spec['context'] * 5} one-bit words, {spec['hidden']} "
+          f"hidden units, 32 logits, argmax; {model.params:,} parameters (int4 weights "
+          f"and integer biases), trained by python -m lutgrid.train_demo")
+    _line("  compiling as two fabrics in a row: the window (delays), then the network "
+          "(about a minute or two) ...")
+    t0 = time.perf_counter()
+
+    def progress(msg: str) -> None:
+        if msg.startswith("part ") or "floorplan" in msg:
+            _line(f"    {msg[:150]} ({time.perf_counter() - t0:.0f} s)")
+
+    pipe = compile_demo_model(model, progress)
+    compile_s = time.perf_counter() - t0
+    summary = []
+    for k, prog in enumerate(pipe.stages):
+        bs = prog.bitstream
+        bs.save(out / f"demo_lm_part{k}.lgb")
+        heatmap_png(prog.usage, out / f"demo_lm_part{k}.png", title=f"demo_lm part {k}")
+        summary.append(f"part {k}: " + prog.summary())
+    atomic_write_bytes(out / "demo_lm.txt", ("\n\n".join(summary) + "\n").encode())
+    _line(f"  compiled in {compile_s:.0f} s:")
+    for text in summary:
+        _line("    " + text.replace("\n", "\n    "))
+    corpus = load()
+    start = int(np.random.default_rng(seed).integers(0, len(corpus.held_out) - tokens))
+    ids = np.asarray(corpus.held_out[start:start + tokens], dtype=np.int64)
+    res = stream_text(pipe, ids, seed=seed)
+    bad = np.flatnonzero(res.pred != res.want)
+    if bad.size:
+        raise AssertionError(f"demo_lm: the prediction after held-out symbol {int(bad[0])} "
+                             f"is {int(res.pred[bad[0]])} on the fabric, "
+                             f"{int(res.want[bad[0]])} in the reference "
+                             f"({bad.size} of {len(ids)} differ)")
+    real = Corpus.decode(ids[1:])
+    pred = Corpus.decode(res.pred[:-1])
+    _line(f"  held-out symbols {start}..{start + tokens - 1}, one per cycle through both "
+          f"fabrics in the cycle-accurate simulator ({res.seconds:.1f} s), every prediction "
+          f"equal to the integer reference's. Each pair of lines: the text, then the "
+          f"fabric's guess for each symbol from the symbols before it ('^' marks a hit)")
+    for i in range(0, min(len(real), 192), 64):
+        _line(f"    text  |{real[i:i + 64]}|")
+        _line(f"    model |{pred[i:i + 64]}|")
+        _line("           " + "".join("^" if a == b else " "
+                                      for a, b in zip(real[i:i + 64], pred[i:i + 64],
+                                                      strict=True)))
+    base = {n: ngram_accuracy(corpus.train, corpus.held_out, n) for n in (2, 3, 4)}
+    _line(f"  next-symbol accuracy on these {tokens - 1}: fabric {res.accuracy:.3f} (the "
+          f"reference: the same predictions)")
+    _line(f"  on the whole held-out part ({len(corpus.held_out):,} symbols): integer model "
+          f"{m['accuracy_qat']:.3f}, float network {m['accuracy_float']:.3f} (both "
+          f"measured at training); most-frequent-follower baselines: 1 symbol of context "
+          f"{base[2]:.3f}, 2 symbols {base[3]:.3f}, 3 symbols {base[4]:.3f}")
+    sizes = " + ".join(f"{p.bitstream.width}x{p.bitstream.height}" for p in pipe.stages)
+    _line(f"  fabrics {sizes}, {pipe.used_cells:,} cells used "
+          f"({pipe.used_cells / model.params:.1f} per parameter), latency {pipe.latency} "
+          f"cycles, {res.tokens_per_cycle:.2f} checked predictions per cycle over the "
+          f"{res.window_cycles} cycles after the pipeline filled, compiled in "
+          f"{compile_s:.0f} s")
+    return [f"  {'demo_lm':11s} {'numpy':9s}  {'no defects':22s}  {tokens} tokens OK "
+            f"({res.seconds:.1f} s)"]
+
+
+def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True,
+             lm: bool = True) -> int:
     """Run the demo, writing its files (:func:`demo_files`) into ``out``; return the
     exit status (0 = all checks passed). The files are written into a temporary folder
     inside ``out`` and moved into place only when every check has passed: a failing
@@ -163,8 +247,8 @@ def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True) -> i
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".demo-", dir=out))
     try:
-        status = _run_steps(stage, tokens, seed, rtl)
-        for name in demo_files():
+        status = _run_steps(stage, tokens, seed, rtl, lm)
+        for name in demo_files(lm):
             (stage / name).replace(out / name)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
@@ -176,7 +260,7 @@ def run_demo(out: Path, tokens: int = 300, seed: int = 1, rtl: bool = True) -> i
     return status
 
 
-def _run_steps(out: Path, tokens: int, seed: int, rtl: bool) -> int:
+def _run_steps(out: Path, tokens: int, seed: int, rtl: bool, lm: bool) -> int:
     from fabric.geometry import FabricShape
     from fabric.verilog import write_verilog
 
@@ -202,6 +286,9 @@ def _run_steps(out: Path, tokens: int, seed: int, rtl: bool) -> int:
     _line("== 3. compiled programs, one new token every cycle")
     for program in programs:
         rows += _program(out, program, tokens, seed, rtl_shape)
+    if lm:
+        _line("== 4. the demo language model: held-out text, one symbol every cycle")
+        rows += _language_model(out, tokens, seed)
     _line("== summary: every output bit of every token matched the reference")
     for row in rows:
         _line(row)

@@ -1,0 +1,196 @@
+"""The demo language model on the fabric (issue 10, parts 3 and 4).
+
+:func:`load_demo_model` reads the model shipped in the package (``lutgrid/data/
+demo_lm.json``, written by :mod:`lutgrid.train_demo`), :func:`compile_demo_model`
+composes it onto a fabric, and :func:`stream_text` streams a text through a compiled
+program one symbol per cycle in the cycle-accurate numpy simulator, checking every
+prediction against the integer reference (:func:`compiler.ir.reference`).
+:func:`fabric_accuracy` measures the next-symbol accuracy of the compiled program on
+the whole held-out part with the fast simulator (:mod:`sim.fastsim`, held equal to the
+cycle-accurate one by its tests).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from compiler.ir import FIRST, Graph
+from compiler.lower import word_name
+from compiler.model_file import loads_model
+from lutgrid.corpus import ALPHABET, fold
+
+__all__ = ["DemoModel", "StreamResult", "compile_demo_model", "fabric_accuracy",
+           "load_demo_model", "reference_predictions", "stream_text", "text_ids",
+           "token_words"]
+
+MODEL = "demo_lm.json"
+META = "demo_lm_meta.json"
+#: the time budget of the demo model's composition (seconds)
+COMPILE_BUDGET_S = 1200.0
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    """The shipped model: its graph, its parameter count (weights and biases) and what
+    the training script recorded (``meta``: shape, seed, float and integer held-out
+    accuracy at training time)."""
+
+    graph: Graph
+    params: int
+    meta: dict
+
+
+def load_demo_model() -> DemoModel:
+    """The model shipped in the package."""
+    data = resources.files("lutgrid.data")
+    graph = loads_model(data.joinpath(MODEL).read_text(), source=MODEL)
+    meta = json.loads(data.joinpath(META).read_text())
+    params = sum(int(np.asarray(op.params["W"]).size + np.asarray(op.params["b"]).size)
+                 for op in graph.ops if op.kind == "linear")
+    return DemoModel(graph, params, meta)
+
+
+def text_ids(text: str) -> np.ndarray:
+    """``text`` folded to the 32 symbols (:func:`lutgrid.corpus.fold`) as ids."""
+    return np.array([ALPHABET.index(ch) for ch in fold(text)], dtype=np.int64)
+
+
+def _id_bits(graph: Graph) -> int:
+    return graph.inputs["tok"].dim
+
+
+def token_words(graph: Graph, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The token words of a stream of symbol ids (a ``first`` on symbol 0): one word
+    per id bit (:func:`compiler.window_lm.token_words`), as the unsigned bit patterns
+    the simulators take."""
+    n = _id_bits(graph)
+    words = {word_name("tok", j, n): (ids >> j) & 1 for j in range(n)}
+    first = np.zeros(len(ids), dtype=np.int64)
+    first[0] = 1
+    words[FIRST] = first
+    return words
+
+
+def reference_predictions(graph: Graph, ids: np.ndarray) -> np.ndarray:
+    """The integer reference's prediction after every symbol of ``ids`` (a ``first`` on
+    symbol 0)."""
+    from compiler.ir import reference
+    from compiler.window_lm import token_words as signed_words
+
+    first = np.zeros(len(ids), dtype=np.int64)
+    first[0] = 1
+    out = reference(graph, {"tok": signed_words(ids, _id_bits(graph)), FIRST: first})
+    return out["next"][:, 0]
+
+
+def compile_demo_model(model: DemoModel, progress: Callable[[str], None] | None = None):
+    """The model composed as a pipeline of two fabrics (:mod:`compiler.compose.pipeline`):
+    the window of delays, then the network from the window's words to the prediction.
+    Returns a :class:`~compiler.compose.pipeline.Pipeline`."""
+    import logging
+
+    from compiler.compose.pipeline import compile_pipeline, cut_before_first
+
+    log = logging.getLogger("compiler.compose")
+    handler = None
+    if progress is not None:
+        handler = logging.Handler()
+        handler.emit = lambda rec: progress(rec.getMessage())  # type: ignore[method-assign]
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
+    try:
+        return compile_pipeline(model.graph, "demo_lm",
+                                lambda legal: cut_before_first(legal, "linear"),
+                                time_budget=COMPILE_BUDGET_S, progress=progress)
+    finally:
+        if handler is not None:
+            log.removeHandler(handler)
+
+
+@dataclass(frozen=True)
+class StreamResult:
+    """One text streamed through the fabrics, a new symbol every cycle: the predictions
+    (``pred[t]`` follows symbol ``t``), the reference's, the cycles the last fabric was
+    simulated, the cycles of its output window, and the wall time."""
+
+    ids: np.ndarray
+    pred: np.ndarray
+    want: np.ndarray
+    cycles: int
+    window_cycles: int
+    seconds: float
+
+    @property
+    def tokens_per_cycle(self) -> float:
+        """Predictions equal to the reference's per cycle of the output window (1.0
+        when every cycle delivers a correct prediction)."""
+        return int(np.sum(self.pred == self.want)) / self.window_cycles
+
+    @property
+    def accuracy(self) -> float:
+        """Share of the symbols after the first predicted correctly."""
+        return float(np.mean(self.pred[:-1] == self.ids[1:]))
+
+
+def stream_text(pipeline, ids: np.ndarray, seed: int = 0) -> StreamResult:
+    """Stream ``ids`` through ``pipeline`` (a compiled program or a
+    :class:`~compiler.compose.pipeline.Pipeline`) in the cycle-accurate numpy
+    simulator, one symbol per cycle (garbage on unmapped inputs), beside the integer
+    reference (the caller decides what a difference means:
+    :meth:`StreamResult.tokens_per_cycle` counts only equal predictions)."""
+    from sim.numpy_sim import FabricSim
+    from sim.stream import decode_outputs, encode_tokens
+
+    cycles = [0, 0]
+
+    def simulate(prog, words):
+        bs = prog.bitstream
+        inputs = encode_tokens(bs.iomap, bs.width, bs.height, words,
+                               np.random.default_rng(seed))
+        raw = FabricSim(bs.configs).run(inputs)
+        cycles[0] = next(iter(inputs.values())).shape[0]
+        # the prediction after symbol t is read on cycle t + latency (the I/O map's
+        # offsets): the window is the cycles latency .. cycles - 1 that hold them
+        cycles[1] = cycles[0] - bs.iomap.latency - 1
+        return decode_outputs(bs.iomap, raw, len(ids))
+
+    start = time.perf_counter()
+    got = _run(pipeline, token_words(pipeline.graph, ids), simulate)
+    seconds = time.perf_counter() - start
+    return StreamResult(ids, np.asarray(got["next"]),
+                        reference_predictions(pipeline.graph, ids), cycles[0], cycles[1],
+                        seconds)
+
+
+def _run(pipeline, words: dict, simulate) -> dict:
+    if hasattr(pipeline, "stages"):
+        return pipeline.run(words, simulate)
+    return simulate(pipeline, pipeline.port_tokens(words))
+
+
+def fabric_accuracy(pipeline, ids: np.ndarray) -> tuple[float, np.ndarray]:
+    """Next-symbol accuracy of ``pipeline`` (a program or a pipeline) on the stream
+    ``ids`` (a ``first`` on symbol 0) in the fast simulator, and its predictions;
+    raises ``AssertionError`` where a prediction differs from the integer reference."""
+    from sim.fastsim import FastSim
+    from sim.stream import stream_tokens
+
+    def simulate(prog, words):
+        bs = prog.bitstream
+        return stream_tokens(FastSim(bs.configs, bs.iomap), bs.iomap, bs.width, bs.height,
+                             words)
+
+    pred = np.asarray(_run(pipeline, token_words(pipeline.graph, ids), simulate)["next"])
+    want = reference_predictions(pipeline.graph, ids)
+    bad = np.flatnonzero(pred != want)
+    if bad.size:
+        raise AssertionError(f"the fabric predicts {int(pred[bad[0]])} after symbol "
+                             f"{int(bad[0])}, the reference {int(want[bad[0]])} "
+                             f"({bad.size} of {len(ids)} differ)")
+    return float(np.mean(pred[:-1] == ids[1:])), pred
