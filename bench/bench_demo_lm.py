@@ -44,10 +44,8 @@ def run(quick: bool = False) -> list[Figure]:
     """Every figure of this module (the same in --quick)."""
     model = load_demo_model()
     t0 = time.perf_counter()
-    lines = [0]
 
     def progress(msg: str) -> None:
-        lines[0] += 1
         if "floorplan" in msg or "failed" in msg:
             print(f"  {msg[:140]} ({time.perf_counter() - t0:.0f} s)", flush=True)
 

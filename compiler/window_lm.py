@@ -45,11 +45,11 @@ class WindowLMSpec:
 
     vocab: int = 32
     context: int = 4
-    hidden: int = 64
+    hidden: int = 32
     act_bits: int = 4
     logit_bits: int = 6
-    shift1: int = 2
-    shift2: int = 5
+    shift1: int = 1
+    shift2: int = 4
 
     def __post_init__(self) -> None:
         checks = ((2 <= self.vocab <= 32, f"vocab must be 2..32, got {self.vocab}"),

@@ -306,6 +306,65 @@ def _show_progress(verbose: bool) -> None:
             log.addHandler(handler)
 
 
+def cmd_lm(args: argparse.Namespace) -> int:
+    """Compile a window language model (the shipped demo model, or MODEL.json from
+    compiler/window_lm.py) as two fabrics in a row, stream TEXT through them one symbol
+    per cycle in the numpy simulator, check every prediction against the integer
+    reference, and print the text beside the predictions (docs/DEMO_LM.md)."""
+    import time as _time
+
+    from compiler.ir import GraphError
+    from compiler.model_file import load_model
+    from lutgrid.corpus import Corpus
+    from lutgrid.demo_lm import (
+        DemoModel,
+        compile_demo_model,
+        load_demo_model,
+        stream_text,
+        text_ids,
+    )
+
+    ids = text_ids(args.text)
+    if len(ids) < 2:
+        raise CLIError(f"--text folds to {len(ids)} symbol(s); give at least 2")
+    if args.model:
+        try:
+            graph = load_model(args.model)
+        except (OSError, GraphError) as exc:
+            raise CLIError(str(exc)) from exc
+        tok = graph.inputs.get("tok")
+        if tok is None or tok.bits != 1 or set(graph.outputs) != {"next"} or \
+                not any(op.kind == "linear" for op in graph.ops):
+            raise CLIError(f"{args.model}: not a window language model (input 'tok' of "
+                           f"one-bit words, output 'next', a linear layer; "
+                           f"compiler/window_lm.py)")
+        if (1 << tok.dim) < 32:
+            raise CLIError(f"{args.model}: 'tok' has {tok.dim} id bits, the 32-symbol "
+                           f"alphabet needs 5")
+        model = DemoModel(graph, 0, {})
+    else:
+        model = load_demo_model()
+    _say("compiling (two fabrics in a row, about 80 s) ...")
+    t0 = _time.perf_counter()
+    pipe = compile_demo_model(model)
+    _say(f"compiled in {_time.perf_counter() - t0:.0f} s: "
+         + " + ".join(f"{p.bitstream.width}x{p.bitstream.height}" for p in pipe.stages)
+         + f" cells, {pipe.used_cells:,} used, latency {pipe.latency} cycles")
+    res = stream_text(pipe, ids, seed=args.seed)
+    bad = np.flatnonzero(res.pred != res.want)
+    if bad.size:
+        raise AssertionError(f"the fabric predicts {int(res.pred[bad[0]])} after symbol "
+                          f"{int(bad[0])}, the reference {int(res.want[bad[0]])}")
+    real, pred = Corpus.decode(ids[1:]), Corpus.decode(res.pred[:-1])
+    for i in range(0, len(real), 64):
+        _say(f"text  |{real[i:i + 64]}|")
+        _say(f"model |{pred[i:i + 64]}|")
+    _say(f"{len(ids)} symbols, one per cycle, every prediction equal to the integer "
+         f"reference's; next-symbol accuracy {res.accuracy:.3f}; after the last symbol "
+         f"it predicts {Corpus.decode(res.pred[-1:])!r}")
+    return 0
+
+
 def cmd_model(args: argparse.Namespace) -> int:
     """Write a model file (docs/MODEL_FORMAT.md) of a transformer block, or of a
     language model with --vocab, with weights drawn from --seed. (The smallest block,
@@ -689,7 +748,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=1, help="seed of tokens and defect maps")
     d.add_argument("--no-rtl", action="store_true", help="skip the Verilator runs")
     d.add_argument("--no-lm", action="store_true",
-                   help="skip the language model (step 4: a few minutes of compiling)")
+                   help="skip the language model (step 4: about 80 s of compiling)")
     d.set_defaults(func=cmd_demo)
 
     v = sub.add_parser("verilog", help="write the fabric as Verilog (or a program's "
@@ -746,6 +805,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-v", "--verbose", action="store_true",
                    help="also print every router iteration (registers still shared)")
     c.set_defaults(func=cmd_compile)
+
+    lm = sub.add_parser("lm", help="stream text through the demo language model on the "
+                        "fabric", description=cmd_lm.__doc__, parents=[writer])
+    lm.add_argument("--text", required=True,
+                    help="the text (folded to the 32-symbol alphabet: lower case, a-z, "
+                         "space, . , - \" and # for anything else)")
+    lm.add_argument("--model", metavar="MODEL.json",
+                    help="a window language model file instead of the shipped one")
+    lm.add_argument("--seed", type=int, default=1, help="seed of the garbage on unmapped "
+                    "inputs (default 1)")
+    lm.set_defaults(func=cmd_lm)
 
     mo = sub.add_parser("model", help="write a transformer block or language model file",
                         description=cmd_model.__doc__, parents=[writer])

@@ -166,6 +166,7 @@ def _program(out: Path, program, tokens: int, seed: int,
 def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     """Compile the shipped model, stream ``tokens`` held-out symbols through the numpy
     fabrics, check every prediction, print the text and the figures."""
+    from compiler.window_lm import WindowLMSpec
     from fabric.bitstream import atomic_write_bytes
     from fabric.usage import heatmap_png
     from lutgrid.corpus import Corpus, load, ngram_accuracy
@@ -173,13 +174,13 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
 
     model = load_demo_model()
     m = model.meta
-    spec = m["spec"]
-    _line(f"  model: lutgrid/data/demo_lm.json, a window of {spec['context']} symbols (the "
-          f"current one included) as {spec['context'] * 5} one-bit words, {spec['hidden']} "
-          f"hidden units, 32 logits, argmax; {model.params:,} parameters (int4 weights "
+    spec = WindowLMSpec(**m["spec"])
+    _line(f"  model: lutgrid/data/demo_lm.json, a window of {spec.context} symbols (the "
+          f"current one included) as {spec.inputs} one-bit words, {spec.hidden} hidden "
+          f"units, {spec.vocab} logits, argmax; {model.params:,} parameters (int4 weights "
           f"and integer biases), trained by python -m lutgrid.train_demo")
     _line("  compiling as two fabrics in a row: the window (delays), then the network "
-          "(about a minute or two) ...")
+          "(about 80 s) ...")
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:
@@ -199,6 +200,10 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     for text in summary:
         _line("    " + text.replace("\n", "\n    "))
     corpus = load()
+    if not 2 <= tokens < len(corpus.held_out):
+        tokens = min(max(tokens, 2), len(corpus.held_out) - 1)
+        _line(f"  (streaming {tokens} symbols: the held-out part has "
+              f"{len(corpus.held_out):,})")
     start = int(np.random.default_rng(seed).integers(0, len(corpus.held_out) - tokens))
     ids = np.asarray(corpus.held_out[start:start + tokens], dtype=np.int64)
     res = stream_text(pipe, ids, seed=seed)

@@ -2,9 +2,9 @@
 
 :func:`load_demo_model` reads the model shipped in the package (``lutgrid/data/
 demo_lm.json``, written by :mod:`lutgrid.train_demo`), :func:`compile_demo_model`
-composes it onto a fabric, and :func:`stream_text` streams a text through a compiled
-program one symbol per cycle in the cycle-accurate numpy simulator, checking every
-prediction against the integer reference (:func:`compiler.ir.reference`).
+composes it as two fabrics in a row, and :func:`stream_text` streams a text through
+them one symbol per cycle in the cycle-accurate numpy simulator, beside the integer
+reference's predictions (:func:`reference_predictions`).
 :func:`fabric_accuracy` measures the next-symbol accuracy of the compiled program on
 the whole held-out part with the fast simulator (:mod:`sim.fastsim`, held equal to the
 cycle-accurate one by its tests).
@@ -17,13 +17,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from compiler.compose.pipeline import Pipeline
 from compiler.ir import FIRST, Graph
 from compiler.lower import word_name
 from compiler.model_file import loads_model
 from lutgrid.corpus import ALPHABET, fold
+
+if TYPE_CHECKING:
+    from compiler.program import Program
 
 __all__ = ["DemoModel", "StreamResult", "compile_demo_model", "fabric_accuracy",
            "load_demo_model", "reference_predictions", "stream_text", "text_ids",
@@ -89,7 +94,8 @@ def reference_predictions(graph: Graph, ids: np.ndarray) -> np.ndarray:
     return out["next"][:, 0]
 
 
-def compile_demo_model(model: DemoModel, progress: Callable[[str], None] | None = None):
+def compile_demo_model(model: DemoModel, progress: Callable[[str], None] | None = None
+                       ) -> Pipeline:
     """The model composed as a pipeline of two fabrics (:mod:`compiler.compose.pipeline`):
     the window of delays, then the network from the window's words to the prediction.
     Returns a :class:`~compiler.compose.pipeline.Pipeline`."""
@@ -98,7 +104,7 @@ def compile_demo_model(model: DemoModel, progress: Callable[[str], None] | None 
     from compiler.compose.pipeline import compile_pipeline, cut_before_first
 
     log = logging.getLogger("compiler.compose")
-    handler = None
+    handler, level = None, log.level
     if progress is not None:
         handler = logging.Handler()
         handler.emit = lambda rec: progress(rec.getMessage())  # type: ignore[method-assign]
@@ -111,6 +117,7 @@ def compile_demo_model(model: DemoModel, progress: Callable[[str], None] | None 
     finally:
         if handler is not None:
             log.removeHandler(handler)
+            log.setLevel(level)
 
 
 @dataclass(frozen=True)
@@ -138,7 +145,8 @@ class StreamResult:
         return float(np.mean(self.pred[:-1] == self.ids[1:]))
 
 
-def stream_text(pipeline, ids: np.ndarray, seed: int = 0) -> StreamResult:
+def stream_text(pipeline: Pipeline | Program, ids: np.ndarray, seed: int = 0
+                ) -> StreamResult:
     """Stream ``ids`` through ``pipeline`` (a compiled program or a
     :class:`~compiler.compose.pipeline.Pipeline`) in the cycle-accurate numpy
     simulator, one symbol per cycle (garbage on unmapped inputs), beside the integer
@@ -156,7 +164,7 @@ def stream_text(pipeline, ids: np.ndarray, seed: int = 0) -> StreamResult:
         raw = FabricSim(bs.configs).run(inputs)
         cycles[0] = next(iter(inputs.values())).shape[0]
         # the prediction after symbol t is read on cycle t + latency (the I/O map's
-        # offsets): the window is the cycles latency .. cycles - 1 that hold them
+        # offsets): the output window is the cycles latency .. latency + T - 1
         cycles[1] = cycles[0] - bs.iomap.latency - 1
         return decode_outputs(bs.iomap, raw, len(ids))
 
@@ -168,13 +176,15 @@ def stream_text(pipeline, ids: np.ndarray, seed: int = 0) -> StreamResult:
                         seconds)
 
 
-def _run(pipeline, words: dict, simulate) -> dict:
+def _run(pipeline: Pipeline | Program, words: dict[str, np.ndarray],
+         simulate: Callable[[Program, dict[str, np.ndarray]], dict]) -> dict:
     if hasattr(pipeline, "stages"):
         return pipeline.run(words, simulate)
     return simulate(pipeline, pipeline.port_tokens(words))
 
 
-def fabric_accuracy(pipeline, ids: np.ndarray) -> tuple[float, np.ndarray]:
+def fabric_accuracy(pipeline: Pipeline | Program, ids: np.ndarray
+                    ) -> tuple[float, np.ndarray]:
     """Next-symbol accuracy of ``pipeline`` (a program or a pipeline) on the stream
     ``ids`` (a ``first`` on symbol 0) in the fast simulator, and its predictions;
     raises ``AssertionError`` where a prediction differs from the integer reference."""

@@ -26,11 +26,12 @@ After the last value bit, ``gP`` alone decides each index bit (``gP ? P_idx : j`
 
 Every cell has one job per side (a copy or ``C_k``'s function), so a cell can carry a
 value up while a ``Q`` row passes west through it. Stage ``s + 1`` is stage ``s``
-moved up ``H = bits`` rows and ``H`` cycles later; its ``P`` column ``k`` is stage
+moved up ``H = max(bits, 3)`` rows and ``H`` cycles later; its ``P`` column ``k`` is stage
 ``s``'s output column ``k``, ``H - 1`` cells long. Inputs: ``x[j]``'s bits on
 ``east_in`` (rows of stage ``s``), their lags three cycles apart per bit (two per
 position, one per column of the row). Output: the last stage's index bits on
-``north_out``. Cells: about ``n * (bits + m) * (bits + 3)`` for ``m`` index bits; one
+``north_out``. Area: ``(bits + m)`` columns by ``(n - 1) * H + bits + m`` rows for
+``m`` index bits; one
 token per cycle. Deterministic.
 """
 
@@ -74,7 +75,7 @@ def argmax_bitstream(n: int, bits: int, signed: bool, *, x_name: str = "x",
     L = b + m                                    # positions of a record
     H = max(b, 3)                                # rows (and cycles) between stages
     width = L
-    height = (n - 1) * H + L + 1
+    height = (n - 1) * H + L
     t0 = width                                   # the first input enters at cycle 0
     tabs: dict[tuple[int, int], list[int]] = {}
 

@@ -144,6 +144,9 @@ def linear_plan(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
                 out_bits: int | None, relu: bool = False) -> LinearPlan:
     """Size the strips, pick ripple columns and skew per input, and route every block.
 
+    ``relu``: saturation to an unsigned word (:func:`build_linear`); a strip whose
+    values can be negative then needs the saturation tail.
+
     Strip o first gets the rows its value range needs (+1 guard row with saturation);
     an input gets 2 ripple columns when one of its weights has two CSD digits; then per
     input the smallest skew whose blocks all route is taken, and strips that no skew
@@ -354,9 +357,10 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
                 for xx in range(blocks_w, width):
                     grid.copy(xx, strip.y_of(k), E, W)
             continue
-        _sat_tail(grid, strip, blocks_w, stubs, shift, int(out_bits or 0), relu)
+        ob = _tail_bits(strip, shift, out_bits, relu)
+        _sat_tail(grid, strip, blocks_w, stubs, shift, ob, relu)
         t_row = strip.rows - 1
-        m0 = shift + int(out_bits or 0) - 1
+        m0 = shift + ob - 1
         for k in range(first_out, m0 + 1):
             out_psi[(o, k)] = 2 * (t_row - k)
 
@@ -376,15 +380,25 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
               for i in range(d_in)}
     outputs = {}
     for o, strip in enumerate(plan.strips):
-        top_k = shift + int(out_bits) - 1 if strip.sat else strip.value_bits - 1
+        top_k = (shift + _tail_bits(strip, shift, out_bits, relu) - 1 if strip.sat
+                 else strip.value_bits - 1)
         if relu:          # the sign bit is 0: an unsigned word of out_bits - 1 bits
-            top_k = max(first_out, min(top_k, shift + int(out_bits) - 2))
+            top_k = max(first_out, min(top_k - 1, shift + int(out_bits) - 2))
         outputs[word_name(y_name, o, d_out)] = tuple(
             PortBit("east_out", strip.y_of(k), out_psi[(o, k)] + x_last - strip.y_of(k) - t0)
             for k in range(first_out, top_k + 1))
     latency = max(pb.offset for bits in outputs.values() for pb in bits)
     iomap = IOMap(inputs, outputs, latency, frozenset() if relu else frozenset(outputs))
     return Bitstream(grid.configs(), iomap)
+
+
+def _tail_bits(strip: _Strip, shift: int, out_bits: int | None, relu: bool) -> int:
+    """The saturation width of a strip's tail: ``out_bits``, or in ReLU mode no more
+    than the strip's value needs (a strip saturated only to zero its negative values
+    may hold fewer bits than ``out_bits``)."""
+    if relu:
+        return min(int(out_bits or 0), strip.value_bits - shift)
+    return int(out_bits or 0)
 
 
 def _sat_tail(grid: _Grid, strip: _Strip, x_a: int, stubs: int, shift: int,
@@ -431,7 +445,7 @@ def _sat_tail(grid: _Grid, strip: _Strip, x_a: int, stubs: int, shift: int,
                 grid.fn(x_b, y(k), N, lambda n, e, s, w: w | s)
             grid.copy(x_b, y(k), S, N)
         else:
-            if k < m0:
+            if k < m0 or relu:               # relu: a negative value is all zeros
                 grid.fn(x_b, y(k), E, lambda n, e, s, w: w & (1 - n))
             else:
                 grid.fn(x_b, y(k), E, lambda n, e, s, w: w | n)

@@ -127,7 +127,7 @@ def test_stats_and_errors() -> None:
 
 @pytest.mark.parametrize("d_out,d_in,x_bits,shift,bits,seed",
                          [(4, 3, 1, 1, 3, 1), (6, 5, 4, 2, 3, 2), (3, 2, 4, 0, 4, 3),
-                          (5, 4, 3, 3, 2, 4)])
+                          (5, 4, 3, 3, 2, 4), (3, 1, 4, 0, 8, 5), (2, 2, 2, 1, 1, 6)])
 def test_relu_mode_is_the_unsigned_saturation(d_out: int, d_in: int, x_bits: int,
                                               shift: int, bits: int, seed: int) -> None:
     """A Linear saturating to an unsigned word (a ReLU and a clamp) is laid out by the

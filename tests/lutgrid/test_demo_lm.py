@@ -57,7 +57,6 @@ def test_a_stream_delivers_one_checked_prediction_per_cycle(small_program) -> No
     res = stream_text(small_program, ids, seed=3)
     assert np.array_equal(res.pred, res.want)
     assert res.tokens_per_cycle == 1.0
-    assert res.cycles == 200 + small_program.bitstream.iomap.latency + 1
 
 
 def test_a_broken_fabric_delivers_fewer(small_program) -> None:
