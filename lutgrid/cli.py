@@ -320,6 +320,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
         DemoModel,
         compile_demo_model,
         load_demo_model,
+        side_by_side,
         stream_text,
         text_ids,
     )
@@ -351,14 +352,9 @@ def cmd_lm(args: argparse.Namespace) -> int:
          + " + ".join(f"{p.bitstream.width}x{p.bitstream.height}" for p in pipe.stages)
          + f" cells, {pipe.used_cells:,} used, latency {pipe.latency} cycles")
     res = stream_text(pipe, ids, seed=args.seed)
-    bad = np.flatnonzero(res.pred != res.want)
-    if bad.size:
-        raise AssertionError(f"the fabric predicts {int(res.pred[bad[0]])} after symbol "
-                          f"{int(bad[0])}, the reference {int(res.want[bad[0]])}")
-    real, pred = Corpus.decode(ids[1:]), Corpus.decode(res.pred[:-1])
-    for i in range(0, len(real), 64):
-        _say(f"text  |{real[i:i + 64]}|")
-        _say(f"model |{pred[i:i + 64]}|")
+    res.check()
+    for line in side_by_side(ids, res.pred, hits=False):
+        _say(line)
     _say(f"{len(ids)} symbols, one per cycle, every prediction equal to the integer "
          f"reference's; next-symbol accuracy {res.accuracy:.3f}; after the last symbol "
          f"it predicts {Corpus.decode(res.pred[-1:])!r}")

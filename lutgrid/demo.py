@@ -169,8 +169,8 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     from compiler.window_lm import WindowLMSpec
     from fabric.bitstream import atomic_write_bytes
     from fabric.usage import heatmap_png
-    from lutgrid.corpus import Corpus, load, ngram_accuracy
-    from lutgrid.demo_lm import compile_demo_model, load_demo_model, stream_text
+    from lutgrid.corpus import load, ngram_accuracy
+    from lutgrid.demo_lm import compile_demo_model, load_demo_model, side_by_side, stream_text
 
     model = load_demo_model()
     m = model.meta
@@ -207,24 +207,13 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     start = int(np.random.default_rng(seed).integers(0, len(corpus.held_out) - tokens))
     ids = np.asarray(corpus.held_out[start:start + tokens], dtype=np.int64)
     res = stream_text(pipe, ids, seed=seed)
-    bad = np.flatnonzero(res.pred != res.want)
-    if bad.size:
-        raise AssertionError(f"demo_lm: the prediction after held-out symbol {int(bad[0])} "
-                             f"is {int(res.pred[bad[0]])} on the fabric, "
-                             f"{int(res.want[bad[0]])} in the reference "
-                             f"({bad.size} of {len(ids)} differ)")
-    real = Corpus.decode(ids[1:])
-    pred = Corpus.decode(res.pred[:-1])
+    res.check()
     _line(f"  held-out symbols {start}..{start + tokens - 1}, one per cycle through both "
           f"fabrics in the cycle-accurate simulator ({res.seconds:.1f} s), every prediction "
           f"equal to the integer reference's. Each pair of lines: the text, then the "
           f"fabric's guess for each symbol from the symbols before it ('^' marks a hit)")
-    for i in range(0, min(len(real), 192), 64):
-        _line(f"    text  |{real[i:i + 64]}|")
-        _line(f"    model |{pred[i:i + 64]}|")
-        _line("           " + "".join("^" if a == b else " "
-                                      for a, b in zip(real[i:i + 64], pred[i:i + 64],
-                                                      strict=True)))
+    for line in side_by_side(ids, res.pred, symbols=192):
+        _line("    " + line)
     base = {n: ngram_accuracy(corpus.train, corpus.held_out, n) for n in (2, 3, 4)}
     _line(f"  next-symbol accuracy on these {tokens - 1}: fabric {res.accuracy:.3f} (the "
           f"reference: the same predictions)")

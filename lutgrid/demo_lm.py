@@ -25,14 +25,14 @@ from compiler.compose.pipeline import Pipeline
 from compiler.ir import FIRST, Graph
 from compiler.lower import word_name
 from compiler.model_file import loads_model
-from lutgrid.corpus import ALPHABET, fold
+from lutgrid.corpus import ALPHABET, Corpus, fold
 
 if TYPE_CHECKING:
     from compiler.program import Program
 
 __all__ = ["DemoModel", "StreamResult", "compile_demo_model", "fabric_accuracy",
-           "load_demo_model", "reference_predictions", "stream_text", "text_ids",
-           "token_words"]
+           "check_predictions", "load_demo_model", "reference_predictions", "side_by_side",
+           "stream_text", "stream_words", "text_ids"]
 
 MODEL = "demo_lm.json"
 META = "demo_lm_meta.json"
@@ -70,7 +70,7 @@ def _id_bits(graph: Graph) -> int:
     return graph.inputs["tok"].dim
 
 
-def token_words(graph: Graph, ids: np.ndarray) -> dict[str, np.ndarray]:
+def stream_words(graph: Graph, ids: np.ndarray) -> dict[str, np.ndarray]:
     """The token words of a stream of symbol ids (a ``first`` on symbol 0): one word
     per id bit (:func:`compiler.window_lm.token_words`), as the unsigned bit patterns
     the simulators take."""
@@ -86,11 +86,11 @@ def reference_predictions(graph: Graph, ids: np.ndarray) -> np.ndarray:
     """The integer reference's prediction after every symbol of ``ids`` (a ``first`` on
     symbol 0)."""
     from compiler.ir import reference
-    from compiler.window_lm import token_words as signed_words
+    from compiler.window_lm import token_words
 
     first = np.zeros(len(ids), dtype=np.int64)
     first[0] = 1
-    out = reference(graph, {"tok": signed_words(ids, _id_bits(graph)), FIRST: first})
+    out = reference(graph, {"tok": token_words(ids, _id_bits(graph)), FIRST: first})
     return out["next"][:, 0]
 
 
@@ -144,6 +144,38 @@ class StreamResult:
         """Share of the symbols after the first predicted correctly."""
         return float(np.mean(self.pred[:-1] == self.ids[1:]))
 
+    def check(self) -> None:
+        """Raise ``AssertionError`` naming the first prediction that differs from the
+        reference's."""
+        check_predictions(self.pred, self.want)
+
+
+def check_predictions(pred: np.ndarray, want: np.ndarray) -> None:
+    """Raise ``AssertionError`` naming the first symbol after which the fabric's
+    prediction ``pred`` differs from the reference's ``want``, and how many differ."""
+    bad = np.flatnonzero(np.asarray(pred) != np.asarray(want))
+    if bad.size:
+        raise AssertionError(f"the fabric predicts {int(pred[bad[0]])} after symbol "
+                             f"{int(bad[0])}, the reference {int(want[bad[0]])} "
+                             f"({bad.size} of {len(pred)} differ)")
+
+
+def side_by_side(ids: np.ndarray, pred: np.ndarray, width: int = 64,
+                 symbols: int | None = None, hits: bool = True) -> list[str]:
+    """Lines showing the text after its first symbol above what was predicted for each
+    of its symbols from the ones before (``pred[t]`` follows ``ids[t]``), ``width``
+    symbols a line, at most ``symbols`` of them, a ``^`` under each hit."""
+    real, guess = Corpus.decode(ids[1:]), Corpus.decode(pred[:-1])
+    n = len(real) if symbols is None else min(len(real), symbols)
+    lines = []
+    for i in range(0, n, width):
+        lines += [f"text  |{real[i:i + width]}|", f"model |{guess[i:i + width]}|"]
+        if hits:
+            lines.append("       " + "".join("^" if a == b else " " for a, b in
+                                             zip(real[i:i + width], guess[i:i + width],
+                                                 strict=True)))
+    return lines
+
 
 def stream_text(pipeline: Pipeline | Program, ids: np.ndarray, seed: int = 0
                 ) -> StreamResult:
@@ -169,7 +201,7 @@ def stream_text(pipeline: Pipeline | Program, ids: np.ndarray, seed: int = 0
         return decode_outputs(bs.iomap, raw, len(ids))
 
     start = time.perf_counter()
-    got = _run(pipeline, token_words(pipeline.graph, ids), simulate)
+    got = _run(pipeline, stream_words(pipeline.graph, ids), simulate)
     seconds = time.perf_counter() - start
     return StreamResult(ids, np.asarray(got["next"]),
                         reference_predictions(pipeline.graph, ids), cycles[0], cycles[1],
@@ -196,11 +228,6 @@ def fabric_accuracy(pipeline: Pipeline | Program, ids: np.ndarray
         return stream_tokens(FastSim(bs.configs, bs.iomap), bs.iomap, bs.width, bs.height,
                              words)
 
-    pred = np.asarray(_run(pipeline, token_words(pipeline.graph, ids), simulate)["next"])
-    want = reference_predictions(pipeline.graph, ids)
-    bad = np.flatnonzero(pred != want)
-    if bad.size:
-        raise AssertionError(f"the fabric predicts {int(pred[bad[0]])} after symbol "
-                             f"{int(bad[0])}, the reference {int(want[bad[0]])} "
-                             f"({bad.size} of {len(ids)} differ)")
+    pred = np.asarray(_run(pipeline, stream_words(pipeline.graph, ids), simulate)["next"])
+    check_predictions(pred, reference_predictions(pipeline.graph, ids))
     return float(np.mean(pred[:-1] == ids[1:])), pred

@@ -33,11 +33,11 @@ from pathlib import Path
 
 import numpy as np
 
-from compiler.ir import reference
 from compiler.model_file import save_model
 from compiler.window_lm import WindowLMParams, WindowLMSpec, token_words, window_lm_graph
 from fabric.bitstream import atomic_write_bytes
 from lutgrid.corpus import load
+from lutgrid.demo_lm import reference_predictions
 
 DATA = Path(__file__).resolve().parent / "data"
 MODEL = "demo_lm.json"
@@ -57,15 +57,6 @@ def windows(ids: np.ndarray, spec: WindowLMSpec) -> np.ndarray:
         w[j:] = words[:len(words) - j]
         cols.append(w)
     return np.concatenate(cols, axis=1)
-
-
-def model_predictions(graph, ids: np.ndarray, id_bits: int) -> np.ndarray:
-    """The integer model's prediction after every symbol of one stream (numpy
-    reference, a ``first`` on symbol 0)."""
-    first = np.zeros(len(ids), dtype=np.int64)
-    first[0] = 1
-    out = reference(graph, {"tok": token_words(ids, id_bits), "first": first})
-    return out["next"][:, 0]
 
 
 def train(spec: WindowLMSpec, seed: int, float_epochs: int, qat_epochs: int,
@@ -148,7 +139,7 @@ def train(spec: WindowLMSpec, seed: int, float_epochs: int, qat_epochs: int,
 
     p = WindowLMParams(ints(w1), ints(b1), ints(w2), ints(b2))
     graph = window_lm_graph(spec, p)
-    ref = model_predictions(graph, te, spec.id_bits)[:-1]
+    ref = reference_predictions(graph, te)[:-1]
     if not np.array_equal(ref, qat_pred):
         bad = int(np.flatnonzero(ref != qat_pred)[0])
         raise AssertionError(f"held-out symbol {bad}: the integer model predicts "
