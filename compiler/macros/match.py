@@ -497,7 +497,6 @@ def match_rows(graph: Graph) -> RowsMatch | None:
                      y.type.signed)
 
 
-#: what :func:`match_macro` can return
 @dataclass(frozen=True)
 class ArgmaxMatch:
     """A graph that is exactly ``y = Argmax(x)`` of one token vector of at least two
@@ -530,6 +529,7 @@ def match_argmax(graph: Graph) -> ArgmaxMatch | None:
     return ArgmaxMatch(_name(graph, x), y_name, x.dim, x.type.bits, x.type.signed)
 
 
+#: what :func:`match_macro` can return
 MacroMatch = (LinearMatch | MultiplyMatch | DotMatch | IncrementerMatch | AdderMatch | TableMatch
               | ClampMatch | SelectMatch | DelayMatch | RowsMatch | ArgmaxMatch)
 
