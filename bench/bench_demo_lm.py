@@ -53,7 +53,7 @@ def run(quick: bool = False) -> list[Figure]:
     compile_s = time.perf_counter() - t0
     used = pipe.used_cells
     print(f"demo model: {model.params:,} parameters; compiled in {compile_s:.0f} s as "
-          f"{len(pipe.stages)} fabrics: " + "; ".join(p.usage.text() for p in pipe.stages)
+          f"{len(pipe.parts)} fabrics: " + "; ".join(p.usage.text() for p in pipe.parts)
           + f"; latency {pipe.latency}", flush=True)
     held = np.asarray(load().held_out, dtype=np.int64)
     res = stream_text(pipe, held[:300], seed=1)

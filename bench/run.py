@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, str] = {
     "hardened": "bench_hardened",
     "corpus": "bench_corpus",
     "demo_lm": "bench_demo_lm",
+    "scale": "bench_scale",
     "fuzz": "bench_fuzz",
     "cli": "bench_cli",
     "demo": "bench_demo",

@@ -72,10 +72,7 @@ class Program:
         """Token input word -> bit count (extra feeds ``w@TAG`` excluded)."""
         words: dict[str, int] = {}
         if self.graph is not None:
-            for name, value in self.graph.inputs.items():
-                for i in range(value.dim):
-                    words[word_name(name, i, value.dim)] = value.type.bits
-            return dict(sorted(words.items()))
+            return graph_input_words(self.graph)
         for word, bit in self.netlist.inputs:
             if not is_feed(word):
                 words[word] = max(words.get(word, 0), bit + 1)
@@ -83,18 +80,8 @@ class Program:
 
     def random_tokens(self, n_tokens: int, seed: int = 0,
                       first_rate: float = 0.05) -> dict[str, np.ndarray]:
-        """``n_tokens`` random token words (int64); ``first`` is set on token 0 and then
-        with probability ``first_rate``, so sequences restart inside the stream."""
-        rng = np.random.default_rng(seed)
-        tokens: dict[str, np.ndarray] = {}
-        for word, bits in self.input_words.items():
-            if word == FIRST:
-                first = (rng.random(n_tokens) < first_rate).astype(np.int64)
-                first[:1] = 1
-                tokens[word] = first
-            else:
-                tokens[word] = rng.integers(0, 1 << bits, size=n_tokens, dtype=np.int64)
-        return tokens
+        """``n_tokens`` random token words (:func:`random_words`)."""
+        return random_words(self.input_words, n_tokens, seed, first_rate)
 
     def port_tokens(self, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The token words the bitstream's I/O map reads (others are dropped)."""
@@ -110,37 +97,78 @@ class Program:
             words = {w for w, _ in self.netlist.inputs}
             bits = evaluate(self.netlist, expand_aliases(tokens, words))
             return {w: bits_to_words(b) for w, b in bits.items()}
-        graph_tokens: dict[str, np.ndarray] = {}
-        for name, value in self.graph.inputs.items():
-            cols = [np.asarray(tokens[word_name(name, i, value.dim)], dtype=np.int64)
-                    for i in range(value.dim)]
-            stacked = np.stack(cols, axis=1)
-            if value.type.signed:  # token words arrive as raw bits: sign-extend them
-                top = 1 << (value.type.bits - 1)
-                stacked = (stacked & (2 * top - 1)) - ((stacked & top) << 1)
-            graph_tokens[name] = stacked
-        ref = reference(self.graph, graph_tokens)
-        out: dict[str, np.ndarray] = {}
-        for name, value in self.graph.outputs.items():
-            for i in range(value.dim):
-                word = word_name(name, i, value.dim)
-                out[word] = np.asarray(ref[name][:, i], dtype=np.int64) & ((1 << widths[word]) - 1)
-        return out
+        return graph_expected(self.graph, tokens, widths)
 
     def check(self, got: Mapping[str, np.ndarray], tokens: Mapping[str, np.ndarray]) -> None:
         """Raise ``AssertionError`` naming the first token and word where ``got`` (as
         decoded from the fabric, unsigned) differs from :meth:`expected`."""
         want = self.expected(tokens)
-        for word in sorted(want):
-            mask = (1 << self.bitstream.iomap.width(word)) - 1
-            a = np.asarray(got[word], dtype=np.int64)[self.warmup:] & mask
-            b = want[word][self.warmup:] & mask
-            bad = np.flatnonzero(a != b)
-            if bad.size:
-                t = int(bad[0]) + self.warmup
-                raise AssertionError(f"{self.name}: output {word!r} of token {t} is "
-                                     f"{int(a[bad[0]])}, expected {int(b[bad[0]])} "
-                                     f"({bad.size} of {len(a)} tokens differ)")
+        check_outputs(self.name, got, want,
+                      {w: self.bitstream.iomap.width(w) for w in want}, self.warmup)
+
+
+def graph_input_words(graph: Graph) -> dict[str, int]:
+    """Token input word of ``graph`` -> bit count, sorted by word."""
+    words = {word_name(name, i, value.dim): value.type.bits
+             for name, value in graph.inputs.items() for i in range(value.dim)}
+    return dict(sorted(words.items()))
+
+
+def random_words(input_words: Mapping[str, int], n_tokens: int, seed: int = 0,
+                 first_rate: float = 0.05) -> dict[str, np.ndarray]:
+    """``n_tokens`` random raw token words (int64, every bit random) for ``input_words``
+    (word -> bits); ``first`` is set on token 0 and then with probability
+    ``first_rate``, so sequences restart inside the stream."""
+    rng = np.random.default_rng(seed)
+    tokens: dict[str, np.ndarray] = {}
+    for word, bits in input_words.items():
+        if word == FIRST:
+            first = (rng.random(n_tokens) < first_rate).astype(np.int64)
+            first[:1] = 1
+            tokens[word] = first
+        else:
+            tokens[word] = rng.integers(0, 1 << bits, size=n_tokens, dtype=np.int64)
+    return tokens
+
+
+def graph_expected(graph: Graph, tokens: Mapping[str, np.ndarray],
+                   widths: Mapping[str, int]) -> dict[str, np.ndarray]:
+    """``graph``'s reference output words (unsigned, ``widths[word]`` bits) for raw
+    token words ``tokens`` (signed inputs are sign-extended from their bits)."""
+    graph_tokens: dict[str, np.ndarray] = {}
+    for name, value in graph.inputs.items():
+        cols = [np.asarray(tokens[word_name(name, i, value.dim)], dtype=np.int64)
+                for i in range(value.dim)]
+        stacked = np.stack(cols, axis=1)
+        if value.type.signed:  # token words arrive as raw bits: sign-extend them
+            top = 1 << (value.type.bits - 1)
+            stacked = (stacked & (2 * top - 1)) - ((stacked & top) << 1)
+        graph_tokens[name] = stacked
+    ref = reference(graph, graph_tokens)
+    out: dict[str, np.ndarray] = {}
+    for name, value in graph.outputs.items():
+        for i in range(value.dim):
+            word = word_name(name, i, value.dim)
+            out[word] = np.asarray(ref[name][:, i], dtype=np.int64) & ((1 << widths[word]) - 1)
+    return out
+
+
+def check_outputs(name: str, got: Mapping[str, np.ndarray],
+                  want: Mapping[str, np.ndarray], widths: Mapping[str, int],
+                  warmup: int = 0) -> None:
+    """Raise ``AssertionError`` naming program ``name``, the first token and word where
+    ``got`` differs from ``want`` in the low ``widths[word]`` bits (tokens before
+    ``warmup`` are not compared)."""
+    for word in sorted(want):
+        mask = (1 << widths[word]) - 1
+        a = np.asarray(got[word], dtype=np.int64)[warmup:] & mask
+        b = np.asarray(want[word], dtype=np.int64)[warmup:] & mask
+        bad = np.flatnonzero(a != b)
+        if bad.size:
+            t = int(bad[0]) + warmup
+            raise AssertionError(f"{name}: output {word!r} of token {t} is "
+                                 f"{int(a[bad[0]])}, expected {int(b[bad[0]])} "
+                                 f"({bad.size} of {len(a)} tokens differ)")
 
 
 def delay_warmup(nl: Netlist) -> int:

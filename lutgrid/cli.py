@@ -349,8 +349,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
     t0 = _time.perf_counter()
     pipe = compile_demo_model(model)
     _say(f"compiled in {_time.perf_counter() - t0:.0f} s: "
-         + " + ".join(f"{p.bitstream.width}x{p.bitstream.height}" for p in pipe.stages)
-         + f" cells, {pipe.used_cells:,} used, latency {pipe.latency} cycles")
+         + pipe.sizes() + f" cells, {pipe.used_cells:,} used, latency {pipe.latency} cycles")
     res = stream_text(pipe, ids, seed=args.seed)
     res.check()
     for line in side_by_side(ids, res.pred, hits=False):
@@ -403,6 +402,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
     if (args.width is None) != (args.height is None):
         raise CLIError("give both --width and --height, or neither (automatic size)")
     source, name = _load_source(args.source, args.example)
+    if args.cut_before is not None:
+        return _compile_pipeline(args, source, name)
     output = args.output if args.output is not None else f"{name}.lgb"
     _check_outputs([output, args.report, args.png], args.force)
     _say(f"compiling {name} ...")
@@ -425,6 +426,80 @@ def cmd_compile(args: argparse.Namespace) -> int:
         files.append((args.report, (program.summary() + "\n").encode()))
     if args.png:
         files.append((args.png, heatmap_png_bytes(program.usage, title=name)))
+    _write_outputs(files)  # all of them or none
+    for path, _ in files:
+        _say(f"wrote {path}")
+    return 0
+
+
+def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
+    """``compile --cut-before OP``: the program as fabrics in a row, cut at the operand
+    of its first OP (compiler/compose/pipeline.py), checked in the numpy simulator and
+    written as one pipeline file (NAME.lgp)."""
+    from compiler.compose.pipeline import compile_pipeline, cut_before_first, pipeline_bytes
+    from compiler.errors import FitError
+    from compiler.ir import Graph, GraphError
+    from fabric.usage import heatmap_png_bytes, usage
+
+    if not isinstance(source, Graph):
+        raise CLIError("--cut-before cuts a graph (a model file or a Graph builder); "
+                       f"{name} is a netlist")
+    for flag, given in (("--width/--height", args.width is not None),
+                        ("--no-macros", args.no_macros)):
+        if given:
+            raise CLIError(f"{flag} does not apply to a pipeline (each part is composed "
+                           f"on a fabric of its own size)")
+    output = args.output if args.output is not None else f"{name}.lgp"
+    def png(k: int) -> str:
+        return str(Path(args.png).with_suffix(f".part{k}.png"))
+
+    _check_outputs([output, args.report] + ([png(0)] if args.png else []), args.force)
+    try:
+        cut_before_first(source, args.cut_before)
+    except GraphError as exc:
+        raise CLIError(f"--cut-before {args.cut_before}: {exc}") from exc
+    _say(f"compiling {name} as fabrics in a row, cut before its first "
+         f"{args.cut_before} ...")
+    _show_progress(args.verbose)
+    start = time.perf_counter()
+    try:
+        pipe = compile_pipeline(source, name,
+                                lambda legal: cut_before_first(legal, args.cut_before),
+                                time_budget=args.time_budget,
+                                progress=lambda msg: _say("  " + msg))
+    except (FitError, GraphError) as exc:
+        raise CLIError(f"does not fit: {exc}") from exc
+    summary = "\n".join(f"part {k}: {p.summary()}" for k, p in enumerate(pipe.parts))
+    _say(summary)
+    _say(f"{name}: fabrics {pipe.sizes()}, {pipe.used_cells:,} cells used, latency "
+         f"{pipe.latency} cycles, compiled in {time.perf_counter() - start:.1f} s")
+    if not args.no_check:
+        from sim.simulators import make_simulator
+        from sim.stream import stream_tokens
+
+        t0 = time.perf_counter()
+        tokens = pipe.random_tokens(args.check, args.seed)
+
+        def simulate(bs, words):
+            sim = make_simulator("numpy", bs.configs, None, 1, args.seed, iomap=bs.iomap)
+            return stream_tokens(sim, bs.iomap, bs.width, bs.height, words,
+                                 seed=args.seed + 1)
+
+        try:
+            pipe.check(pipe.run(tokens, simulate), tokens, name)
+        except AssertionError as exc:
+            raise CLIError(f"the compiled pipeline differs from its reference: {exc}") \
+                from exc
+        _say(f"checked {args.check} tokens, one per cycle through every fabric, in the "
+             f"numpy simulator: every output bit equals the reference "
+             f"({time.perf_counter() - t0:.1f} s)")
+    files = [(output, pipeline_bytes(pipe))]
+    if args.report:
+        files.append((args.report, (summary + "\n").encode()))
+    if args.png:
+        _check_outputs([png(k) for k in range(len(pipe.bitstreams))], args.force)
+        files += [(png(k), heatmap_png_bytes(usage(bs), title=f"{name} part {k}"))
+                  for k, bs in enumerate(pipe.bitstreams)]
     _write_outputs(files)  # all of them or none
     for path, _ in files:
         _say(f"wrote {path}")
@@ -489,12 +564,21 @@ def cmd_run(args: argparse.Namespace) -> int:
                        "--hardened or --vcd")
     if args.tokens_file is not None and args.tokens_given:
         raise CLIError("give --tokens N or --tokens-file FILE, not both")
+    if args.text is not None and (args.tokens_file is not None or args.tokens_given):
+        raise CLIError("--text streams the text's symbols: drop --tokens/--tokens-file")
     _check_outputs([args.vcd], args.force)
+    from compiler.compose.pipeline import is_pipeline_file
+
+    if is_pipeline_file(args.bitstream):
+        return _run_pipeline(args)
     bs = Bitstream.load(args.bitstream)
     if bs.iomap is None:
         raise CLIError(f"{args.bitstream} has no I/O map: nothing to stream")
     rng = np.random.default_rng(args.seed)
-    if args.tokens_file is not None:
+    ids = None
+    if args.text is not None:
+        ids, tokens = _text_tokens(args.text, bs.iomap, bs.iomap, args.bitstream)
+    elif args.tokens_file is not None:
         from sim.token_file import read_token_file
 
         tokens = read_token_file(args.tokens_file, bs.iomap, MAX_TOKENS)
@@ -546,7 +630,132 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.vcd is not None:
         _say(f"wrote {args.vcd} (the Verilator run's waveform, configuration loading "
              f"included)")
+    if ids is not None:
+        _show_text(ids, np.asarray(base["next"]), None)
+        _say("(a bitstream holds no model to check the predictions against: compile the "
+             "model with --cut-before into a pipeline file, or run `lutgrid lm`)")
+        return 0
     for line in token_table(tokens, base, min(args.show, n_tokens)):
+        _say(line)
+    return 0
+
+
+def _lm_words(first, last, source: str) -> int:
+    """Id bits of a language model whose first fabric has I/O map ``first`` (inputs
+    ``tok[j]`` of one bit) and last ``last`` (output ``next``); a :class:`CLIError`
+    names what is missing."""
+    from fabric.iomap import base_word
+
+    toks = {base_word(w) for w in first.inputs if base_word(w).startswith("tok")}
+    if "next" not in last.outputs or not toks or \
+            any(first.width(w) != 1 for w in toks):
+        raise CLIError(f"{source}: --text needs a language model (one-bit input words "
+                       f"tok[j], output next; compiler/window_lm.py)")
+    if (1 << len(toks)) < 32:
+        raise CLIError(f"{source}: 'tok' has {len(toks)} id bits, the 32-symbol alphabet "
+                       f"needs 5")
+    return len(toks)
+
+
+def _text_tokens(text: str, first, last, source: str):  # -> ids, token words
+    from lutgrid.demo_lm import stream_words, text_ids
+
+    n = _lm_words(first, last, source)
+    ids = text_ids(text)
+    if len(ids) < 2:
+        raise CLIError(f"--text folds to {len(ids)} symbol(s); give at least 2")
+    if len(ids) > MAX_TOKENS:
+        raise CLIError(f"--text folds to {len(ids):,} symbols; at most {MAX_TOKENS:,}")
+    return ids, stream_words(n, ids)
+
+
+def _show_text(ids: np.ndarray, pred: np.ndarray, want: np.ndarray | None) -> None:
+    from lutgrid.corpus import Corpus
+    from lutgrid.demo_lm import side_by_side
+
+    for line in side_by_side(ids, pred, hits=False):
+        _say(line)
+    acc = float(np.mean(pred[:-1] == ids[1:]))
+    same = "" if want is None else ", every prediction equal to the integer reference's"
+    _say(f"{len(ids)} symbols, one per cycle{same}; next-symbol accuracy {acc:.3f}; after "
+         f"the last symbol it predicts {Corpus.decode(pred[-1:])!r}")
+
+
+def _run_pipeline(args: argparse.Namespace) -> int:
+    """``run`` on a pipeline file: the tokens (random, or --text) through every fabric
+    in turn, checked against the model's reference; --defects reruns every fabric on a
+    random defect map of its own and compares."""
+    from compiler.compose.pipeline import PipelineFileError, load_pipeline
+    from fabric.defects import random_defects
+    from sim.simulators import make_simulator
+    from sim.stream import stream_tokens
+
+    for flag, given in (("--rtl", args.rtl), ("--tokens-file", args.tokens_file)):
+        if given:
+            raise CLIError(f"{flag} runs one bitstream; {args.bitstream} is a pipeline of "
+                           f"fabrics (run a part with `lutgrid run`, after unzipping it)")
+    try:
+        pipe = load_pipeline(args.bitstream)
+    except PipelineFileError as exc:
+        raise CLIError(str(exc)) from exc
+    _say(f"{args.bitstream}: {len(pipe.bitstreams)} fabrics in a row, {pipe.sizes()}, "
+         f"{pipe.used_cells:,} cells used, latency {pipe.latency} cycles")
+    ids = None
+    if args.text is not None:
+        ids, tokens = _text_tokens(args.text, pipe.bitstreams[0].iomap,
+                                   pipe.bitstreams[-1].iomap, args.bitstream)
+    else:
+        tokens = pipe.random_tokens(args.tokens, args.seed)
+    n_tokens = len(next(iter(tokens.values())))
+    rng = np.random.default_rng(args.seed)
+    engines = {}
+
+    def simulate_with(engine: str, defects: bool):
+        def simulate(bs, words):
+            if engine != "cycle" and not defects:
+                from sim.fastsim import FastSim, FastSimError
+
+                try:
+                    sim = FastSim(bs.configs, bs.iomap)
+                    engines[id(bs)] = "fast"
+                except FastSimError as exc:
+                    if engine == "fast":
+                        raise CLIError(f"the fast simulator does not apply: {exc}") \
+                            from exc
+                    sim = None
+            else:
+                sim = None
+            if sim is None:
+                engines[id(bs)] = "numpy"
+                dm = random_defects(bs.height, bs.width, args.spares, rng) if defects \
+                    else None
+                sim = make_simulator("numpy", bs.configs, dm, args.spares, args.seed,
+                                     iomap=bs.iomap)
+            return stream_tokens(sim, bs.iomap, bs.width, bs.height, words,
+                                 seed=args.seed + 1)
+        return simulate
+
+    runs = [("auto" if args.engine == "auto" else args.engine, False)]
+    if args.defects:
+        runs.append(("cycle", True))
+    outs = []
+    for engine, defects in runs:
+        start = time.perf_counter()
+        got = pipe.run(tokens, simulate_with(engine, defects))
+        used = sorted({engines[id(bs)] for bs in pipe.bitstreams})
+        what = (f"{'+'.join(used)}, " + ("a random defect map per fabric" if defects
+                                         else "no defects"))
+        try:
+            pipe.check(got, tokens, args.bitstream)
+        except AssertionError as exc:
+            raise CLIError(f"{what}: {exc}") from exc
+        _say(f"{what}: {n_tokens} tokens in {time.perf_counter() - start:.1f} s, every "
+             f"output equal to the reference")
+        outs.append(got)
+    if ids is not None:
+        _show_text(ids, np.asarray(outs[0]["next"]), np.asarray(outs[0]["next"]))
+        return 0
+    for line in token_table(tokens, outs[0], min(args.show, n_tokens)):
         _say(line)
     return 0
 
@@ -577,18 +786,39 @@ def _announce_build(bs, defects, args: argparse.Namespace, style: str) -> bool:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    """Describe a bitstream file: fabric, cell usage, latency, and every I/O word with
-    its width, signedness, ports and cycle offsets."""
+    """Describe a bitstream file (or each fabric of a pipeline file): fabric, cell
+    usage, latency, and every I/O word with its width, signedness, ports and cycle
+    offsets."""
+    from compiler.compose.pipeline import PipelineFileError, is_pipeline_file, load_pipeline
     from fabric.bitstream import Bitstream
+
+    if is_pipeline_file(args.bitstream):
+        try:
+            pipe = load_pipeline(args.bitstream)
+        except PipelineFileError as exc:
+            raise CLIError(str(exc)) from exc
+        ins = ", ".join(sorted(pipe.graph.inputs))
+        outs = ", ".join(sorted(pipe.graph.outputs))
+        _say(f"{args.bitstream}: a pipeline of {len(pipe.bitstreams)} fabrics in a row "
+             f"({pipe.sizes()}), {pipe.used_cells:,} cells used, latency {pipe.latency} "
+             f"cycles, one token per cycle; its model: {len(pipe.graph.ops)} ops, inputs "
+             f"{ins}, outputs {outs}")
+        for k, bs in enumerate(pipe.bitstreams):
+            _describe(bs, f"part {k}")
+        return 0
+    _describe(Bitstream.load(args.bitstream), args.bitstream)
+    return 0
+
+
+def _describe(bs, label: str) -> None:
     from fabric.iomap import base_word
     from fabric.usage import usage
 
-    bs = Bitstream.load(args.bitstream)
-    _say(f"{args.bitstream}: {bs.width}x{bs.height} logical fabric")
+    _say(f"{label}: {bs.width}x{bs.height} logical fabric")
     _say("  " + usage(bs).text())
     if bs.iomap is None:
         _say("  no I/O map")
-        return 0
+        return
     _say(f"  latency {bs.iomap.latency} cycles, one token per cycle")
     rows = []
     for kind, words in (("in", bs.iomap.inputs), ("out", bs.iomap.outputs)):
@@ -606,7 +836,6 @@ def cmd_info(args: argparse.Namespace) -> int:
     for row in rows:
         _say("  " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True))
              .rstrip())
-    return 0
 
 
 # ----------------------------------------------------------------------------- cache
@@ -787,7 +1016,8 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default 300)")
     c.add_argument("--no-check", action="store_true", help="skip the numpy check")
     c.add_argument("--report", help="write the text report here")
-    c.add_argument("--png", help="write a heat map of the grid here")
+    c.add_argument("--png", help="write a heat map of the grid here (with --cut-before: "
+                                 "one per fabric, PNG.part0.png, PNG.part1.png, ...)")
     c.add_argument("--no-macros", action="store_true",
                    help="use general place and route even where a macro fits")
     c.add_argument("--compose", action="store_true",
@@ -795,6 +1025,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "element of an elementwise op; macros where they match) stitched "
                         "on one fabric by the channel router (compiler/compose/); "
                         "progress per block and per routing pass on stderr")
+    c.add_argument("--cut-before", metavar="OP",
+                   help="compile as fabrics in a row, cut at the operand of the first op "
+                        "of kind OP (e.g. 'linear' for a window language model: its delays "
+                        "on one fabric, the network on the next); writes a pipeline file "
+                        "NAME.lgp that `lutgrid run` streams")
     c.add_argument("--time-budget", type=float, metavar="S",
                    help="with --compose: give up after S seconds with an error naming what "
                         "was being compiled or routed (default: no limit)")
@@ -833,7 +1068,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="stream random tokens through a bitstream",
                        description=cmd_run.__doc__, parents=[writer])
-    r.add_argument("bitstream")
+    r.add_argument("bitstream", help="a bitstream (.lgb) or a pipeline file (.lgp, from "
+                                     "`lutgrid compile --cut-before`)")
+    r.add_argument("--text", help="stream this text through a language model (32-symbol "
+                                  "fold, one symbol per cycle) and print its predictions "
+                                  "beside it; with a pipeline file, checked against the "
+                                  "model's reference")
     r.add_argument("--tokens", type=tokens, default=None,
                    help=f"random tokens to stream, 1..{MAX_TOKENS} (default 300)")
     r.add_argument("--rtl", action="store_true", help="also run in Verilator and compare")
@@ -913,8 +1153,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--clean", action="store_true", help="delete every cached model")
     k.set_defaults(func=cmd_cache)
 
-    i = sub.add_parser("info", help="describe a bitstream file", description=cmd_info.__doc__,
-                       parents=[reader])
+    i = sub.add_parser("info", help="describe a bitstream or pipeline file",
+                       description=cmd_info.__doc__, parents=[reader])
     i.add_argument("bitstream")
     i.set_defaults(func=cmd_info)
     return p

@@ -36,8 +36,7 @@ PROGRAMS = ("linear4x4", "mul4x4", "running_sum")
 def demo_files(lm: bool = True) -> list[str]:
     """Names of the files the demo leaves in its output folder (``lm``: with the
     language model's)."""
-    lm_files = ["demo_lm.txt"] + [f"demo_lm_part{k}.{ext}" for k in (0, 1)
-                                  for ext in ("lgb", "png")]
+    lm_files = ["demo_lm.txt", "demo_lm.lgp"] + [f"demo_lm_part{k}.png" for k in (0, 1)]
     return (["fabric_8x8.v", "adder4.lgb"]
             + [f"{name}.{ext}" for name in PROGRAMS for ext in ("lgb", "txt", "png")]
             + (lm_files if lm else []))
@@ -166,6 +165,7 @@ def _program(out: Path, program, tokens: int, seed: int,
 def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     """Compile the shipped model, stream ``tokens`` held-out symbols through the numpy
     fabrics, check every prediction, print the text and the figures."""
+    from compiler.compose.pipeline import save_pipeline
     from compiler.window_lm import WindowLMSpec
     from fabric.bitstream import atomic_write_bytes
     from fabric.usage import heatmap_png
@@ -190,9 +190,8 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     pipe = compile_demo_model(model, progress)
     compile_s = time.perf_counter() - t0
     summary = []
-    for k, prog in enumerate(pipe.stages):
-        bs = prog.bitstream
-        bs.save(out / f"demo_lm_part{k}.lgb")
+    save_pipeline(pipe, out / "demo_lm.lgp")
+    for k, prog in enumerate(pipe.parts):
         heatmap_png(prog.usage, out / f"demo_lm_part{k}.png", title=f"demo_lm part {k}")
         summary.append(f"part {k}: " + prog.summary())
     atomic_write_bytes(out / "demo_lm.txt", ("\n\n".join(summary) + "\n").encode())
@@ -221,8 +220,7 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
           f"{m['accuracy_qat']:.3f}, float network {m['accuracy_float']:.3f} (both "
           f"measured at training); most-frequent-follower baselines: 1 symbol of context "
           f"{base[2]:.3f}, 2 symbols {base[3]:.3f}, 3 symbols {base[4]:.3f}")
-    sizes = " + ".join(f"{p.bitstream.width}x{p.bitstream.height}" for p in pipe.stages)
-    _line(f"  fabrics {sizes}, {pipe.used_cells:,} cells used "
+    _line(f"  fabrics {pipe.sizes()}, {pipe.used_cells:,} cells used "
           f"({pipe.used_cells / model.params:.1f} per parameter), latency {pipe.latency} "
           f"cycles, {res.tokens_per_cycle:.2f} checked predictions per cycle over the "
           f"{res.window_cycles} cycles after the pipeline filled, compiled in "

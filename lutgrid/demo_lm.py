@@ -30,7 +30,7 @@ from lutgrid.corpus import ALPHABET, Corpus, fold
 if TYPE_CHECKING:
     from compiler.program import Program
 
-__all__ = ["DemoModel", "StreamResult", "compile_demo_model", "fabric_accuracy",
+__all__ = ["DemoModel", "StreamResult", "as_pipeline", "compile_demo_model", "fabric_accuracy",
            "check_predictions", "load_demo_model", "reference_predictions", "side_by_side",
            "stream_text", "stream_words", "text_ids"]
 
@@ -70,11 +70,11 @@ def _id_bits(graph: Graph) -> int:
     return graph.inputs["tok"].dim
 
 
-def stream_words(graph: Graph, ids: np.ndarray) -> dict[str, np.ndarray]:
-    """The token words of a stream of symbol ids (a ``first`` on symbol 0): one word
-    per id bit (:func:`compiler.window_lm.token_words`), as the unsigned bit patterns
-    the simulators take."""
-    n = _id_bits(graph)
+def stream_words(graph: Graph | int, ids: np.ndarray) -> dict[str, np.ndarray]:
+    """The token words of a stream of symbol ids (a ``first`` on symbol 0) for the model
+    ``graph`` (or ``graph`` id bits): one word per id bit (:func:`compiler.window_lm.
+    token_words`), as the unsigned bit patterns the simulators take."""
+    n = graph if isinstance(graph, int) else _id_bits(graph)
     words = {word_name("tok", j, n): (ids >> j) & 1 for j in range(n)}
     first = np.zeros(len(ids), dtype=np.int64)
     first[0] = 1
@@ -189,8 +189,7 @@ def stream_text(pipeline: Pipeline | Program, ids: np.ndarray, seed: int = 0
 
     cycles = [0, 0]
 
-    def simulate(prog, words):
-        bs = prog.bitstream
+    def simulate(bs, words):
         inputs = encode_tokens(bs.iomap, bs.width, bs.height, words,
                                np.random.default_rng(seed))
         raw = FabricSim(bs.configs).run(inputs)
@@ -201,18 +200,19 @@ def stream_text(pipeline: Pipeline | Program, ids: np.ndarray, seed: int = 0
         return decode_outputs(bs.iomap, raw, len(ids))
 
     start = time.perf_counter()
-    got = _run(pipeline, stream_words(pipeline.graph, ids), simulate)
+    got = as_pipeline(pipeline).run(stream_words(pipeline.graph, ids), simulate)
     seconds = time.perf_counter() - start
     return StreamResult(ids, np.asarray(got["next"]),
                         reference_predictions(pipeline.graph, ids), cycles[0], cycles[1],
                         seconds)
 
 
-def _run(pipeline: Pipeline | Program, words: dict[str, np.ndarray],
-         simulate: Callable[[Program, dict[str, np.ndarray]], dict]) -> dict:
-    if hasattr(pipeline, "stages"):
-        return pipeline.run(words, simulate)
-    return simulate(pipeline, pipeline.port_tokens(words))
+def as_pipeline(program: Pipeline | Program) -> Pipeline:
+    """``program`` itself if it is a pipeline, else a pipeline of its one fabric."""
+    if isinstance(program, Pipeline):
+        return program
+    return Pipeline(program.graph, (program.bitstream,), program.compile_seconds,
+                    (program,))
 
 
 def fabric_accuracy(pipeline: Pipeline | Program, ids: np.ndarray
@@ -223,11 +223,11 @@ def fabric_accuracy(pipeline: Pipeline | Program, ids: np.ndarray
     from sim.fastsim import FastSim
     from sim.stream import stream_tokens
 
-    def simulate(prog, words):
-        bs = prog.bitstream
+    def simulate(bs, words):
         return stream_tokens(FastSim(bs.configs, bs.iomap), bs.iomap, bs.width, bs.height,
                              words)
 
-    pred = np.asarray(_run(pipeline, stream_words(pipeline.graph, ids), simulate)["next"])
+    pred = np.asarray(as_pipeline(pipeline).run(stream_words(pipeline.graph, ids),
+                                                simulate)["next"])
     check_predictions(pred, reference_predictions(pipeline.graph, ids))
     return float(np.mean(pred[:-1] == ids[1:])), pred

@@ -14,18 +14,39 @@ not yet stitch onto one fabric.
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import time
+import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from compiler.compose.hierarchy import part_split
 from compiler.compose.phase import legalise_phases
-from compiler.ir import FIRST, Graph, GraphError, reference
+from compiler.ir import Graph, GraphError, reference
 from compiler.lower import word_name
+from compiler.model_file import dumps_model, loads_model
+from fabric.bitstream import Bitstream, BitstreamError, atomic_write_bytes
+from fabric.iomap import base_word
+from fabric.usage import usage
 
-__all__ = ["Pipeline", "compile_pipeline", "cut_before_first"]
+__all__ = ["PIPELINE_FORMAT", "PIPELINE_VERSION", "Pipeline", "PipelineFileError",
+           "compile_pipeline", "cut_before_first", "is_pipeline_file", "load_pipeline",
+           "save_pipeline"]
+
+#: The ``format`` and ``version`` of a pipeline file's ``pipeline.json``.
+PIPELINE_FORMAT = "lutgrid-pipeline"
+PIPELINE_VERSION = 1
+#: Zip entries are written with this timestamp, so that a file's bytes depend only on
+#: its contents (the same model and options give the same file).
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+class PipelineFileError(ValueError):
+    """A pipeline file that cannot be read: the message names the file and the problem."""
 
 
 def cut_before_first(graph: Graph, kind: str) -> list[int]:
@@ -38,48 +59,77 @@ def cut_before_first(graph: Graph, kind: str) -> list[int]:
     return [graph.ops[ops[0]].args[0]]
 
 
+def _cut_words(bs: Bitstream, name: str) -> list[str]:
+    """Token words of ``bs``'s I/O map that belong to value ``name`` (``i0`` or ``y``)."""
+    words = {base_word(w) for w in (bs.iomap.inputs if name == "i0" else bs.iomap.outputs)}
+    return sorted(w for w in words if w == name or w.startswith(name + "["))
+
+
 @dataclass(frozen=True)
 class Pipeline:
-    """Compiled parts in dataflow order (:class:`compiler.program.Program` each) and the
-    program they compute together."""
+    """A program as fabrics in dataflow order: ``bitstreams[k]`` computes part ``k``
+    (its token inputs and ``i0``, the previous part's cut value; its output ``y``, or
+    the program's outputs for the last part). ``graph`` is the whole program (its
+    reference), ``compile_s`` the compile time (s); ``parts`` holds the compiled
+    programs when this pipeline was compiled in this process (empty when loaded)."""
 
     graph: Graph
-    stages: tuple
+    bitstreams: tuple[Bitstream, ...]
     compile_s: float
+    parts: tuple = field(default=(), compare=False)
 
     @property
     def latency(self) -> int:
         """Cycles from a token into the first fabric to its outputs out of the last."""
-        return sum(p.bitstream.iomap.latency for p in self.stages)
+        return sum(bs.iomap.latency for bs in self.bitstreams)
 
     @property
     def used_cells(self) -> int:
         """Cells used over all fabrics."""
-        return sum(p.usage.used for p in self.stages)
+        return sum(usage(bs).used for bs in self.bitstreams)
+
+    def sizes(self) -> str:
+        """The fabrics' sizes, ``"17x27 + 488x353"``."""
+        return " + ".join(f"{bs.width}x{bs.height}" for bs in self.bitstreams)
 
     def expected(self, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """The program's reference outputs for token words ``tokens`` (``(T, dim)``
         arrays by input name, and ``first``)."""
         return reference(self.graph, tokens)
 
+    def random_tokens(self, n_tokens: int, seed: int = 0) -> dict[str, np.ndarray]:
+        """``n_tokens`` random raw token words of the program's inputs, with restarts
+        (:func:`compiler.program.random_words`)."""
+        from compiler.program import graph_input_words, random_words
+
+        return random_words(graph_input_words(self.graph), n_tokens, seed)
+
+    def check(self, got: Mapping[str, np.ndarray], tokens: Mapping[str, np.ndarray],
+              name: str = "pipeline") -> None:
+        """Raise ``AssertionError`` naming the first token and output word where the
+        last fabric's outputs ``got`` differ from the reference for raw token words
+        ``tokens``."""
+        from compiler.program import check_outputs, graph_expected
+
+        widths = {base_word(w): self.bitstreams[-1].iomap.width(base_word(w))
+                  for w in self.bitstreams[-1].iomap.outputs}
+        want = graph_expected(self.graph, tokens, widths)
+        check_outputs(name, got, want, widths)
+
     def run(self, tokens: Mapping[str, np.ndarray], simulate: Callable) -> dict:
         """Stream token words ``tokens`` (by token word, as the simulators take them)
-        through the chain: ``simulate(program, words)`` runs one fabric and returns its
-        output words; part ``k+1`` reads part ``k``'s cut words ``y[j]`` as ``i0[j]``.
-        Returns the last part's output words."""
+        through the chain: ``simulate(bitstream, words)`` runs one fabric on the token
+        words its I/O map reads and returns its output words; part ``k+1`` reads part
+        ``k``'s cut words ``y[j]`` as ``i0[j]``. Returns the last part's output words."""
         words = dict(tokens)
-        for k, prog in enumerate(self.stages):
-            got = simulate(prog, prog.port_tokens(words))
-            if k + 1 == len(self.stages):
+        for k, bs in enumerate(self.bitstreams):
+            wanted = {base_word(w) for w in bs.iomap.inputs}
+            got = simulate(bs, {w: v for w, v in words.items() if w in wanted})
+            if k + 1 == len(self.bitstreams):
                 return got
-            nxt = {w: v for w, v in words.items() if w == FIRST}
-            ins = self.stages[k + 1].graph.inputs
-            if "i0" in ins:
-                dim = ins["i0"].dim
-                for j in range(dim):
-                    nxt[word_name("i0", j, dim)] = np.asarray(got[word_name("y", j, dim)])
-            nxt.update({w: v for w, v in tokens.items() if w != FIRST})
-            words = nxt
+            words = dict(tokens)
+            for w in _cut_words(self.bitstreams[k + 1], "i0"):
+                words[w] = np.asarray(got["y" + w[2:]])
         raise AssertionError("empty pipeline")
 
 
@@ -104,4 +154,105 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
             inst.graph.first()       # its delays read the restart flag (a token word)
         stages.append(compile_program(inst.graph, f"{name}.part{k}", compose=True,
                                       time_budget=left))
-    return Pipeline(graph, tuple(stages), time.perf_counter() - start)
+    return Pipeline(graph, tuple(p.bitstream for p in stages), time.perf_counter() - start,
+                    tuple(stages))
+
+
+def pipeline_bytes(pipe: Pipeline) -> bytes:
+    """``pipe`` as a pipeline file (docs/MODEL_FORMAT.md): a zip of ``pipeline.json``,
+    ``model.json`` (the whole program, a model file) and ``part{k}.lgb``; deterministic."""
+    head = {"format": PIPELINE_FORMAT, "version": PIPELINE_VERSION,
+            "parts": len(pipe.bitstreams), "latency": pipe.latency,
+            "compile_s": round(pipe.compile_s, 1)}
+    entries = [("pipeline.json", (json.dumps(head, indent=1) + "\n").encode()),
+               ("model.json", dumps_model(pipe.graph).encode())]
+    entries += [(f"part{k}.lgb", bs.to_bytes()) for k, bs in enumerate(pipe.bitstreams)]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            info = zipfile.ZipInfo(name, _EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+def save_pipeline(pipe: Pipeline, path: str | os.PathLike[str]) -> None:
+    """Write ``pipe`` to ``path`` (:func:`pipeline_bytes`; a temporary file renamed into
+    place: never a half-written file)."""
+    atomic_write_bytes(path, pipeline_bytes(pipe))
+
+
+def is_pipeline_file(path: str | os.PathLike[str]) -> bool:
+    """True if ``path`` starts like a zip file (a pipeline file, not a bitstream)."""
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
+
+
+def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
+    """The pipeline in file ``path``. :class:`PipelineFileError` names the file and the
+    problem: not a pipeline file, a missing or malformed entry, a wrong format or
+    version, a part that is not a bitstream, a model that does not load, or parts that
+    do not chain (part ``k+1``'s ``i0`` words against part ``k``'s ``y`` words)."""
+    def fail(msg: str) -> PipelineFileError:
+        return PipelineFileError(f"{path}: {msg}")
+
+    try:
+        z = zipfile.ZipFile(path)
+    except OSError as exc:
+        raise fail(f"cannot read: {exc.strerror or exc}") from exc
+    except zipfile.BadZipFile as exc:
+        raise fail(f"not a pipeline file ({exc})") from exc
+    with z:
+        def entry(name: str) -> bytes:
+            try:
+                return z.read(name)
+            except KeyError:
+                raise fail(f"entry {name!r} is missing") from None
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # truncated, corrupt
+                raise fail(f"entry {name!r} is damaged ({exc})") from exc
+
+        try:
+            head = json.loads(entry("pipeline.json"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise fail(f"pipeline.json is not JSON ({exc})") from exc
+        if not isinstance(head, dict) or head.get("format") != PIPELINE_FORMAT:
+            raise fail(f"pipeline.json: format is not {PIPELINE_FORMAT!r}")
+        if head.get("version") != PIPELINE_VERSION:
+            raise fail(f"pipeline.json: version {head.get('version')!r}, this lutgrid "
+                       f"reads version {PIPELINE_VERSION}")
+        parts = head.get("parts")
+        if not isinstance(parts, int) or isinstance(parts, bool) or not 1 <= parts <= 64:
+            raise fail(f"pipeline.json: parts must be an integer 1..64, got {parts!r}")
+        try:
+            graph = loads_model(entry("model.json").decode("utf-8"), f"{path}:model.json")
+        except UnicodeDecodeError as exc:
+            raise fail(f"model.json is not text ({exc.reason})") from exc
+        except GraphError as exc:
+            raise PipelineFileError(str(exc)) from exc
+        bitstreams = []
+        for k in range(parts):
+            try:
+                bs = Bitstream.from_bytes(entry(f"part{k}.lgb"), f"{path}:part{k}.lgb")
+            except BitstreamError as exc:
+                raise PipelineFileError(str(exc)) from exc
+            if bs.iomap is None:
+                raise fail(f"part{k}.lgb has no I/O map")
+            bitstreams.append(bs)
+    for k in range(parts - 1):
+        ins = _cut_words(bitstreams[k + 1], "i0")
+        outs = {"i0" + w[1:] for w in _cut_words(bitstreams[k], "y")}
+        if not ins or not set(ins) <= outs:
+            raise fail(f"part{k + 1} reads {ins or 'no i0 words'}, part{k} writes "
+                       f"{sorted(outs) or 'no y words'}: the parts do not chain")
+    last = {base_word(w) for w in bitstreams[-1].iomap.outputs}
+    for name, v in graph.outputs.items():
+        want = {word_name(name, j, v.dim) for j in range(v.dim)}
+        if not want <= last:
+            raise fail(f"the last part does not write the model's output {name!r}")
+    compile_s = head.get("compile_s", 0.0)
+    return Pipeline(graph, tuple(bitstreams),
+                    float(compile_s) if isinstance(compile_s, (int, float)) else 0.0)

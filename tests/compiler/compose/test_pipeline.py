@@ -3,10 +3,20 @@ program's reference, with restarts."""
 
 from __future__ import annotations
 
+import zipfile
+
 import numpy as np
 import pytest
 
-from compiler.compose.pipeline import compile_pipeline, cut_before_first
+from compiler.compose.pipeline import (
+    PipelineFileError,
+    compile_pipeline,
+    cut_before_first,
+    is_pipeline_file,
+    load_pipeline,
+    pipeline_bytes,
+    save_pipeline,
+)
 from compiler.ir import FIRST, Graph, GraphError
 from compiler.lower import word_name
 from compiler.window_lm import WindowLMParams, WindowLMSpec, token_words, window_lm_graph
@@ -14,24 +24,26 @@ from sim.numpy_sim import FabricSim
 from sim.stream import decode_outputs, encode_tokens
 
 
-def _numpy(prog, words):
-    bs = prog.bitstream
+def _numpy(bs, words):
     inputs = encode_tokens(bs.iomap, bs.width, bs.height, words, np.random.default_rng(5))
     n = len(next(iter(words.values())))
     return decode_outputs(bs.iomap, FabricSim(bs.configs).run(inputs), n)
 
 
-def test_a_window_model_runs_as_two_fabrics_exactly_with_restarts() -> None:
+@pytest.fixture(scope="module")
+def pipe():
     spec = WindowLMSpec(vocab=8, context=3, hidden=4, act_bits=4, logit_bits=5, shift1=1,
                         shift2=3)
     rng = np.random.default_rng(3)
     p = WindowLMParams(rng.integers(-8, 8, (4, spec.inputs)), rng.integers(-9, 9, 4),
                        rng.integers(-8, 8, (8, 4)), rng.integers(-30, 30, 8))
     g = window_lm_graph(spec, p)
-    pipe = compile_pipeline(g, "wlm", lambda legal: cut_before_first(legal, "linear"),
+    return compile_pipeline(g, "wlm", lambda legal: cut_before_first(legal, "linear"),
                             time_budget=300)
-    assert len(pipe.stages) == 2
-    assert not any(op.kind == "linear" for op in pipe.stages[0].graph.ops)
+
+
+def _check_stream(pipe, seed: int) -> None:
+    rng = np.random.default_rng(seed)
     T = 300
     ids = rng.integers(0, 8, T)
     first = (rng.random(T) < 0.05).astype(np.int64)
@@ -41,6 +53,80 @@ def test_a_window_model_runs_as_two_fabrics_exactly_with_restarts() -> None:
     got = pipe.run(words, _numpy)["next"]
     want = pipe.expected({"tok": token_words(ids, 3), FIRST: first})["next"][:, 0]
     assert np.array_equal(got, want), np.flatnonzero(got != want)[:5]
+
+
+def test_a_window_model_runs_as_two_fabrics_exactly_with_restarts(pipe) -> None:
+    assert len(pipe.bitstreams) == 2
+    assert not any(op.kind == "linear" for op in pipe.parts[0].graph.ops)
+    _check_stream(pipe, 3)
+
+
+def test_the_pipeline_file_round_trips_and_runs_the_same(pipe, tmp_path) -> None:
+    path = tmp_path / "wlm.lgp"
+    save_pipeline(pipe, path)
+    assert is_pipeline_file(path)
+    back = load_pipeline(path)
+    assert [bs.to_bytes() for bs in back.bitstreams] == \
+        [bs.to_bytes() for bs in pipe.bitstreams]
+    assert back.latency == pipe.latency and back.parts == ()
+    assert pipeline_bytes(back) == path.read_bytes()     # deterministic, lossless
+    _check_stream(back, 4)
+
+
+def _rewrite(src, dst, change) -> None:
+    """Copy pipeline file ``src`` to ``dst`` with ``change(name, data)`` applied to
+    every entry (returning None drops it)."""
+    with zipfile.ZipFile(src) as z, zipfile.ZipFile(dst, "w") as out:
+        for name in z.namelist():
+            data = change(name, z.read(name))
+            if data is not None:
+                out.writestr(name, data)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda n, d: None if n == "part1.lgb" else d, "'part1.lgb' is missing"),
+    (lambda n, d: d.replace(b'"version": 1', b'"version": 9') if n == "pipeline.json"
+     else d, "version 9"),
+    (lambda n, d: d.replace(b'"parts": 2', b'"parts": 3') if n == "pipeline.json"
+     else d, "'part2.lgb' is missing"),
+    (lambda n, d: d[:100] if n == "part0.lgb" else d, "part0.lgb"),
+    (lambda n, d: d.replace(b'"linear"', b'"lineer"', 1) if n == "model.json" else d,
+     "lineer"),
+    (lambda n, d: b"{" if n == "pipeline.json" else d, "not JSON"),
+])
+def test_a_mangled_pipeline_file_is_refused_with_its_problem_named(
+        pipe, tmp_path, change, message) -> None:
+    good = tmp_path / "good.lgp"
+    save_pipeline(pipe, good)
+    bad = tmp_path / "bad.lgp"
+    _rewrite(good, bad, change)
+    with pytest.raises(PipelineFileError, match=message):
+        load_pipeline(bad)
+
+
+def test_a_swapped_part_does_not_chain(pipe, tmp_path) -> None:
+    good = tmp_path / "good.lgp"
+    save_pipeline(pipe, good)
+    with zipfile.ZipFile(good) as z:
+        part0 = z.read("part0.lgb")
+    bad = tmp_path / "bad.lgp"
+    _rewrite(good, bad, lambda n, d: part0 if n == "part1.lgb" else d)
+    with pytest.raises(PipelineFileError, match="do not chain"):
+        load_pipeline(bad)
+
+
+def test_a_truncated_or_foreign_file_is_not_a_pipeline(pipe, tmp_path) -> None:
+    good = tmp_path / "good.lgp"
+    save_pipeline(pipe, good)
+    cut = tmp_path / "cut.lgp"
+    cut.write_bytes(good.read_bytes()[:len(good.read_bytes()) // 2])
+    with pytest.raises(PipelineFileError, match="cut.lgp"):
+        load_pipeline(cut)
+    other = tmp_path / "x.lgb"
+    pipe.bitstreams[0].save(other)
+    assert not is_pipeline_file(other)
+    with pytest.raises(PipelineFileError, match="not a pipeline file"):
+        load_pipeline(other)
 
 
 def test_a_cut_needs_its_op() -> None:

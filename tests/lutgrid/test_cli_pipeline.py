@@ -1,0 +1,98 @@
+"""``lutgrid compile --cut-before`` writes a pipeline file; ``lutgrid run`` streams it
+(random tokens, --text, --defects), checked against the model in the file; refusals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from compiler.compose.pipeline import load_pipeline
+from compiler.model_file import save_model
+from compiler.window_lm import WindowLMParams, WindowLMSpec, window_lm_graph
+from lutgrid.cli import main
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """A small window language model file and its pipeline file."""
+    tmp = tmp_path_factory.mktemp("pipe")
+    spec = WindowLMSpec(vocab=32, context=2, hidden=2, act_bits=4, logit_bits=4, shift1=1,
+                        shift2=2)
+    rng = np.random.default_rng(4)
+    p = WindowLMParams(rng.integers(-8, 8, (2, spec.inputs)), rng.integers(-4, 4, 2),
+                       rng.integers(-8, 8, (32, 2)), rng.integers(-8, 8, 32))
+    model = tmp / "m.json"
+    save_model(window_lm_graph(spec, p), model)
+    out = tmp / "m.lgp"
+    assert main(["compile", str(model), "--cut-before", "linear", "-o", str(out),
+                 "--png", str(tmp / "m.png")]) == 0
+    return model, out
+
+
+def test_compile_writes_a_checked_pipeline_file(compiled, capsys) -> None:
+    model, out = compiled
+    pipe = load_pipeline(out)
+    assert len(pipe.bitstreams) == 2
+    assert all((out.parent / f"m.part{k}.png").stat().st_size > 1000 for k in range(2))
+
+
+def test_info_describes_every_fabric(compiled, capsys) -> None:
+    _model, out = compiled
+    assert main(["info", str(out)]) == 0
+    got = capsys.readouterr().out
+    assert "a pipeline of 2 fabrics in a row" in got
+    assert "part 0: " in got and "part 1: " in got
+    assert "i0[0]" in got and "next" in got
+
+
+def test_run_streams_text_through_the_pipeline_checked(compiled, capsys) -> None:
+    _model, out = compiled
+    assert main(["run", str(out), "--text", "The cat, the hat."]) == 0
+    got = capsys.readouterr().out
+    assert "text  |he cat, the hat.|" in got
+    assert "17 symbols, one per cycle, every prediction equal to the integer" in got
+
+
+def test_run_random_tokens_with_defects(compiled, capsys) -> None:
+    _model, out = compiled
+    assert main(["run", str(out), "--tokens", "200", "--defects", "--seed", "3"]) == 0
+    got = capsys.readouterr().out
+    assert "a random defect map per fabric: 200 tokens" in got
+    assert got.count("every output equal to the reference") == 2
+
+
+def test_run_names_a_pipeline_that_differs_from_its_model(compiled, tmp_path,
+                                                         capsys) -> None:
+    """The check can fail: the same fabrics with the last layer's biases changed in the
+    file's model."""
+    import json
+    import zipfile
+
+    _model, out = compiled
+    bad = tmp_path / "bad.lgp"
+    with zipfile.ZipFile(out) as z, zipfile.ZipFile(bad, "w") as w:
+        for name in z.namelist():
+            data = z.read(name)
+            if name == "model.json":
+                doc = json.loads(data)
+                last = [op for op in doc["ops"] if op["op"] == "linear"][-1]
+                last["b"] = [v + 9 * (i % 3) for i, v in enumerate(last["b"])]
+                data = json.dumps(doc).encode()
+            w.writestr(name, data)
+    assert main(["run", str(bad), "--tokens", "300"]) == 2
+    assert "output 'next' of token" in capsys.readouterr().err
+
+
+def test_refusals(compiled, tmp_path, capsys) -> None:
+    model, out = compiled
+    assert main(["run", str(out), "--rtl"]) == 2
+    assert "is a pipeline of fabrics" in capsys.readouterr().err
+    assert main(["compile", str(model), "--cut-before", "dot",
+                 "-o", str(tmp_path / "x.lgp")]) == 2
+    assert "no dot op" in capsys.readouterr().err
+    assert not (tmp_path / "x.lgp").exists()
+    assert main(["compile", "--example", "adder8", "--cut-before", "linear",
+                 "-o", str(tmp_path / "y.lgp")]) == 2
+    assert "no linear op" in capsys.readouterr().err
+    assert main(["run", str(out), "--text", "ab", "--tokens", "5"]) == 2
+    assert "drop --tokens" in capsys.readouterr().err
