@@ -14,7 +14,10 @@ every output checked at t + offset), and only then prints::
     FIGURE compile_s_linear16x16 <v> s            (build_linear wall clock, cold cache)
 
 plus the same 16x16 with shift 4 and saturation to 8 bits
-(``cells_per_weight_linear16x16_int4_sat8``). ``run(quick)`` is the entry point of
+(``cells_per_weight_linear16x16_int4_sat8``), and with x of 5 and 8 bits
+(``cells_per_weight_linear16x16_x5``, ``compile_s_linear16x16_x5``, ``..._x8``; x wider
+than 4 bits is laid out as column groups) and issue 7's 11x5 layer with 5-bit x
+(``compile_s_linear11x5_x5``: 93 s before the groups). ``run(quick)`` is the entry point of
 ``bench/run.py``.
 """
 
@@ -34,14 +37,15 @@ X_BITS = 4
 Figure = tuple[str, float, str]
 
 
-def _case(n: int, shift: int = 0, out_bits: int | None = None, tokens: int = 300):
+def _case(n: int, shift: int = 0, out_bits: int | None = None, tokens: int = 300,
+          x_bits: int = X_BITS, d_in: int | None = None):
     rng = np.random.default_rng(SEED + n)
-    w = rng.integers(-8, 8, size=(n, n))
+    w = rng.integers(-8, 8, size=(n, d_in or n))
     route_block.cache_clear()           # compile time from a cold cache
     t = time.perf_counter()
-    bs = build_linear(w, None, X_BITS, shift, out_bits)
+    bs = build_linear(w, None, x_bits, shift, out_bits)
     compile_s = time.perf_counter() - t
-    verify_linear(bs, w, None, X_BITS, shift, out_bits, tokens=tokens, seed=SEED)
+    verify_linear(bs, w, None, x_bits, shift, out_bits, tokens=tokens, seed=SEED)
     return bs, cells_used(bs, w.size), compile_s
 
 
@@ -64,6 +68,14 @@ def run(quick: bool = False) -> list[Figure]:
     _, sts, _ = _case(16, shift=4, out_bits=8, tokens=tokens)
     figs.append(("cells_per_weight_linear16x16_int4_sat8", round(sts.cells_per_weight, 2),
                  "cells/weight"))
+    # wide x (issue 7: "x of up to 8 bits, compiles in seconds"), as column groups
+    for x_bits in (5, 8):
+        _, stx, cx = _case(16, shift=4, out_bits=8, tokens=tokens, x_bits=x_bits)
+        figs += [(f"cells_per_weight_linear16x16_x{x_bits}", round(stx.cells_per_weight, 2),
+                  "cells/weight"),
+                 (f"compile_s_linear16x16_x{x_bits}", round(cx, 3), "s")]
+    _, _, c511 = _case(11, tokens=tokens, x_bits=5, d_in=5)   # the issue's 5x11 case
+    figs.append(("compile_s_linear11x5_x5", round(c511, 3), "s"))
     for name, value, unit in figs:
         print(f"FIGURE {name} {value} {unit}")
     return figs

@@ -61,8 +61,8 @@ from compiler.macros.taps import SOUTH, Route, csd_digits, route_block, weight_t
 from fabric.bitstream import Bitstream
 from fabric.iomap import IOMap, PortBit
 
-__all__ = ["LinearLayoutError", "LinearStats", "build_linear", "cells_used", "linear_reference",
-           "linear_plan"]
+__all__ = ["GROUP_BITS", "LinearLayoutError", "LinearStats", "XGroup", "build_linear",
+           "cells_used", "linear_plan", "linear_reference", "x_groups"]
 
 #: skews tried per input before growing strips (x_j arrives 2*(D_j) cycles early).
 _EXTRAS = (0, 1, 2, 3)
@@ -98,6 +98,37 @@ def _signed_bits(lo: int, hi: int) -> int:
     return max(max(hi, 0).bit_length(), max(-lo - 1, 0).bit_length()) + 1
 
 
+#: widest x bit group one block lays out; a wider x is split into groups of this many
+#: bits (unsigned, least significant first) and a signed top group. Measured: with 5-bit
+#: x as one group, a 2x2 layer took 29 s and a 11x5 one 66 s in the tap router's search.
+GROUP_BITS = 4
+
+
+@dataclass(frozen=True)
+class XGroup:
+    """Bits ``first .. first + bits - 1`` of input ``i``, laid out as one block column
+    group: a ``bits``-bit x, two's complement if ``signed`` (the top group), weighted
+    by ``2**first``."""
+
+    i: int
+    first: int
+    bits: int
+    signed: bool
+
+
+def x_groups(d_in: int, x_bits: int) -> tuple[XGroup, ...]:
+    """The column groups of ``d_in`` inputs of ``x_bits`` bits, input by input (one
+    group per input up to :data:`GROUP_BITS` bits)."""
+    out = []
+    for i in range(d_in):
+        first = 0
+        while x_bits - first > GROUP_BITS:
+            out.append(XGroup(i, first, GROUP_BITS, False))
+            first += GROUP_BITS
+        out.append(XGroup(i, first, x_bits - first, True))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class _Strip:
     """One output's accumulator strip."""
@@ -114,12 +145,14 @@ class _Strip:
 
 @dataclass(frozen=True)
 class LinearPlan:
-    """The floorplan: per-output strip rows, per-input ripple columns and skews."""
+    """The floorplan: per-output strip rows, per-group (:func:`x_groups`) ripple columns
+    and skews."""
 
     strips: tuple[_Strip, ...]
+    groups: tuple[XGroup, ...]
     ripples: tuple[int, ...]
     extras: tuple[int, ...]
-    routes: tuple[tuple[tuple[Route, ...], ...], ...]   # [o][i]
+    routes: tuple[tuple[tuple[Route, ...], ...], ...]   # [o][group]
 
 
 def _validate(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
@@ -165,16 +198,18 @@ def linear_plan(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
         value_bits.append(bits)
         sat.append(needs_sat)
         rows.append(bits + (1 if needs_sat else 0))
-    ripples = [2 if any(len(csd_digits(int(v))) > 1 for v in weights[:, i]) else 1
-               for i in range(d_in)]
+    groups = x_groups(d_in, x_bits)
+    ripples = [2 if any(len(csd_digits(int(v))) > 1 for v in weights[:, g.i]) else 1
+               for g in groups]
     base_rows = list(rows)
     while True:
         extras: list[int] = []
         grow: set[int] = set()
-        for i in range(d_in):
+        for i, g in enumerate(groups):
             failing = {e: {o for o in range(d_out)
-                           if route_block(int(weights[o, i]), x_bits, rows[o], ripples[i], e)
-                           is None} for e in _EXTRAS}
+                           if route_block(int(weights[o, g.i]), g.bits, rows[o], ripples[i],
+                                          e, g.signed, g.first) is None}
+                       for e in _EXTRAS}
             common = [e for e in _EXTRAS if not failing[e]]
             if common:
                 extras.append(common[0])
@@ -193,7 +228,9 @@ def linear_plan(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
             # Rows alone do not help (wide x with two-digit weights crowds the rows
             # near the ripple columns): give input i one more ripple column instead.
             if ripples[i] >= _MAX_RIPPLES:
-                raise LinearLayoutError(f"input {i}: taps of x_bits={x_bits} do not route "
+                g = groups[i]
+                raise LinearLayoutError(f"input {g.i}: taps of x bits {g.first}.."
+                                        f"{g.first + g.bits - 1} (of {x_bits}) do not route "
                                         f"with {ripples[i]} ripple columns")
             ripples[i] += 1
             rows = list(base_rows)
@@ -204,10 +241,11 @@ def linear_plan(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
     for o in range(d_out):
         strips.append(_Strip(value_bits[o], rows[o], sat[o], top))
         top += rows[o]
-    routes = tuple(tuple(route_block(int(weights[o, i]), x_bits, rows[o], ripples[i],
-                                     extras[i]) or () for i in range(d_in))
+    routes = tuple(tuple(route_block(int(weights[o, g.i]), g.bits, rows[o], ripples[i],
+                                     extras[i], g.signed, g.first) or ()
+                         for i, g in enumerate(groups))
                    for o in range(d_out))
-    return LinearPlan(tuple(strips), tuple(ripples), tuple(extras), routes)
+    return LinearPlan(tuple(strips), groups, tuple(ripples), tuple(extras), routes)
 
 
 class _Grid:
@@ -274,8 +312,9 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
     output word ``y[o]`` (``y`` if d_out == 1), signed, on ``east_out``; one token per
     cycle, latency ``iomap.latency`` cycles. ``x_name``/``y_name`` rename the words.
     Deterministic: same arguments, same bytes.
-    Raises :class:`LinearLayoutError` for arguments it cannot lay out; the tap router
-    is tuned for x_bits <= 5 (wider x with two-digit weights may fail to route).
+    Raises :class:`LinearLayoutError` for arguments it cannot lay out. An x wider than
+    :data:`GROUP_BITS` is laid out as column groups of at most that many bits
+    (:func:`x_groups`), each routed like an input of its own.
     """
     w_arr = np.asarray(weights, dtype=np.int64)
     b_arr = (np.zeros(w_arr.shape[0] if w_arr.ndim == 2 else 0, np.int64) if bias is None
@@ -287,11 +326,12 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
     plan = linear_plan(w_arr, b_arr, x_bits, shift, out_bits, relu)
     d_out, d_in = w_arr.shape
 
+    groups = plan.groups
     block_x = []
     col = 0
-    for i in range(d_in):
+    for i, g in enumerate(groups):
         block_x.append(col)
-        col += plan.ripples[i] + x_bits
+        col += plan.ripples[i] + g.bits
     blocks_w = col
     sat_strips = [s for s in plan.strips if s.sat]
     stubs = max((s.rows - 1 - shift for s in sat_strips), default=0)
@@ -304,14 +344,15 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
     for o, strip in enumerate(plan.strips):
         mod = 1 << strip.rows
         start = int(b_arr[o]) + rnd
-        for i in range(d_in):
-            start += weight_taps(int(w_arr[o, i]), x_bits, strip.rows)[1]
+        for g in groups:
+            start += weight_taps(int(w_arr[o, g.i]), g.bits, strip.rows, g.signed,
+                                 g.first)[1]
         start %= mod
-        for i in range(d_in):
+        for i, g in enumerate(groups):
             x0 = block_x[i]
             nr = plan.ripples[i]
             # x columns: bit j flows north; the accumulator passes east.
-            for j in range(x_bits):
+            for j in range(g.bits):
                 for k in range(strip.rows):
                     y = strip.y_of(k)
                     grid.copy(x0 + nr + j, y, N, S)
@@ -366,18 +407,19 @@ def build_linear(weights: Sequence[Sequence[int]] | np.ndarray,
 
     # I/O map: psi = 0 for the accumulator; x_j of input i is 2*D_j earlier.
     x_last = width - 1
-    in_t: dict[tuple[int, int], int] = {}
-    for i in range(d_in):
+    in_t: dict[tuple[int, int], int] = {}     # (group, j) -> cycle
+    for i, g in enumerate(groups):
         nr = plan.ripples[i]
-        for j in range(x_bits):
+        for j in range(g.bits):
             xx = block_x[i] + nr + j
             depth = nr + j + plan.extras[i]
             in_t[(i, j)] = -2 * depth + xx - height
     t0 = min(in_t.values())
-    inputs = {word_name(x_name, i, d_in):
-              tuple(PortBit("south_in", block_x[i] + plan.ripples[i] + j, in_t[(i, j)] - t0)
-                    for j in range(x_bits))
-              for i in range(d_in)}
+    in_bits: dict[int, list[PortBit]] = {i: [] for i in range(d_in)}
+    for k, g in enumerate(groups):           # groups of an input in bit order
+        in_bits[g.i] += [PortBit("south_in", block_x[k] + plan.ripples[k] + j,
+                                 in_t[(k, j)] - t0) for j in range(g.bits)]
+    inputs = {word_name(x_name, i, d_in): tuple(in_bits[i]) for i in range(d_in)}
     outputs = {}
     for o, strip in enumerate(plan.strips):
         top_k = (shift + _tail_bits(strip, shift, out_bits, relu) - 1 if strip.sat

@@ -25,8 +25,9 @@ from compiler.macros.select import select_bitstream
 from compiler.macros.table import MAX_TABLE_BITS, rows_bitstream, table_bitstream
 from fabric.bitstream import Bitstream
 
-#: The tap router of the linear macro is tuned for x of at most this many bits.
-MAX_X_BITS = 5
+#: Widest x the linear macro is matched for (issue 7: "x of up to 8 bits"); x wider
+#: than :data:`compiler.macros.linear.GROUP_BITS` is laid out as column groups.
+MAX_X_BITS = 8
 
 
 @dataclass(frozen=True)

@@ -59,18 +59,22 @@ class Tap:
     inverted: bool
 
 
-def weight_taps(w: int, x_bits: int, rows: int) -> tuple[tuple[Tap, ...], int]:
-    """Taps of ``w * x`` for a signed ``x_bits``-bit x, reduced modulo ``2**rows``, and
-    the constant ``c`` such that ``w * x == sum(taps) + c (mod 2**rows)``.
+def weight_taps(w: int, x_bits: int, rows: int, signed: bool = True,
+                offset: int = 0) -> tuple[tuple[Tap, ...], int]:
+    """Taps of ``w * x * 2**offset`` for an ``x_bits``-bit x (two's complement when
+    ``signed``, else unsigned), reduced modulo ``2**rows``, and the constant ``c`` such
+    that ``w * x * 2**offset == sum(taps) + c (mod 2**rows)``.
 
-    Taps at positions ``>= rows`` vanish modulo ``2**rows`` and are dropped.
+    Taps at positions ``>= rows`` vanish modulo ``2**rows`` and are dropped. (A wide x
+    is laid out as groups of bits, each an unsigned or signed x of its own at an
+    ``offset``: :mod:`compiler.macros.linear`.)
     """
     taps: list[Tap] = []
     const = 0
     for p, sign in csd_digits(w):
         for j in range(x_bits):
-            coef = -sign if j == x_bits - 1 else sign
-            pos = p + j
+            coef = -sign if signed and j == x_bits - 1 else sign
+            pos = p + j + offset
             if coef < 0:
                 const -= 1 << pos
             if pos < rows:
@@ -116,9 +120,10 @@ SEARCH_BUDGET = 1000
 
 
 @lru_cache(maxsize=4096)
-def route_block(w: int, x_bits: int, rows: int, ripples: int,
-                extra: int) -> tuple[Route, ...] | None:
-    """Route every tap of weight ``w`` inside one block, or ``None`` if impossible.
+def route_block(w: int, x_bits: int, rows: int, ripples: int, extra: int,
+                signed: bool = True, offset: int = 0) -> tuple[Route, ...] | None:
+    """Route every tap of weight ``w`` inside one block, or ``None`` if impossible
+    (``signed``, ``offset``: the x bit group, :func:`weight_taps`).
 
     The block has ``rows`` rows and local columns ``R_ripples .. R1, x_0 .. x_{n-1}``
     (``ripples`` ripple columns, then the x columns); x_j arrives
@@ -126,7 +131,7 @@ def route_block(w: int, x_bits: int, rows: int, ripples: int,
     Deterministic depth-first search with backtracking; results are cached, since a
     block's routing depends only on these arguments.
     """
-    taps, _ = weight_taps(w, x_bits, rows)
+    taps, _ = weight_taps(w, x_bits, rows, signed, offset)
     ripple_cols = tuple(range(ripples))
     first_x = ripples
 

@@ -154,3 +154,47 @@ def test_unsigned_words_feed_a_linear_in_a_composed_program() -> None:
                  shift=2, bits=5)
     g.output("n", g.argmax(z))
     check_program(compile_program(g, "c", compose=True, time_budget=300), "numpy", 300)
+
+
+@pytest.mark.parametrize("w", [-8, -7, -3, 0, 5, 7])
+def test_grouped_taps_sum_to_the_product(w: int) -> None:
+    """The column groups of a wide x (x_groups) together give exactly w * x."""
+    from compiler.macros.linear import x_groups
+
+    for x_bits in (5, 6, 8, 11):
+        groups = x_groups(1, x_bits)
+        assert [g.bits for g in groups][:-1] == [4] * (len(groups) - 1)
+        assert [g.signed for g in groups] == [False] * (len(groups) - 1) + [True]
+        for x in (-(1 << (x_bits - 1)), -1, 0, 1, (1 << (x_bits - 1)) - 1, 37 % (1 << 4)):
+            total = 0
+            for g in groups:
+                taps, const = weight_taps(w, g.bits, 24, g.signed, g.first)
+                bits = [(x >> (g.first + j)) & 1 for j in range(g.bits)]
+                total += const + sum(((1 - bits[t.j]) if t.inverted else bits[t.j]) << t.pos
+                                     for t in taps)
+            assert total % (1 << 24) == (w * x) % (1 << 24), (x_bits, x)
+
+
+@pytest.mark.parametrize("d_out,d_in,x_bits,shift,out_bits,seed",
+                         [(2, 2, 5, 0, None, 1), (11, 5, 5, 2, 6, 2), (6, 4, 6, 3, 8, 3),
+                          (8, 8, 8, 4, 8, 4), (3, 5, 7, 0, None, 5), (4, 3, 8, 6, 3, 6)])
+def test_wide_x_in_column_groups(d_out: int, d_in: int, x_bits: int, shift: int,
+                                 out_bits: int | None, seed: int) -> None:
+    """x of 5 to 8 bits (issue 7): laid out as column groups, exact on random tokens
+    (verify_linear draws x uniformly over its whole range)."""
+    rng = np.random.default_rng(seed)
+    w = rng.integers(-8, 8, size=(d_out, d_in))
+    w[0, 0], w[-1, -1] = -8, 7
+    _check(w, rng.integers(-60, 60, size=d_out), x_bits, shift, out_bits, seed=seed)
+
+
+def test_an_8_bit_x_matches_the_macro_and_its_relu_mode() -> None:
+    rng = np.random.default_rng(9)
+    for signed, bits in ((True, 6), (False, 5)):
+        g = Graph()
+        x = g.input("x", dim=6, bits=8)
+        g.output("y", g.linear(x, rng.integers(-8, 8, (5, 6)), b=rng.integers(-9, 9, 5),
+                               shift=5, bits=bits, signed=signed))
+        prog = compile_program(g, "wide")
+        assert prog.flow == "linear macro"
+        check_program(prog, "numpy", 300, seed=3)
