@@ -12,8 +12,12 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from fabric.iomap import IOMap
 
 #: Exit status of a refused command (bad arguments, bad input files): one line on stderr.
 EXIT_USAGE = 2
@@ -453,7 +457,9 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
     def png(k: int) -> str:
         return str(Path(args.png).with_suffix(f".part{k}.png"))
 
-    _check_outputs([output, args.report] + ([png(0)] if args.png else []), args.force)
+    # one cut: two fabrics, so both heat maps are known before the compile
+    _check_outputs([output, args.report] + ([png(0), png(1)] if args.png else []),
+                   args.force)
     try:
         cut_before_first(source, args.cut_before)
     except GraphError as exc:
@@ -466,7 +472,7 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
         pipe = compile_pipeline(source, name,
                                 lambda legal: cut_before_first(legal, args.cut_before),
                                 time_budget=args.time_budget,
-                                progress=lambda msg: _say("  " + msg))
+                                progress=lambda msg: _say("  " + msg), seed=args.seed)
     except (FitError, GraphError) as exc:
         raise CLIError(f"does not fit: {exc}") from exc
     summary = "\n".join(f"part {k}: {p.summary()}" for k, p in enumerate(pipe.parts))
@@ -497,7 +503,6 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
     if args.report:
         files.append((args.report, (summary + "\n").encode()))
     if args.png:
-        _check_outputs([png(k) for k in range(len(pipe.bitstreams))], args.force)
         files += [(png(k), heatmap_png_bytes(usage(bs), title=f"{name} part {k}"))
                   for k, bs in enumerate(pipe.bitstreams)]
     _write_outputs(files)  # all of them or none
@@ -548,8 +553,10 @@ def token_table(tokens: dict[str, np.ndarray], outputs: dict[str, np.ndarray],
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    """Stream random tokens through a bitstream; compare engines and defect maps.
-    Signed words (as the I/O map declares them) are drawn and shown as signed."""
+    """Stream random tokens (or --text, through a language model) through a bitstream;
+    compare engines and defect maps. Signed words (as the I/O map declares them) are
+    drawn and shown as signed. A pipeline file (.lgp) streams through its fabrics in
+    turn, every output checked against the model it holds."""
     from fabric.bitstream import Bitstream
     from fabric.defects import random_defects
     from sim.simulators import make_simulator
@@ -631,7 +638,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _say(f"wrote {args.vcd} (the Verilator run's waveform, configuration loading "
              f"included)")
     if ids is not None:
-        _show_text(ids, np.asarray(base["next"]), None)
+        _show_text(ids, np.asarray(base["next"]), checked=False)
         _say("(a bitstream holds no model to check the predictions against: compile the "
              "model with --cut-before into a pipeline file, or run `lutgrid lm`)")
         return 0
@@ -640,14 +647,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _lm_words(first, last, source: str) -> int:
+def _lm_words(first: IOMap, last: IOMap, source: str) -> int:
     """Id bits of a language model whose first fabric has I/O map ``first`` (inputs
     ``tok[j]`` of one bit) and last ``last`` (output ``next``); a :class:`CLIError`
     names what is missing."""
     from fabric.iomap import base_word
 
-    toks = {base_word(w) for w in first.inputs if base_word(w).startswith("tok")}
+    toks = {base_word(w) for w in first.inputs if base_word(w) == "tok"
+            or re.fullmatch(r"tok\[\d+\]", base_word(w))}
+    n = len(toks)
     if "next" not in last.outputs or not toks or \
+            toks != ({"tok"} if n == 1 else {f"tok[{j}]" for j in range(n)}) or \
             any(first.width(w) != 1 for w in toks):
         raise CLIError(f"{source}: --text needs a language model (one-bit input words "
                        f"tok[j], output next; compiler/window_lm.py)")
@@ -657,7 +667,11 @@ def _lm_words(first, last, source: str) -> int:
     return len(toks)
 
 
-def _text_tokens(text: str, first, last, source: str):  # -> ids, token words
+def _text_tokens(text: str, first: IOMap, last: IOMap, source: str
+                 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The symbol ids of ``text`` and their token words for a language model whose first
+    and last fabrics have I/O maps ``first`` and ``last``; a :class:`CLIError` names what
+    does not fit."""
     from lutgrid.demo_lm import stream_words, text_ids
 
     n = _lm_words(first, last, source)
@@ -669,14 +683,16 @@ def _text_tokens(text: str, first, last, source: str):  # -> ids, token words
     return ids, stream_words(n, ids)
 
 
-def _show_text(ids: np.ndarray, pred: np.ndarray, want: np.ndarray | None) -> None:
+def _show_text(ids: np.ndarray, pred: np.ndarray, checked: bool) -> None:
+    """Print the text beside the predictions ``pred`` (``pred[t]`` follows ``ids[t]``),
+    the accuracy, and (``checked``) that every prediction equals the reference's."""
     from lutgrid.corpus import Corpus
     from lutgrid.demo_lm import side_by_side
 
     for line in side_by_side(ids, pred, hits=False):
         _say(line)
     acc = float(np.mean(pred[:-1] == ids[1:]))
-    same = "" if want is None else ", every prediction equal to the integer reference's"
+    same = ", every prediction equal to the integer reference's" if checked else ""
     _say(f"{len(ids)} symbols, one per cycle{same}; next-symbol accuracy {acc:.3f}; after "
          f"the last symbol it predicts {Corpus.decode(pred[-1:])!r}")
 
@@ -686,6 +702,8 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     in turn, checked against the model's reference; --defects reruns every fabric on a
     random defect map of its own and compares."""
     from compiler.compose.pipeline import PipelineFileError, load_pipeline
+    from compiler.ir import FIRST
+    from compiler.lower import word_name
     from fabric.defects import random_defects
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
@@ -698,10 +716,15 @@ def _run_pipeline(args: argparse.Namespace) -> int:
         pipe = load_pipeline(args.bitstream)
     except PipelineFileError as exc:
         raise CLIError(str(exc)) from exc
-    _say(f"{args.bitstream}: {len(pipe.bitstreams)} fabrics in a row, {pipe.sizes()}, "
+    n = len(pipe.bitstreams)
+    _say(f"{args.bitstream}: {n} fabric{'s' * (n != 1)} in a row, {pipe.sizes()}, "
          f"{pipe.used_cells:,} cells used, latency {pipe.latency} cycles")
     ids = None
     if args.text is not None:
+        if not set(pipe.graph.inputs) <= {"tok", FIRST}:
+            raise CLIError(f"{args.bitstream}: --text needs a language model (inputs tok "
+                           f"and first); this model reads "
+                           f"{', '.join(sorted(pipe.graph.inputs))}")
         ids, tokens = _text_tokens(args.text, pipe.bitstreams[0].iomap,
                                    pipe.bitstreams[-1].iomap, args.bitstream)
     else:
@@ -722,6 +745,8 @@ def _run_pipeline(args: argparse.Namespace) -> int:
                     if engine == "fast":
                         raise CLIError(f"the fast simulator does not apply: {exc}") \
                             from exc
+                    _say(f"the fast simulator does not apply to a part ({exc}): using "
+                         f"the cycle-accurate one there")
                     sim = None
             else:
                 sim = None
@@ -753,9 +778,16 @@ def _run_pipeline(args: argparse.Namespace) -> int:
              f"output equal to the reference")
         outs.append(got)
     if ids is not None:
-        _show_text(ids, np.asarray(outs[0]["next"]), np.asarray(outs[0]["next"]))
+        _show_text(ids, np.asarray(outs[0]["next"]), checked=True)
         return 0
-    for line in token_table(tokens, outs[0], min(args.show, n_tokens)):
+    shown = dict(tokens)               # inputs as the model reads them: signed ones signed
+    for name, v in pipe.graph.inputs.items():
+        if v.type.signed:
+            top = 1 << (v.bits - 1)
+            for j in range(v.dim):
+                w = word_name(name, j, v.dim)
+                shown[w] = (tokens[w] & (2 * top - 1)) - ((tokens[w] & top) << 1)
+    for line in token_table(shown, outs[0], min(args.show, n_tokens)):
         _say(line)
     return 0
 
@@ -799,7 +831,8 @@ def cmd_info(args: argparse.Namespace) -> int:
             raise CLIError(str(exc)) from exc
         ins = ", ".join(sorted(pipe.graph.inputs))
         outs = ", ".join(sorted(pipe.graph.outputs))
-        _say(f"{args.bitstream}: a pipeline of {len(pipe.bitstreams)} fabrics in a row "
+        n = len(pipe.bitstreams)
+        _say(f"{args.bitstream}: a pipeline of {n} fabric{'s' * (n != 1)} in a row "
              f"({pipe.sizes()}), {pipe.used_cells:,} cells used, latency {pipe.latency} "
              f"cycles, one token per cycle; its model: {len(pipe.graph.ops)} ops, inputs "
              f"{ins}, outputs {outs}")
@@ -1066,7 +1099,8 @@ def build_parser() -> argparse.ArgumentParser:
     mo.add_argument("--seed", type=int, default=7, help="weight seed (default 7)")
     mo.set_defaults(func=cmd_model)
 
-    r = sub.add_parser("run", help="stream random tokens through a bitstream",
+    r = sub.add_parser("run", help="stream random tokens or a text through a bitstream or "
+                                   "a pipeline file",
                        description=cmd_run.__doc__, parents=[writer])
     r.add_argument("bitstream", help="a bitstream (.lgb) or a pipeline file (.lgp, from "
                                      "`lutgrid compile --cut-before`)")

@@ -74,7 +74,7 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
     """Compile and verify in this process (the child of :func:`measure`)."""
     import resource
 
-    from compiler.errors import FitError
+    from compiler.errors import CompileError
     from compiler.examples import mlp
     from compiler.program import compile_program
     from sim.check import check_program
@@ -86,7 +86,7 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
     start = time.perf_counter()
     try:
         prog = compile_program(graph, f"mlp{d}x{h}", compose=True, time_budget=budget)
-    except FitError as exc:   # a compose that did not converge in the budget included
+    except (CompileError, ValueError) as exc:   # no fit, no route in the budget, no layout
         return Point(family, d, h, params, 0, 0, time.perf_counter() - start, 0.0,
                      f"{type(exc).__name__}: {exc}"[:300])
     compile_s = time.perf_counter() - start
@@ -99,10 +99,16 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
 def measure(family: str, d: int, h: int, budget: float = 600.0) -> Point:
     """Compile and verify program ``family(d, h)`` in a fresh Python process, with a
     compile ``budget`` (s); returns its :class:`Point` (``error`` set if it did not
-    compile in the budget). Raises ``RuntimeError`` if the child process failed."""
+    compile in the budget, or the process ran out of its own time limit). Raises
+    ``RuntimeError`` if the child process failed."""
     cmd = [sys.executable, "-m", "lutgrid.scale_study", family, str(d), str(h),
            str(budget)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=budget * 3 + 300)
+    limit = budget * 3 + 300
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:
+        return Point(family, d, h, 0, 0, 0, limit, 0.0,
+                     f"the measuring process ran past {limit:.0f} s")
     if done.returncode != 0:
         raise RuntimeError(f"{family} d={d}: the measuring process failed: "
                            f"{done.stderr.strip()[-500:]}")
@@ -146,7 +152,8 @@ def fit_growth(points: list[Point]) -> Growth:
     compiled. Raises ``ValueError`` with fewer than two such points of distinct sizes."""
     ok = [p for p in points if not p.error]
     if len({p.params for p in ok}) < 2:
-        raise ValueError(f"a growth law needs two sizes that compiled, got {len(ok)}")
+        raise ValueError(f"a growth law needs two sizes that compiled, got "
+                         f"{len({p.params for p in ok})}")
     x = np.log([p.params for p in ok])
     y = np.log([p.cells for p in ok])
     b, log_a = np.polyfit(x, y, 1)

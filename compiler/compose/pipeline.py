@@ -19,8 +19,10 @@ import json
 import os
 import time
 import zipfile
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -33,6 +35,9 @@ from fabric.bitstream import Bitstream, BitstreamError, atomic_write_bytes
 from fabric.iomap import base_word
 from fabric.usage import usage
 
+if TYPE_CHECKING:
+    from compiler.program import Program
+
 __all__ = ["PIPELINE_FORMAT", "PIPELINE_VERSION", "Pipeline", "PipelineFileError",
            "compile_pipeline", "cut_before_first", "is_pipeline_file", "load_pipeline",
            "save_pipeline"]
@@ -43,6 +48,10 @@ PIPELINE_VERSION = 1
 #: Zip entries are written with this timestamp, so that a file's bytes depend only on
 #: its contents (the same model and options give the same file).
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+#: Most fabrics a pipeline file holds, and the largest entry it reads (bytes): a
+#: 1024x1024 bitstream is 8 MiB, so this refuses a zip bomb, not a real fabric.
+MAX_PARTS = 64
+MAX_ENTRY_BYTES = 1 << 30
 
 
 class PipelineFileError(ValueError):
@@ -70,13 +79,14 @@ class Pipeline:
     """A program as fabrics in dataflow order: ``bitstreams[k]`` computes part ``k``
     (its token inputs and ``i0``, the previous part's cut value; its output ``y``, or
     the program's outputs for the last part). ``graph`` is the whole program (its
-    reference), ``compile_s`` the compile time (s); ``parts`` holds the compiled
-    programs when this pipeline was compiled in this process (empty when loaded)."""
+    reference), ``compile_s`` the compile time (s; 0 when loaded: a file records no
+    time); ``parts`` holds the compiled programs when this pipeline was compiled in this
+    process (empty when loaded)."""
 
     graph: Graph
     bitstreams: tuple[Bitstream, ...]
     compile_s: float
-    parts: tuple = field(default=(), compare=False)
+    parts: tuple[Program, ...] = field(default=(), compare=False)
 
     @property
     def latency(self) -> int:
@@ -135,15 +145,19 @@ class Pipeline:
 
 def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]],
                      time_budget: float | None = None,
-                     progress: Callable[[str], None] | None = None) -> Pipeline:
+                     progress: Callable[[str], None] | None = None,
+                     seed: int = 0) -> Pipeline:
     """Compose ``graph`` as parts, each on its own fabric: ``cuts(legal)`` picks the cut
-    values in the phase-legal graph (:func:`cut_before_first`, for example). Raises
-    what :func:`compiler.program.compile_program` raises for a part."""
+    values in the phase-legal graph (:func:`cut_before_first`, for example); ``seed``
+    is every part's placement seed. Raises what :func:`compiler.program.compile_program`
+    raises for a part, and ``GraphError`` for more than :data:`MAX_PARTS` parts."""
     from compiler.program import compile_program
 
     start = time.perf_counter()
     legal, _ = legalise_phases(graph)
     outer = part_split(legal, cuts(legal))
+    if len(outer.instances) > MAX_PARTS:
+        raise GraphError(f"pipeline: {len(outer.instances)} parts, at most {MAX_PARTS}")
     stages = []
     for k, inst in enumerate(outer.instances):
         left = None if time_budget is None else max(1.0, time_budget
@@ -152,18 +166,21 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
             progress(f"part {k} of {len(outer.instances)}: {len(inst.graph.ops)} ops")
         if any(op.kind == "delay" for op in inst.graph.ops):
             inst.graph.first()       # its delays read the restart flag (a token word)
-        stages.append(compile_program(inst.graph, f"{name}.part{k}", compose=True,
-                                      time_budget=left))
+        stages.append(compile_program(inst.graph, f"{name}.part{k}", seed=seed,
+                                      compose=True, time_budget=left))
     return Pipeline(graph, tuple(p.bitstream for p in stages), time.perf_counter() - start,
                     tuple(stages))
 
 
 def pipeline_bytes(pipe: Pipeline) -> bytes:
     """``pipe`` as a pipeline file (docs/MODEL_FORMAT.md): a zip of ``pipeline.json``,
-    ``model.json`` (the whole program, a model file) and ``part{k}.lgb``; deterministic."""
+    ``model.json`` (the whole program, a model file) and ``part{k}.lgb``; its bytes
+    depend only on the model and the bitstreams (no time, not even the compile's)."""
+    if not 1 <= len(pipe.bitstreams) <= MAX_PARTS:
+        raise ValueError(f"a pipeline file holds 1..{MAX_PARTS} fabrics, got "
+                         f"{len(pipe.bitstreams)}")
     head = {"format": PIPELINE_FORMAT, "version": PIPELINE_VERSION,
-            "parts": len(pipe.bitstreams), "latency": pipe.latency,
-            "compile_s": round(pipe.compile_s, 1)}
+            "parts": len(pipe.bitstreams), "latency": pipe.latency}
     entries = [("pipeline.json", (json.dumps(head, indent=1) + "\n").encode()),
                ("model.json", dumps_model(pipe.graph).encode())]
     entries += [(f"part{k}.lgb", bs.to_bytes()) for k, bs in enumerate(pipe.bitstreams)]
@@ -195,8 +212,11 @@ def is_pipeline_file(path: str | os.PathLike[str]) -> bool:
 def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     """The pipeline in file ``path``. :class:`PipelineFileError` names the file and the
     problem: not a pipeline file, a missing or malformed entry, a wrong format or
-    version, a part that is not a bitstream, a model that does not load, or parts that
-    do not chain (part ``k+1``'s ``i0`` words against part ``k``'s ``y`` words)."""
+    version, a part that is not a bitstream or has no I/O map, a model that does not
+    load, a part reading words that are neither the model's inputs nor the previous
+    part's output, parts that do not chain (part ``k+1``'s ``i0`` words against part
+    ``k``'s ``y`` words), a last part without the model's outputs (or narrower), or a
+    latency that is not the parts' sum."""
     def fail(msg: str) -> PipelineFileError:
         return PipelineFileError(f"{path}: {msg}")
 
@@ -209,10 +229,21 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     with z:
         def entry(name: str) -> bytes:
             try:
-                return z.read(name)
+                info = z.getinfo(name)
             except KeyError:
                 raise fail(f"entry {name!r} is missing") from None
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:  # truncated, corrupt
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                raise fail(f"entry {name!r} uses compression method {info.compress_type} "
+                           f"(a pipeline file is stored or deflated)")
+            if info.flag_bits & 1:
+                raise fail(f"entry {name!r} is encrypted")
+            if info.file_size > MAX_ENTRY_BYTES:
+                raise fail(f"entry {name!r} is {info.file_size:,} bytes, more than "
+                           f"{MAX_ENTRY_BYTES:,}")
+            try:
+                return z.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib.error, RuntimeError,
+                    NotImplementedError) as exc:                 # truncated, corrupt
                 raise fail(f"entry {name!r} is damaged ({exc})") from exc
 
         try:
@@ -225,8 +256,10 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
             raise fail(f"pipeline.json: version {head.get('version')!r}, this lutgrid "
                        f"reads version {PIPELINE_VERSION}")
         parts = head.get("parts")
-        if not isinstance(parts, int) or isinstance(parts, bool) or not 1 <= parts <= 64:
-            raise fail(f"pipeline.json: parts must be an integer 1..64, got {parts!r}")
+        if not isinstance(parts, int) or isinstance(parts, bool) or \
+                not 1 <= parts <= MAX_PARTS:
+            raise fail(f"pipeline.json: parts must be an integer 1..{MAX_PARTS}, got "
+                       f"{parts!r}")
         try:
             graph = loads_model(entry("model.json").decode("utf-8"), f"{path}:model.json")
         except UnicodeDecodeError as exc:
@@ -242,17 +275,32 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
             if bs.iomap is None:
                 raise fail(f"part{k}.lgb has no I/O map")
             bitstreams.append(bs)
+    own = {word_name(n, j, v.dim) for n, v in graph.inputs.items() for j in range(v.dim)}
+    for k, bs in enumerate(bitstreams):
+        reads = {base_word(w) for w in bs.iomap.inputs}
+        cut = set(_cut_words(bs, "i0"))
+        if k == 0 and cut:
+            raise fail(f"part0 reads {sorted(cut)}, but no part comes before it")
+        if reads - cut - own:
+            raise fail(f"part{k} reads {sorted(reads - cut - own)}, which are neither the "
+                       f"model's inputs nor the previous part's output")
     for k in range(parts - 1):
         ins = _cut_words(bitstreams[k + 1], "i0")
         outs = {"i0" + w[1:] for w in _cut_words(bitstreams[k], "y")}
         if not ins or not set(ins) <= outs:
             raise fail(f"part{k + 1} reads {ins or 'no i0 words'}, part{k} writes "
                        f"{sorted(outs) or 'no y words'}: the parts do not chain")
-    last = {base_word(w) for w in bitstreams[-1].iomap.outputs}
+    last = bitstreams[-1].iomap
     for name, v in graph.outputs.items():
-        want = {word_name(name, j, v.dim) for j in range(v.dim)}
-        if not want <= last:
-            raise fail(f"the last part does not write the model's output {name!r}")
-    compile_s = head.get("compile_s", 0.0)
-    return Pipeline(graph, tuple(bitstreams),
-                    float(compile_s) if isinstance(compile_s, (int, float)) else 0.0)
+        for j in range(v.dim):
+            word = word_name(name, j, v.dim)
+            if word not in last.outputs:
+                raise fail(f"the last part does not write the model's output {word!r}")
+            if last.width(word) < v.bits:
+                raise fail(f"the last part writes {word!r} with {last.width(word)} bits, "
+                           f"the model's output has {v.bits}")
+    pipe = Pipeline(graph, tuple(bitstreams), 0.0)
+    if head.get("latency") != pipe.latency:
+        raise fail(f"pipeline.json: latency {head.get('latency')!r}, the parts add up to "
+                   f"{pipe.latency}")
+    return pipe

@@ -175,14 +175,15 @@ def _validate(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
 
 def linear_plan(weights: np.ndarray, bias: np.ndarray, x_bits: int, shift: int,
                 out_bits: int | None, relu: bool = False) -> LinearPlan:
-    """Size the strips, pick ripple columns and skew per input, and route every block.
+    """Size the strips, pick ripple columns and skew per column group (:func:`x_groups`:
+    one per input of at most :data:`GROUP_BITS` bits), and route every block.
 
     ``relu``: saturation to an unsigned word (:func:`build_linear`); a strip whose
     values can be negative then needs the saturation tail.
 
     Strip o first gets the rows its value range needs (+1 guard row with saturation);
-    an input gets 2 ripple columns when one of its weights has two CSD digits; then per
-    input the smallest skew whose blocks all route is taken, and strips that no skew
+    a group gets 2 ripple columns when one of its input's weights has two CSD digits;
+    then per group the smallest skew whose blocks all route is taken, and strips that no skew
     can route grow by one row (more room for the south hops) until everything routes.
     """
     d_out, d_in = weights.shape

@@ -11,6 +11,12 @@ from compiler.model_file import save_model
 from compiler.window_lm import WindowLMParams, WindowLMSpec, window_lm_graph
 from lutgrid.cli import main
 
+_LOG: dict = {}
+
+
+def compiled_output(out) -> str:
+    return _LOG[str(out)]
+
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
@@ -24,13 +30,20 @@ def compiled(tmp_path_factory):
     model = tmp / "m.json"
     save_model(window_lm_graph(spec, p), model)
     out = tmp / "m.lgp"
-    assert main(["compile", str(model), "--cut-before", "linear", "-o", str(out),
-                 "--png", str(tmp / "m.png")]) == 0
+    import contextlib
+    import io
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["compile", str(model), "--cut-before", "linear", "-o", str(out),
+                     "--png", str(tmp / "m.png")]) == 0
+    _LOG[str(out)] = buf.getvalue()
     return model, out
 
 
 def test_compile_writes_a_checked_pipeline_file(compiled, capsys) -> None:
     model, out = compiled
+    assert compiled_output(out).count("every output bit equals the reference") == 1
     pipe = load_pipeline(out)
     assert len(pipe.bitstreams) == 2
     assert all((out.parent / f"m.part{k}.png").stat().st_size > 1000 for k in range(2))

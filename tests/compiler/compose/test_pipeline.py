@@ -93,6 +93,13 @@ def _rewrite(src, dst, change) -> None:
     (lambda n, d: d.replace(b'"linear"', b'"lineer"', 1) if n == "model.json" else d,
      "lineer"),
     (lambda n, d: b"{" if n == "pipeline.json" else d, "not JSON"),
+    (lambda n, d: b"[1, 2]" if n == "pipeline.json" else d, "format is not"),
+    (lambda n, d: d.replace(b"lutgrid-pipeline", b"lutgrid-pipe") if n == "pipeline.json"
+     else d, "format is not"),
+    (lambda n, d: d.replace(b'"latency": ', b'"latency": 1') if n == "pipeline.json"
+     else d, "the parts add up to"),
+    (lambda n, d: d.replace(b'"next"', b'"nxt"') if n == "model.json" else d,
+     "does not write the model's output 'nxt'"),
 ])
 def test_a_mangled_pipeline_file_is_refused_with_its_problem_named(
         pipe, tmp_path, change, message) -> None:
@@ -102,6 +109,58 @@ def test_a_mangled_pipeline_file_is_refused_with_its_problem_named(
     _rewrite(good, bad, change)
     with pytest.raises(PipelineFileError, match=message):
         load_pipeline(bad)
+
+
+def test_damaged_entries_are_named_not_crashes(pipe, tmp_path) -> None:
+    """Corrupt deflate data, an unknown compression method, an encrypted flag: each a
+    PipelineFileError naming the entry."""
+    good = tmp_path / "good.lgp"
+    save_pipeline(pipe, good)
+    data = good.read_bytes()
+    with zipfile.ZipFile(good) as z:
+        info = z.getinfo("part1.lgb")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    corrupt = bytearray(data)
+    corrupt[start + 40:start + 80] = bytes(40)           # inside the deflate stream
+    header = bytearray(data)
+    header[info.header_offset + 8] = 99                  # local header: method 99
+    cdir = data.rfind(b"PK\x01\x02" + data[info.header_offset + 4:info.header_offset + 6])
+    for k in range(3):                                   # central dir entry of part1.lgb
+        cdir = data.find(b"PK\x01\x02", cdir + (1 if k else 0))
+        if data[cdir + 46:cdir + 46 + len(info.filename)] == info.filename.encode():
+            break
+    method = bytearray(data)
+    method[cdir + 10] = 99
+    crypt = bytearray(data)
+    crypt[cdir + 8] |= 1
+    for name, blob, msg in (("corrupt", corrupt, "'part1.lgb'"),
+                            ("method", method, "compression method 99"),
+                            ("crypt", crypt, "encrypted")):
+        bad = tmp_path / f"{name}.lgp"
+        bad.write_bytes(bytes(blob))
+        with pytest.raises(PipelineFileError, match=msg):
+            load_pipeline(bad)
+
+
+def test_parts_that_read_what_no_one_writes_are_refused(pipe, tmp_path) -> None:
+    good = tmp_path / "good.lgp"
+    save_pipeline(pipe, good)
+    with zipfile.ZipFile(good) as z:
+        part1 = z.read("part1.lgb")
+    one = tmp_path / "one.lgp"           # the network alone: it reads i0, nothing before
+    _rewrite(good, one, lambda n, d: None if n == "part1.lgb" else
+             part1 if n == "part0.lgb" else
+             d.replace(b'"parts": 2', b'"parts": 1') if n == "pipeline.json" else d)
+    with pytest.raises(PipelineFileError, match="no part comes before it"):
+        load_pipeline(one)
+    from fabric.bitstream import Bitstream
+
+    bare = Bitstream.from_bytes(part1, "p1")
+    nomap = tmp_path / "nomap.lgp"
+    _rewrite(good, nomap, lambda n, d: Bitstream(bare.configs, None).to_bytes()
+             if n == "part1.lgb" else d)
+    with pytest.raises(PipelineFileError, match="part1.lgb has no I/O map"):
+        load_pipeline(nomap)
 
 
 def test_a_swapped_part_does_not_chain(pipe, tmp_path) -> None:
