@@ -1,14 +1,14 @@
 """The demo language model on the fabric (issue 10): compile, stream, accuracy.
 
 The shipped model (``lutgrid/data/demo_lm.json``, :mod:`compiler.window_lm`) is
-composed as two fabrics in a row (:mod:`compiler.compose.pipeline`: the window of
-delays, then the network), 300 held-out symbols are streamed through the cycle-accurate
-numpy simulator one per cycle, and the whole held-out part through the fast simulator
-(equal to the cycle-accurate one by its tests); every prediction is checked against
-the integer reference. Figures::
+composed as fabrics in a row (:mod:`compiler.compose.pipeline`: the window of
+delays, then each layer on its own fabric, compiled side by side), 300 held-out
+symbols are streamed through the cycle-accurate numpy simulator one per cycle, and
+the whole held-out part through the fast simulator (equal to the cycle-accurate one
+by its tests); every prediction is checked against the integer reference. Figures::
 
     FIGURE demo_compile_s            composing the model (blocks, floorplan, routing)
-    FIGURE demo_cells                cells used on both fabrics
+    FIGURE demo_cells                cells used on all its fabrics
     FIGURE demo_params               weights and biases
     FIGURE demo_cells_per_param
     FIGURE demo_latency_cycles       symbol in to its prediction out

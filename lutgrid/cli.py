@@ -312,7 +312,7 @@ def _show_progress(verbose: bool) -> None:
 
 def cmd_lm(args: argparse.Namespace) -> int:
     """Compile a window language model (the shipped demo model, or MODEL.json from
-    compiler/window_lm.py) as two fabrics in a row, stream TEXT through them one symbol
+    compiler/window_lm.py) as fabrics in a row, stream TEXT through them one symbol
     per cycle in the numpy simulator, check every prediction against the integer
     reference, and print the text beside the predictions (docs/DEMO_LM.md)."""
     import time as _time
@@ -349,7 +349,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
         model = DemoModel(graph, 0, {})
     else:
         model = load_demo_model()
-    _say("compiling (two fabrics in a row, about 80 s) ...")
+    _say("compiling (fabrics in a row, compiled side by side: a minute or two) ...")
     t0 = _time.perf_counter()
     pipe = compile_demo_model(model)
     _say(f"compiled in {_time.perf_counter() - t0:.0f} s: "
@@ -437,10 +437,16 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 
 def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
-    """``compile --cut-before OP``: the program as fabrics in a row, cut at the operand
-    of its first OP (compiler/compose/pipeline.py), checked in the numpy simulator and
-    written as one pipeline file (NAME.lgp)."""
-    from compiler.compose.pipeline import compile_pipeline, cut_before_first, pipeline_bytes
+    """``compile --cut-before OP [--cut-before OP2 ...]``: the program as fabrics in a
+    row, cut at the operand of every op of those kinds (compiler/compose/pipeline.py),
+    the parts compiled side by side, checked in the numpy simulator and written as one
+    pipeline file (NAME.lgp)."""
+    from compiler.compose.pipeline import (
+        compile_pipeline,
+        count_parts,
+        cut_before_each,
+        pipeline_bytes,
+    )
     from compiler.errors import FitError
     from compiler.ir import Graph, GraphError
     from fabric.usage import heatmap_png_bytes, usage
@@ -454,24 +460,26 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
             raise CLIError(f"{flag} does not apply to a pipeline (each part is composed "
                            f"on a fabric of its own size)")
     output = args.output if args.output is not None else f"{name}.lgp"
+    kinds = list(dict.fromkeys(args.cut_before))
+
+    def cuts(g: Graph) -> list[int]:
+        return cut_before_each(g, *kinds)
+
     def png(k: int) -> str:
         return str(Path(args.png).with_suffix(f".part{k}.png"))
 
-    # one cut: two fabrics, so both heat maps are known before the compile
-    _check_outputs([output, args.report] + ([png(0), png(1)] if args.png else []),
-                   args.force)
     try:
-        cut_before_first(source, args.cut_before)
+        n = count_parts(source, cuts)
     except GraphError as exc:
-        raise CLIError(f"--cut-before {args.cut_before}: {exc}") from exc
-    _say(f"compiling {name} as fabrics in a row, cut before its first "
-         f"{args.cut_before} ...")
+        raise CLIError(f"--cut-before {' '.join(kinds)}: {exc}") from exc
+    _check_outputs([output, args.report] + ([png(k) for k in range(n)] if args.png else []),
+                   args.force)
+    _say(f"compiling {name} as {n} fabrics in a row, cut before every "
+         f"{' and every '.join(kinds)} ...")
     _show_progress(args.verbose)
     start = time.perf_counter()
     try:
-        pipe = compile_pipeline(source, name,
-                                lambda legal: cut_before_first(legal, args.cut_before),
-                                time_budget=args.time_budget,
+        pipe = compile_pipeline(source, name, cuts, time_budget=args.time_budget,
                                 progress=lambda msg: _say("  " + msg), seed=args.seed)
     except (FitError, GraphError) as exc:
         raise CLIError(f"does not fit: {exc}") from exc
@@ -1006,7 +1014,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=1, help="seed of tokens and defect maps")
     d.add_argument("--no-rtl", action="store_true", help="skip the Verilator runs")
     d.add_argument("--no-lm", action="store_true",
-                   help="skip the language model (step 4: about 80 s of compiling)")
+                   help="skip the language model (step 4: a minute or two of compiling)")
     d.set_defaults(func=cmd_demo)
 
     v = sub.add_parser("verilog", help="write the fabric as Verilog (or a program's "
@@ -1058,11 +1066,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "element of an elementwise op; macros where they match) stitched "
                         "on one fabric by the channel router (compiler/compose/); "
                         "progress per block and per routing pass on stderr")
-    c.add_argument("--cut-before", metavar="OP",
-                   help="compile as fabrics in a row, cut at the operand of the first op "
-                        "of kind OP (e.g. 'linear' for a window language model: its delays "
-                        "on one fabric, the network on the next); writes a pipeline file "
-                        "NAME.lgp that `lutgrid run` streams")
+    c.add_argument("--cut-before", metavar="OP", action="append",
+                   help="compile as fabrics in a row, cut at the operand of every op of "
+                        "kind OP (repeatable; e.g. --cut-before linear --cut-before argmax "
+                        "for the demo language model: its delays, each linear and the "
+                        "argmax each on a fabric of its own, compiled side by side); writes "
+                        "a pipeline file NAME.lgp that `lutgrid run` streams")
     c.add_argument("--time-budget", type=float, metavar="S",
                    help="with --compose: give up after S seconds with an error naming what "
                         "was being compiled or routed (default: no limit)")

@@ -9,7 +9,7 @@
    sequence (delays gated by the ``first`` flag) compiled by general place and route,
    each checked against the numpy reference of DESIGN §5, token by token, in both
    simulators;
-4. the shipped language model (:mod:`lutgrid.demo_lm`) compiled as two fabrics in a
+4. the shipped language model (:mod:`lutgrid.demo_lm`) compiled as fabrics in a
    row, held-out text streamed through them one symbol per cycle in the numpy
    simulator, every prediction checked against the integer reference, the text shown
    beside the predictions with the accuracies and the n-gram baselines
@@ -36,7 +36,10 @@ PROGRAMS = ("linear4x4", "mul4x4", "running_sum")
 def demo_files(lm: bool = True) -> list[str]:
     """Names of the files the demo leaves in its output folder (``lm``: with the
     language model's)."""
-    lm_files = ["demo_lm.txt", "demo_lm.lgp"] + [f"demo_lm_part{k}.png" for k in (0, 1)]
+    from lutgrid.demo_lm import demo_parts
+
+    lm_files = ["demo_lm.txt", "demo_lm.lgp"] + [f"demo_lm_part{k}.png"
+                                                 for k in range(demo_parts() if lm else 0)]
     return (["fabric_8x8.v", "adder4.lgb"]
             + [f"{name}.{ext}" for name in PROGRAMS for ext in ("lgb", "txt", "png")]
             + (lm_files if lm else []))
@@ -170,17 +173,26 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     from fabric.bitstream import atomic_write_bytes
     from fabric.usage import heatmap_png
     from lutgrid.corpus import load, ngram_accuracy
-    from lutgrid.demo_lm import compile_demo_model, load_demo_model, side_by_side, stream_text
+    from lutgrid.demo_lm import (
+        DEMO_CUTS,
+        compile_demo_model,
+        load_demo_model,
+        side_by_side,
+        stream_text,
+    )
 
     model = load_demo_model()
     m = model.meta
     spec = WindowLMSpec(**m["spec"])
+    code = (f"each embedded as {spec.embed} words of {spec.embed_bits} bits"
+            if spec.embed else f"as {spec.id_bits} one-bit words each")
     _line(f"  model: lutgrid/data/demo_lm.json, a window of {spec.context} symbols (the "
-          f"current one included) as {spec.inputs} one-bit words, {spec.hidden} hidden "
+          f"current one included), {code}, {spec.hidden} hidden "
           f"units, {spec.vocab} logits, argmax; {model.params:,} parameters (int4 weights "
           f"and integer biases), trained by python -m lutgrid.train_demo")
-    _line("  compiling as two fabrics in a row: the window (delays), then the network "
-          "(about 80 s) ...")
+    _line(f"  compiling as fabrics in a row, cut before every {' and '.join(DEMO_CUTS)}: "
+          f"the window (delays), then each layer on its own fabric, compiled side by "
+          f"side (a minute or two) ...")
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:

@@ -2,7 +2,7 @@
 
 :func:`load_demo_model` reads the model shipped in the package (``lutgrid/data/
 demo_lm.json``, written by :mod:`lutgrid.train_demo`), :func:`compile_demo_model`
-composes it as two fabrics in a row, and :func:`stream_text` streams a text through
+composes it as fabrics in a row (:data:`DEMO_CUTS`), and :func:`stream_text` streams a text through
 them one symbol per cycle in the cycle-accurate numpy simulator, beside the integer
 reference's predictions (:func:`reference_predictions`).
 :func:`fabric_accuracy` measures the next-symbol accuracy of the compiled program on
@@ -30,12 +30,17 @@ from lutgrid.corpus import ALPHABET, Corpus, fold
 if TYPE_CHECKING:
     from compiler.program import Program
 
-__all__ = ["DemoModel", "StreamResult", "as_pipeline", "compile_demo_model", "fabric_accuracy",
+__all__ = ["DEMO_CUTS", "DemoModel", "StreamResult", "as_pipeline", "compile_demo_model",
+           "demo_parts", "fabric_accuracy",
            "check_predictions", "load_demo_model", "reference_predictions", "side_by_side",
            "stream_text", "stream_words", "text_ids"]
 
 MODEL = "demo_lm.json"
 META = "demo_lm_meta.json"
+#: the demo model's fabrics: cut before every op of these kinds (the window of delays,
+#: then each linear, then the argmax, each on a fabric of its own: a part that is one
+#: macro compiles in seconds, where stitching two of them took minutes)
+DEMO_CUTS = ("linear", "argmax")
 #: the time budget of the demo model's composition (seconds)
 COMPILE_BUDGET_S = 1200.0
 
@@ -56,9 +61,9 @@ def load_demo_model() -> DemoModel:
     data = resources.files("lutgrid.data")
     graph = loads_model(data.joinpath(MODEL).read_text(), source=MODEL)
     meta = json.loads(data.joinpath(META).read_text())
-    params = sum(int(np.asarray(op.params["W"]).size + np.asarray(op.params["b"]).size)
-                 for op in graph.ops if op.kind == "linear")
-    return DemoModel(graph, params, meta)
+    from compiler.window_lm import WindowLMSpec
+
+    return DemoModel(graph, WindowLMSpec(**meta["spec"]).params, meta)
 
 
 def text_ids(text: str) -> np.ndarray:
@@ -94,14 +99,24 @@ def reference_predictions(graph: Graph, ids: np.ndarray) -> np.ndarray:
     return out["next"][:, 0]
 
 
+def demo_parts(model: DemoModel | None = None) -> int:
+    """How many fabrics :func:`compile_demo_model` makes of ``model`` (default: the
+    shipped one), without compiling."""
+    from compiler.compose.pipeline import count_parts, cut_before_each
+
+    graph = (model or load_demo_model()).graph
+    return count_parts(graph, lambda legal: cut_before_each(legal, *DEMO_CUTS))
+
+
 def compile_demo_model(model: DemoModel, progress: Callable[[str], None] | None = None
                        ) -> Pipeline:
-    """The model composed as a pipeline of two fabrics (:mod:`compiler.compose.pipeline`):
-    the window of delays, then the network from the window's words to the prediction.
-    Returns a :class:`~compiler.compose.pipeline.Pipeline`."""
+    """The model composed as a pipeline of fabrics (:mod:`compiler.compose.pipeline`),
+    cut before every op of :data:`DEMO_CUTS`: the window of delays, then each layer on a
+    fabric of its own, compiled side by side. Returns a
+    :class:`~compiler.compose.pipeline.Pipeline`."""
     import logging
 
-    from compiler.compose.pipeline import compile_pipeline, cut_before_first
+    from compiler.compose.pipeline import compile_pipeline, cut_before_each
 
     log = logging.getLogger("compiler.compose")
     handler, level = None, log.level
@@ -112,7 +127,7 @@ def compile_demo_model(model: DemoModel, progress: Callable[[str], None] | None 
         log.setLevel(logging.INFO)
     try:
         return compile_pipeline(model.graph, "demo_lm",
-                                lambda legal: cut_before_first(legal, "linear"),
+                                lambda legal: cut_before_each(legal, *DEMO_CUTS),
                                 time_budget=COMPILE_BUDGET_S, progress=progress)
     finally:
         if handler is not None:

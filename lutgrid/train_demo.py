@@ -43,8 +43,8 @@ DATA = Path(__file__).resolve().parent / "data"
 MODEL = "demo_lm.json"
 META = "demo_lm_meta.json"
 #: The shipped model's shape (see docs/DEMO_LM.md for how it was chosen).
-SPEC = WindowLMSpec(vocab=32, context=4, hidden=32, act_bits=4, logit_bits=6, shift1=1,
-                    shift2=4)
+SPEC = WindowLMSpec(vocab=32, context=4, hidden=64, act_bits=4, logit_bits=6, shift1=5,
+                    shift2=4, embed=16, embed_bits=3, shift_e=1)
 
 
 def windows(ids: np.ndarray, spec: WindowLMSpec) -> np.ndarray:
@@ -79,7 +79,12 @@ def train(spec: WindowLMSpec, seed: int, float_epochs: int, qat_epochs: int,
     Yt = torch.tensor(te[1:])
     amax, lmax = 1 << (spec.act_bits - 1), 1 << (spec.logit_bits - 1)
     gen = torch.Generator().manual_seed(seed)
-    w1 = (torch.randn(spec.hidden, spec.inputs, generator=gen) * 2.0).requires_grad_()
+    n = spec.id_bits
+    if spec.embed:
+        we = (torch.randn(spec.embed, n, generator=gen) * 3.0).requires_grad_()
+        be = torch.zeros(spec.embed, requires_grad=True)
+    w1 = (torch.randn(spec.hidden, spec.inputs, generator=gen)
+          * (1.5 if spec.embed else 2.0)).requires_grad_()
     b1 = torch.zeros(spec.hidden, requires_grad=True)
     w2 = (torch.randn(spec.vocab, spec.hidden, generator=gen) * 1.0).requires_grad_()
     b2 = torch.zeros(spec.vocab, requires_grad=True)
@@ -87,10 +92,19 @@ def train(spec: WindowLMSpec, seed: int, float_epochs: int, qat_epochs: int,
     def rnd(v):   # round half up, gradient straight through; exact (v - v is 0)
         return torch.floor(v + 0.5).detach() + (v - v.detach())
 
+    def embed(x, quant: bool):   # every symbol's id bits -> its code (0 .. 2**E - 1)
+        if not spec.embed:
+            return x
+        ae, ce = (rnd(we), rnd(be)) if quant else (we, be)
+        v = (x.reshape(len(x), spec.context, n) @ ae.T + ce) / (1 << spec.shift_e)
+        v = torch.clamp(rnd(v) if quant else v, 0, (1 << spec.embed_bits) - 1)
+        return v.reshape(len(x), spec.inputs)
+
     def logits(x, quant: bool):
         a1, c1, a2, c2 = w1, b1, w2, b2
         if quant:
             a1, c1, a2, c2 = rnd(a1), rnd(c1), rnd(a2), rnd(c2)
+        x = embed(x, quant)
         h = (x @ a1.T + c1) / (1 << spec.shift1)
         h = torch.clamp(rnd(h) if quant else h, -amax, amax - 1)
         z = (torch.relu(h) @ a2.T + c2) / (1 << spec.shift2)
@@ -103,7 +117,8 @@ def train(spec: WindowLMSpec, seed: int, float_epochs: int, qat_epochs: int,
     log_tau = torch.zeros((), requires_grad=tau is None)   # loss temperature
     if tau is not None:
         log_tau.data.fill_(float(np.log(tau)))
-    params = [w1, b1, w2, b2] + ([log_tau] if tau is None else [])
+    params = [w1, b1, w2, b2] + ([we, be] if spec.embed else []) + \
+        ([log_tau] if tau is None else [])
     for phase, epochs, rate, quant in (("float", float_epochs, lr[0], False),
                                        ("qat", qat_epochs, lr[1], True)):
         opt = torch.optim.Adam(params, lr=rate)
@@ -121,10 +136,12 @@ def train(spec: WindowLMSpec, seed: int, float_epochs: int, qat_epochs: int,
                 opt.step()
                 sched.step()
                 with torch.no_grad():   # keep weights in int4 once rounded
-                    w1.clamp_(-8.49, 7.49)
-                    w2.clamp_(-8.49, 7.49)
+                    for w in (w1, w2) + ((we,) if spec.embed else ()):
+                        w.clamp_(-8.49, 7.49)
                     b1.clamp_(-1024, 1023)
                     b2.clamp_(-1024, 1023)
+                    if spec.embed:
+                        be.clamp_(-1024, 1023)
                 total += float(loss.detach()) * len(idx)
             log(f"{phase} epoch {ep + 1}/{epochs}: loss {total / len(X):.4f}, held-out "
                 f"accuracy {accuracy(quant):.4f}")
@@ -137,7 +154,8 @@ def train(spec: WindowLMSpec, seed: int, float_epochs: int, qat_epochs: int,
     def ints(t) -> np.ndarray:   # exactly as rnd rounds (in float32, like the network)
         return torch.floor(t.detach() + 0.5).numpy().astype(np.int64)
 
-    p = WindowLMParams(ints(w1), ints(b1), ints(w2), ints(b2))
+    p = WindowLMParams(ints(w1), ints(b1), ints(w2), ints(b2),
+                       ints(we) if spec.embed else None, ints(be) if spec.embed else None)
     graph = window_lm_graph(spec, p)
     ref = reference_predictions(graph, te)[:-1]
     if not np.array_equal(ref, qat_pred):
@@ -153,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                                  description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--float-epochs", type=int, default=4)
-    ap.add_argument("--qat-epochs", type=int, default=8)
+    ap.add_argument("--qat-epochs", type=int, default=12)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--out", type=Path, default=DATA,
                     help="folder for demo_lm.json and demo_lm_meta.json (default: the "

@@ -21,7 +21,7 @@ outer :class:`~compiler.compose.instances.Split` whose instances are the parts.
 from __future__ import annotations
 
 from compiler.compose.instances import Instance, Split, Src, inst_input
-from compiler.ir import FIRST, Graph, Value
+from compiler.ir import FIRST, Graph, GraphError, Value
 from compiler.lower import word_name
 
 __all__ = ["WIRING", "cut_points", "partition", "part_split"]
@@ -132,7 +132,9 @@ def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None, prev: int,
                 bindings[word] = [("in", word, b) for b in range(v.bits)]
         else:
             if vid < lo and op.kind not in WIRING:
-                raise AssertionError(f"part {lo}..{hi} reads op {vid} across a cut")
+                raise GraphError(f"ops {lo}..{hi} read op {vid} ({graph.ops[vid].kind}) "
+                                 f"across a cut: the program does not pass through the "
+                                 f"cut value alone there")
             got = g._push(op.kind, [value(a) for a in op.args], dict(op.params), v.dim,
                           v.lo, v.hi, v.type)
         vals[vid] = got

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from compiler.program import Program
 
 __all__ = ["PIPELINE_FORMAT", "PIPELINE_VERSION", "Pipeline", "PipelineFileError",
-           "compile_pipeline", "cut_before_first", "is_pipeline_file", "load_pipeline",
-           "save_pipeline"]
+           "compile_pipeline", "count_parts", "cut_before_each", "cut_before_first",
+           "is_pipeline_file", "load_pipeline", "save_pipeline"]
 
 #: The ``format`` and ``version`` of a pipeline file's ``pipeline.json``.
 PIPELINE_FORMAT = "lutgrid-pipeline"
@@ -72,6 +72,27 @@ def _cut_words(bs: Bitstream, name: str) -> list[str]:
     """Token words of ``bs``'s I/O map that belong to value ``name`` (``i0`` or ``y``)."""
     words = {base_word(w) for w in (bs.iomap.inputs if name == "i0" else bs.iomap.outputs)}
     return sorted(w for w in words if w == name or w.startswith(name + "["))
+
+
+def cut_before_each(graph: Graph, *kinds: str) -> list[int]:
+    """Cuts at the operand of every op of each of ``kinds``, in order (a fabric for each
+    such op and what follows it up to the next cut;
+    :func:`~compiler.compose.hierarchy.part_split` refuses a cut that later ops read
+    across). Raises ``GraphError`` naming a kind the graph has no op of."""
+    cuts: set[int] = set()
+    for kind in kinds:
+        ops = [op for op in graph.ops if op.kind == kind]
+        if not ops:
+            raise GraphError(f"pipeline: the graph has no {kind} op to cut before")
+        cuts |= {op.args[0] for op in ops}
+    return sorted(cuts)
+
+
+def count_parts(graph: Graph, cuts: Callable[[Graph], list[int]]) -> int:
+    """How many fabrics :func:`compile_pipeline` makes of ``graph`` with ``cuts``
+    (without compiling; raises what the cut function raises)."""
+    legal, _ = legalise_phases(graph)
+    return len(part_split(legal, cuts(legal)).instances)
 
 
 @dataclass(frozen=True)
@@ -143,31 +164,62 @@ class Pipeline:
         raise AssertionError("empty pipeline")
 
 
+def _compile_part(graph: Graph, name: str, seed: int, budget: float | None):
+    """One part on its own fabric (a function of its arguments alone, so that a worker
+    process can run it)."""
+    from compiler.program import compile_program
+
+    start = time.perf_counter()
+    return compile_program(graph, name, seed=seed, compose=True,
+                           time_budget=budget), time.perf_counter() - start
+
+
 def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]],
                      time_budget: float | None = None,
                      progress: Callable[[str], None] | None = None,
-                     seed: int = 0) -> Pipeline:
+                     seed: int = 0, workers: int | None = None) -> Pipeline:
     """Compose ``graph`` as parts, each on its own fabric: ``cuts(legal)`` picks the cut
     values in the phase-legal graph (:func:`cut_before_first`, for example); ``seed``
-    is every part's placement seed. Raises what :func:`compiler.program.compile_program`
-    raises for a part, and ``GraphError`` for more than :data:`MAX_PARTS` parts."""
-    from compiler.program import compile_program
+    is every part's placement seed. The parts are independent, so ``workers`` processes
+    (default: one per core, at most one per part; 1 compiles here) compile them side by
+    side, each within ``time_budget`` seconds; the result does not depend on
+    ``workers``. Raises what :func:`compiler.program.compile_program` raises for a part,
+    and ``GraphError`` for a cut that the program reads across or more than
+    :data:`MAX_PARTS` parts."""
+    from concurrent.futures import ProcessPoolExecutor
 
     start = time.perf_counter()
     legal, _ = legalise_phases(graph)
     outer = part_split(legal, cuts(legal))
-    if len(outer.instances) > MAX_PARTS:
-        raise GraphError(f"pipeline: {len(outer.instances)} parts, at most {MAX_PARTS}")
-    stages = []
+    n = len(outer.instances)
+    if n > MAX_PARTS:
+        raise GraphError(f"pipeline: {n} parts, at most {MAX_PARTS}")
+    jobs = []
     for k, inst in enumerate(outer.instances):
-        left = None if time_budget is None else max(1.0, time_budget
-                                                    - (time.perf_counter() - start))
-        if progress is not None:
-            progress(f"part {k} of {len(outer.instances)}: {len(inst.graph.ops)} ops")
         if any(op.kind == "delay" for op in inst.graph.ops):
             inst.graph.first()       # its delays read the restart flag (a token word)
-        stages.append(compile_program(inst.graph, f"{name}.part{k}", seed=seed,
-                                      compose=True, time_budget=left))
+        jobs.append((inst.graph, f"{name}.part{k}", seed, time_budget))
+    workers = min(n, workers or os.cpu_count() or 1)
+
+    def say(msg: str) -> None:
+        if progress is not None:
+            progress(msg)
+
+    for k, inst in enumerate(outer.instances):
+        say(f"part {k} of {n}: {len(inst.graph.ops)} ops")
+    if workers == 1:
+        done = []
+        for k, job in enumerate(jobs):
+            done.append(_compile_part(*job))
+            say(f"part {k} of {n}: compiled in {done[-1][1]:.1f} s")
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(_compile_part, *job) for job in jobs]
+            done = []
+            for k, fut in enumerate(futures):
+                done.append(fut.result())
+                say(f"part {k} of {n}: compiled in {done[-1][1]:.1f} s")
+    stages = [prog for prog, _ in done]
     return Pipeline(graph, tuple(p.bitstream for p in stages), time.perf_counter() - start,
                     tuple(stages))
 

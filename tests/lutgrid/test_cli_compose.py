@@ -42,9 +42,10 @@ def test_compose_out_of_budget_is_named_and_writes_nothing(tmp_path) -> None:
 
 
 def test_compose_of_a_block_too_large_is_named_and_writes_nothing(tmp_path) -> None:
+    # x of 10 bits: wider than the linear macro takes (8), too large for the general flow
     src = tmp_path / "lin.py"
     src.write_text("from compiler.ir import Graph\n\ndef build():\n    g = Graph()\n"
-                   "    x = g.input('x', dim=6, bits=8)\n"
+                   "    x = g.input('x', dim=6, bits=10)\n"
                    "    g.output('y', g.linear(x, [[3, -5, 7, 1, 2, -8]] * 4, bits=8))\n"
                    "    return g\n")
     out = tmp_path / "lin.lgb"

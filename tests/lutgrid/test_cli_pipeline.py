@@ -45,16 +45,16 @@ def test_compile_writes_a_checked_pipeline_file(compiled, capsys) -> None:
     model, out = compiled
     assert compiled_output(out).count("every output bit equals the reference") == 1
     pipe = load_pipeline(out)
-    assert len(pipe.bitstreams) == 2
-    assert all((out.parent / f"m.part{k}.png").stat().st_size > 1000 for k in range(2))
+    assert len(pipe.bitstreams) == 3        # the window, then a fabric per linear
+    assert all((out.parent / f"m.part{k}.png").stat().st_size > 1000 for k in range(3))
 
 
 def test_info_describes_every_fabric(compiled, capsys) -> None:
     _model, out = compiled
     assert main(["info", str(out)]) == 0
     got = capsys.readouterr().out
-    assert "a pipeline of 2 fabrics in a row" in got
-    assert "part 0: " in got and "part 1: " in got
+    assert "a pipeline of 3 fabrics in a row" in got
+    assert "part 0: " in got and "part 2: " in got
     assert "i0[0]" in got and "next" in got
 
 

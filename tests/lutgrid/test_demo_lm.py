@@ -22,11 +22,20 @@ def test_the_shipped_model_is_what_training_measured() -> None:
     spec = WindowLMSpec(**model.meta["spec"])
     g = model.graph
     assert g.inputs["tok"].dim == spec.id_bits and set(g.outputs) == {"next"}
-    lin = [op for op in g.ops if op.kind == "linear"]
-    assert [np.shape(op.params["W"]) for op in lin] == [(spec.hidden, spec.inputs),
-                                                        (spec.vocab, spec.hidden)]
-    assert model.params == sum(np.size(op.params["W"]) + np.size(op.params["b"])
-                               for op in lin)
+    lin = [np.asarray(op.params["W"]) for op in g.ops if op.kind == "linear"]
+    bias = [np.asarray(op.params["b"]) for op in g.ops if op.kind == "linear"]
+    assert [w.shape for w in lin[-2:]] == [(spec.hidden, spec.inputs),
+                                           (spec.vocab, spec.hidden)]
+    counted = sum(w.size + b.size for w, b in zip(lin[-2:], bias[-2:], strict=True))
+    if spec.embed:      # one block-diagonal linear: the same block for every symbol
+        e, n, c = spec.embed, spec.id_bits, spec.context
+        wide = lin[0]
+        assert wide.shape == (c * e, c * n)
+        block = wide[:e, :n]
+        assert np.array_equal(wide, np.kron(np.eye(c, dtype=int), block))
+        assert np.array_equal(bias[0], np.tile(bias[0][:e], c))
+        counted += block.size + e
+    assert model.params == counted
     held = np.asarray(load().held_out, dtype=np.int64)
     pred = reference_predictions(g, held)
     acc = float(np.mean(pred[:-1] == held[1:]))
