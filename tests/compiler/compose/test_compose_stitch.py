@@ -161,7 +161,7 @@ def test_an_op_without_a_macro_too_large_for_the_general_flow_is_named() -> None
     from compiler.program import GENERAL_BLOCK_MAX_LUTS
 
     g = Graph()
-    x = g.input("x", dim=6, bits=8)        # the linear macro takes x of at most 5 bits
+    x = g.input("x", dim=6, bits=10)       # the linear macro takes x of at most 8 bits
     g.output("y", g.linear(x, [[3, -5, 7, 1, 2, -8]] * 4, bits=8))
     with pytest.raises(FitError, match=r"block op1\.linear: no macro lays out this linear, "
                                        r"and its \d+ LUTs are more than") as info:
