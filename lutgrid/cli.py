@@ -351,7 +351,12 @@ def cmd_lm(args: argparse.Namespace) -> int:
         model = load_demo_model()
     _say("compiling (fabrics in a row, compiled side by side: a minute or two) ...")
     t0 = _time.perf_counter()
-    pipe = compile_demo_model(model)
+    from compiler.errors import FitError
+
+    try:
+        pipe = compile_demo_model(model)
+    except (GraphError, FitError) as exc:
+        raise CLIError(f"{args.model or 'the demo model'}: {exc}") from exc
     _say(f"compiled in {_time.perf_counter() - t0:.0f} s: "
          + pipe.sizes() + f" cells, {pipe.used_cells:,} used, latency {pipe.latency} cycles")
     res = stream_text(pipe, ids, seed=args.seed)

@@ -38,3 +38,15 @@ def test_refusals(tmp_path, capsys) -> None:
         rng.integers(-8, 8, (8, 2)), np.zeros(8, int))), small)
     assert main(["lm", "--text", "ab", "--model", str(small)]) == 2
     assert "3 id bits" in capsys.readouterr().err
+
+
+def test_a_model_without_an_argmax_is_named(tmp_path, capsys) -> None:
+    from compiler.ir import Graph
+
+    g = Graph()
+    tok = g.input("tok", dim=5, bits=1, signed=True)
+    g.output("next", g.linear(tok, np.ones((2, 5), int), bits=4))
+    path = tmp_path / "m.json"
+    save_model(g, path)
+    assert main(["lm", "--text", "hello", "--model", str(path)]) == 2
+    assert "no argmax op to cut before" in capsys.readouterr().err
