@@ -219,7 +219,7 @@ def _language_model(out: Path, tokens: int, seed: int) -> list[str]:
     ids = np.asarray(corpus.held_out[start:start + tokens], dtype=np.int64)
     res = stream_text(pipe, ids, seed=seed)
     res.check()
-    _line(f"  held-out symbols {start}..{start + tokens - 1}, one per cycle through both "
+    _line(f"  held-out symbols {start}..{start + tokens - 1}, one per cycle through all "
           f"fabrics in the cycle-accurate simulator ({res.seconds:.1f} s), every prediction "
           f"equal to the integer reference's. Each pair of lines: the text, then the "
           f"fabric's guess for each symbol from the symbols before it ('^' marks a hit)")
