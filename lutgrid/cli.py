@@ -319,19 +319,9 @@ def cmd_lm(args: argparse.Namespace) -> int:
 
     from compiler.ir import GraphError
     from compiler.model_file import load_model
-    from lutgrid.corpus import Corpus
-    from lutgrid.demo_lm import (
-        DemoModel,
-        compile_demo_model,
-        load_demo_model,
-        side_by_side,
-        stream_text,
-        text_ids,
-    )
+    from lutgrid.demo_lm import DemoModel, compile_demo_model, load_demo_model, stream_text
 
-    ids = text_ids(args.text)
-    if len(ids) < 2:
-        raise CLIError(f"--text folds to {len(ids)} symbol(s); give at least 2")
+    ids = _text_ids(args.text)
     if args.model:
         try:
             graph = load_model(args.model)
@@ -361,11 +351,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
          + pipe.sizes() + f" cells, {pipe.used_cells:,} used, latency {pipe.latency} cycles")
     res = stream_text(pipe, ids, seed=args.seed)
     res.check()
-    for line in side_by_side(ids, res.pred, hits=False):
-        _say(line)
-    _say(f"{len(ids)} symbols, one per cycle, every prediction equal to the integer "
-         f"reference's; next-symbol accuracy {res.accuracy:.3f}; after the last symbol "
-         f"it predicts {Corpus.decode(res.pred[-1:])!r}")
+    _show_text(ids, res.pred, checked=True)
     return 0
 
 
@@ -685,26 +671,35 @@ def _text_tokens(text: str, first: IOMap, last: IOMap, source: str
     """The symbol ids of ``text`` and their token words for a language model whose first
     and last fabrics have I/O maps ``first`` and ``last``; a :class:`CLIError` names what
     does not fit."""
-    from lutgrid.demo_lm import stream_words, text_ids
+    from lutgrid.demo_lm import stream_words
 
     n = _lm_words(first, last, source)
+    ids = _text_ids(text)
+    return ids, stream_words(n, ids)
+
+
+def _text_ids(text: str) -> np.ndarray:
+    """``text`` as symbol ids (:func:`lutgrid.demo_lm.text_ids`); a :class:`CLIError`
+    if it folds to fewer than 2 symbols or more than ``MAX_TOKENS``."""
+    from lutgrid.demo_lm import text_ids
+
     ids = text_ids(text)
     if len(ids) < 2:
         raise CLIError(f"--text folds to {len(ids)} symbol(s); give at least 2")
     if len(ids) > MAX_TOKENS:
         raise CLIError(f"--text folds to {len(ids):,} symbols; at most {MAX_TOKENS:,}")
-    return ids, stream_words(n, ids)
+    return ids
 
 
 def _show_text(ids: np.ndarray, pred: np.ndarray, checked: bool) -> None:
     """Print the text beside the predictions ``pred`` (``pred[t]`` follows ``ids[t]``),
     the accuracy, and (``checked``) that every prediction equals the reference's."""
     from lutgrid.corpus import Corpus
-    from lutgrid.demo_lm import side_by_side
+    from lutgrid.demo_lm import next_symbol_accuracy, side_by_side
 
     for line in side_by_side(ids, pred, hits=False):
         _say(line)
-    acc = float(np.mean(pred[:-1] == ids[1:]))
+    acc = next_symbol_accuracy(pred, ids)
     same = ", every prediction equal to the integer reference's" if checked else ""
     _say(f"{len(ids)} symbols, one per cycle{same}; next-symbol accuracy {acc:.3f}; after "
          f"the last symbol it predicts {Corpus.decode(pred[-1:])!r}")

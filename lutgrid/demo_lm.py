@@ -2,8 +2,8 @@
 
 :func:`load_demo_model` reads the model shipped in the package (``lutgrid/data/
 demo_lm.json``, written by :mod:`lutgrid.train_demo`), :func:`compile_demo_model`
-composes it as fabrics in a row (:data:`DEMO_CUTS`), and :func:`stream_text` streams a text through
-them one symbol per cycle in the cycle-accurate numpy simulator, beside the integer
+composes it as fabrics in a row (:data:`DEMO_CUTS`), and :func:`stream_text` streams
+a text through them one symbol per cycle in the cycle-accurate numpy simulator, beside the integer
 reference's predictions (:func:`reference_predictions`).
 :func:`fabric_accuracy` measures the next-symbol accuracy of the compiled program on
 the whole held-out part with the fast simulator (:mod:`sim.fastsim`, held equal to the
@@ -30,10 +30,10 @@ from lutgrid.corpus import ALPHABET, Corpus, fold
 if TYPE_CHECKING:
     from compiler.program import Program
 
-__all__ = ["DEMO_CUTS", "DemoModel", "StreamResult", "as_pipeline", "compile_demo_model",
-           "demo_parts", "fabric_accuracy",
-           "check_predictions", "load_demo_model", "reference_predictions", "side_by_side",
-           "stream_text", "stream_words", "text_ids"]
+__all__ = ["DEMO_CUTS", "DemoModel", "StreamResult", "check_predictions",
+           "compile_demo_model", "demo_parts", "fabric_accuracy", "load_demo_model",
+           "next_symbol_accuracy", "reference_predictions", "side_by_side", "stream_text",
+           "stream_words", "text_ids"]
 
 MODEL = "demo_lm.json"
 META = "demo_lm_meta.json"
@@ -75,15 +75,26 @@ def _id_bits(graph: Graph) -> int:
     return graph.inputs["tok"].dim
 
 
+def _first(n: int) -> np.ndarray:
+    """The ``first`` flags of one stream of ``n`` symbols: set on the first only."""
+    first = np.zeros(n, dtype=np.int64)
+    first[:1] = 1
+    return first
+
+
+def next_symbol_accuracy(pred: np.ndarray, ids: np.ndarray) -> float:
+    """Share of the symbols after the first that ``pred`` predicted (``pred[t]``
+    follows ``ids[t]``)."""
+    return float(np.mean(np.asarray(pred)[:-1] == np.asarray(ids)[1:]))
+
+
 def stream_words(graph: Graph | int, ids: np.ndarray) -> dict[str, np.ndarray]:
     """The token words of a stream of symbol ids (a ``first`` on symbol 0) for the model
     ``graph`` (or ``graph`` id bits): one word per id bit (:func:`compiler.window_lm.
     token_words`), as the unsigned bit patterns the simulators take."""
     n = graph if isinstance(graph, int) else _id_bits(graph)
     words = {word_name("tok", j, n): (ids >> j) & 1 for j in range(n)}
-    first = np.zeros(len(ids), dtype=np.int64)
-    first[0] = 1
-    words[FIRST] = first
+    words[FIRST] = _first(len(ids))
     return words
 
 
@@ -93,9 +104,8 @@ def reference_predictions(graph: Graph, ids: np.ndarray) -> np.ndarray:
     from compiler.ir import reference
     from compiler.window_lm import token_words
 
-    first = np.zeros(len(ids), dtype=np.int64)
-    first[0] = 1
-    out = reference(graph, {"tok": token_words(ids, _id_bits(graph)), FIRST: first})
+    out = reference(graph, {"tok": token_words(ids, _id_bits(graph)),
+                            FIRST: _first(len(ids))})
     return out["next"][:, 0]
 
 
@@ -157,7 +167,7 @@ class StreamResult:
     @property
     def accuracy(self) -> float:
         """Share of the symbols after the first predicted correctly."""
-        return float(np.mean(self.pred[:-1] == self.ids[1:]))
+        return next_symbol_accuracy(self.pred, self.ids)
 
     def check(self) -> None:
         """Raise ``AssertionError`` naming the first prediction that differs from the
@@ -215,19 +225,15 @@ def stream_text(pipeline: Pipeline | Program, ids: np.ndarray, seed: int = 0
         return decode_outputs(bs.iomap, raw, len(ids))
 
     start = time.perf_counter()
-    got = as_pipeline(pipeline).run(stream_words(pipeline.graph, ids), simulate)
+    got = _as_pipeline(pipeline).run(stream_words(pipeline.graph, ids), simulate)
     seconds = time.perf_counter() - start
     return StreamResult(ids, np.asarray(got["next"]),
                         reference_predictions(pipeline.graph, ids), cycles[0], cycles[1],
                         seconds)
 
 
-def as_pipeline(program: Pipeline | Program) -> Pipeline:
-    """``program`` itself if it is a pipeline, else a pipeline of its one fabric."""
-    if isinstance(program, Pipeline):
-        return program
-    return Pipeline(program.graph, (program.bitstream,), program.compile_seconds,
-                    (program,))
+def _as_pipeline(program: Pipeline | Program) -> Pipeline:
+    return program if isinstance(program, Pipeline) else Pipeline.of_program(program)
 
 
 def fabric_accuracy(pipeline: Pipeline | Program, ids: np.ndarray
@@ -242,7 +248,7 @@ def fabric_accuracy(pipeline: Pipeline | Program, ids: np.ndarray
         return stream_tokens(FastSim(bs.configs, bs.iomap), bs.iomap, bs.width, bs.height,
                              words)
 
-    pred = np.asarray(as_pipeline(pipeline).run(stream_words(pipeline.graph, ids),
+    pred = np.asarray(_as_pipeline(pipeline).run(stream_words(pipeline.graph, ids),
                                                 simulate)["next"])
     check_predictions(pred, reference_predictions(pipeline.graph, ids))
-    return float(np.mean(pred[:-1] == ids[1:])), pred
+    return next_symbol_accuracy(pred, ids), pred

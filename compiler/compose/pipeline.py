@@ -28,7 +28,7 @@ import numpy as np
 
 from compiler.compose.hierarchy import part_split
 from compiler.compose.phase import legalise_phases
-from compiler.ir import Graph, GraphError, reference
+from compiler.ir import Graph, GraphError
 from compiler.lower import word_name
 from compiler.model_file import dumps_model, loads_model
 from fabric.bitstream import Bitstream, BitstreamError, atomic_write_bytes
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from compiler.program import Program
 
 __all__ = ["PIPELINE_FORMAT", "PIPELINE_VERSION", "Pipeline", "PipelineFileError",
-           "compile_pipeline", "count_parts", "cut_before_each", "cut_before_first",
+           "compile_pipeline", "count_parts", "cut_before_each",
            "is_pipeline_file", "load_pipeline", "save_pipeline"]
 
 #: The ``format`` and ``version`` of a pipeline file's ``pipeline.json``.
@@ -56,16 +56,6 @@ MAX_ENTRY_BYTES = 1 << 30
 
 class PipelineFileError(ValueError):
     """A pipeline file that cannot be read: the message names the file and the problem."""
-
-
-def cut_before_first(graph: Graph, kind: str) -> list[int]:
-    """The cut at the operand of ``graph``'s first op of ``kind``, as a one-element
-    list (:func:`~compiler.compose.hierarchy.part_split` refuses a cut that later ops
-    read across). Raises ``GraphError`` when there is no such op."""
-    ops = [i for i, op in enumerate(graph.ops) if op.kind == kind]
-    if not ops:
-        raise GraphError(f"pipeline: the graph has no {kind} op to cut before")
-    return [graph.ops[ops[0]].args[0]]
 
 
 def _cut_words(bs: Bitstream, name: str) -> list[str]:
@@ -123,10 +113,11 @@ class Pipeline:
         """The fabrics' sizes, ``"17x27 + 488x353"``."""
         return " + ".join(f"{bs.width}x{bs.height}" for bs in self.bitstreams)
 
-    def expected(self, tokens: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """The program's reference outputs for token words ``tokens`` (``(T, dim)``
-        arrays by input name, and ``first``)."""
-        return reference(self.graph, tokens)
+    @classmethod
+    def of_program(cls, program: Program) -> Pipeline:
+        """A compiled program as a pipeline of its one fabric."""
+        return cls(program.graph, (program.bitstream,), program.compile_seconds,
+                   (program,))
 
     def random_tokens(self, n_tokens: int, seed: int = 0) -> dict[str, np.ndarray]:
         """``n_tokens`` random raw token words of the program's inputs, with restarts
@@ -142,8 +133,8 @@ class Pipeline:
         ``tokens``."""
         from compiler.program import check_outputs, graph_expected
 
-        widths = {base_word(w): self.bitstreams[-1].iomap.width(base_word(w))
-                  for w in self.bitstreams[-1].iomap.outputs}
+        last = self.bitstreams[-1].iomap
+        widths = {w: last.width(w) for w in last.outputs}
         want = graph_expected(self.graph, tokens, widths)
         check_outputs(name, got, want, widths)
 
@@ -179,7 +170,7 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
                      progress: Callable[[str], None] | None = None,
                      seed: int = 0, workers: int | None = None) -> Pipeline:
     """Compose ``graph`` as parts, each on its own fabric: ``cuts(legal)`` picks the cut
-    values in the phase-legal graph (:func:`cut_before_first`, for example); ``seed``
+    values in the phase-legal graph (:func:`cut_before_each`, for example); ``seed``
     is every part's placement seed. The parts are independent, so ``workers`` processes
     (default: one per core, at most one per part; 1 compiles here) compile them side by
     side, each within ``time_budget`` seconds; the result does not depend on
@@ -187,6 +178,7 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
     and ``GraphError`` for a cut that the program reads across or more than
     :data:`MAX_PARTS` parts."""
     from concurrent.futures import ProcessPoolExecutor
+    from contextlib import nullcontext
 
     start = time.perf_counter()
     legal, _ = legalise_phases(graph)
@@ -207,19 +199,12 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
 
     for k, inst in enumerate(outer.instances):
         say(f"part {k} of {n}: {len(inst.graph.ops)} ops")
-    if workers == 1:
-        done = []
-        for k, job in enumerate(jobs):
-            done.append(_compile_part(*job))
-            say(f"part {k} of {n}: compiled in {done[-1][1]:.1f} s")
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(_compile_part, *job) for job in jobs]
-            done = []
-            for k, fut in enumerate(futures):
-                done.append(fut.result())
-                say(f"part {k} of {n}: compiled in {done[-1][1]:.1f} s")
-    stages = [prog for prog, _ in done]
+    stages = []
+    with nullcontext() if workers == 1 else ProcessPoolExecutor(workers) as pool:
+        results = (map if pool is None else pool.map)(_compile_part, *zip(*jobs, strict=True))
+        for k, (prog, seconds) in enumerate(results):   # in part order, as each is ready
+            stages.append(prog)
+            say(f"part {k} of {n}: compiled in {seconds:.1f} s")
     return Pipeline(graph, tuple(p.bitstream for p in stages), time.perf_counter() - start,
                     tuple(stages))
 
