@@ -9,14 +9,8 @@ from compiler.window_lm import WindowLMParams, WindowLMSpec, window_lm_graph
 from lutgrid.cli import main
 
 
-def test_text_streams_through_a_small_model_file(tmp_path, capsys) -> None:
-    spec = WindowLMSpec(vocab=32, context=2, hidden=2, act_bits=4, logit_bits=4, shift1=1,
-                        shift2=2)
-    rng = np.random.default_rng(4)
-    p = WindowLMParams(rng.integers(-8, 8, (2, spec.inputs)), rng.integers(-4, 4, 2),
-                       rng.integers(-8, 8, (32, 2)), rng.integers(-8, 8, 32))
-    path = tmp_path / "m.json"
-    save_model(window_lm_graph(spec, p), path)
+def test_text_streams_through_a_small_model_file(small_lm_file, capsys) -> None:
+    path = small_lm_file
     assert main(["lm", "--text", "The cat, the hat.", "--model", str(path)]) == 0
     out = capsys.readouterr().out
     assert "text  |he cat, the hat.|" in out

@@ -3,54 +3,36 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from compiler.compose.pipeline import load_pipeline
-from compiler.model_file import save_model
-from compiler.window_lm import WindowLMParams, WindowLMSpec, window_lm_graph
 from lutgrid.cli import main
-
-_LOG: dict = {}
-
-
-def compiled_output(out) -> str:
-    return _LOG[str(out)]
 
 
 @pytest.fixture(scope="module")
-def compiled(tmp_path_factory):
-    """A small window language model file and its pipeline file."""
-    tmp = tmp_path_factory.mktemp("pipe")
-    spec = WindowLMSpec(vocab=32, context=2, hidden=2, act_bits=4, logit_bits=4, shift1=1,
-                        shift2=2)
-    rng = np.random.default_rng(4)
-    p = WindowLMParams(rng.integers(-8, 8, (2, spec.inputs)), rng.integers(-4, 4, 2),
-                       rng.integers(-8, 8, (32, 2)), rng.integers(-8, 8, 32))
-    model = tmp / "m.json"
-    save_model(window_lm_graph(spec, p), model)
-    out = tmp / "m.lgp"
+def compiled(small_lm_file, tmp_path_factory):
+    """The small window model file, its pipeline file, and what the compile printed."""
     import contextlib
     import io
 
+    out = tmp_path_factory.mktemp("pipe") / "m.lgp"
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        assert main(["compile", str(model), "--cut-before", "linear", "-o", str(out),
-                     "--png", str(tmp / "m.png")]) == 0
-    _LOG[str(out)] = buf.getvalue()
-    return model, out
+        assert main(["compile", str(small_lm_file), "--cut-before", "linear", "-o",
+                     str(out), "--png", str(out.parent / "m.png")]) == 0
+    return small_lm_file, out, buf.getvalue()
 
 
 def test_compile_writes_a_checked_pipeline_file(compiled, capsys) -> None:
-    model, out = compiled
-    assert compiled_output(out).count("every output bit equals the reference") == 1
+    model, out, printed = compiled
+    assert printed.count("every output bit equals the reference") == 1
     pipe = load_pipeline(out)
     assert len(pipe.bitstreams) == 3        # the window, then a fabric per linear
     assert all((out.parent / f"m.part{k}.png").stat().st_size > 1000 for k in range(3))
 
 
 def test_info_describes_every_fabric(compiled, capsys) -> None:
-    _model, out = compiled
+    _model, out, _printed = compiled
     assert main(["info", str(out)]) == 0
     got = capsys.readouterr().out
     assert "a pipeline of 3 fabrics in a row" in got
@@ -59,7 +41,7 @@ def test_info_describes_every_fabric(compiled, capsys) -> None:
 
 
 def test_run_streams_text_through_the_pipeline_checked(compiled, capsys) -> None:
-    _model, out = compiled
+    _model, out, _printed = compiled
     assert main(["run", str(out), "--text", "The cat, the hat."]) == 0
     got = capsys.readouterr().out
     assert "text  |he cat, the hat.|" in got
@@ -67,7 +49,7 @@ def test_run_streams_text_through_the_pipeline_checked(compiled, capsys) -> None
 
 
 def test_run_random_tokens_with_defects(compiled, capsys) -> None:
-    _model, out = compiled
+    _model, out, _printed = compiled
     assert main(["run", str(out), "--tokens", "200", "--defects", "--seed", "3"]) == 0
     got = capsys.readouterr().out
     assert "a random defect map per fabric: 200 tokens" in got
@@ -81,7 +63,7 @@ def test_run_names_a_pipeline_that_differs_from_its_model(compiled, tmp_path,
     import json
     import zipfile
 
-    _model, out = compiled
+    _model, out, _printed = compiled
     bad = tmp_path / "bad.lgp"
     with zipfile.ZipFile(out) as z, zipfile.ZipFile(bad, "w") as w:
         for name in z.namelist():
@@ -97,7 +79,7 @@ def test_run_names_a_pipeline_that_differs_from_its_model(compiled, tmp_path,
 
 
 def test_refusals(compiled, tmp_path, capsys) -> None:
-    model, out = compiled
+    model, out, _printed = compiled
     assert main(["run", str(out), "--rtl"]) == 2
     assert "is a pipeline of fabrics" in capsys.readouterr().err
     assert main(["compile", str(model), "--cut-before", "dot",

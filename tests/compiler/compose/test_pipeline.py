@@ -47,6 +47,14 @@ def pipe():
                             time_budget=300)
 
 
+@pytest.fixture
+def good(pipe, tmp_path):
+    """The pipeline saved as a file, to be damaged."""
+    path = tmp_path / "good.lgp"
+    save_pipeline(pipe, path)
+    return path
+
+
 def _check_stream(pipe, seed: int) -> None:
     rng = np.random.default_rng(seed)
     T = 300
@@ -107,20 +115,16 @@ def _rewrite(src, dst, change) -> None:
      "does not write the model's output 'nxt'"),
 ])
 def test_a_mangled_pipeline_file_is_refused_with_its_problem_named(
-        pipe, tmp_path, change, message) -> None:
-    good = tmp_path / "good.lgp"
-    save_pipeline(pipe, good)
+        good, tmp_path, change, message) -> None:
     bad = tmp_path / "bad.lgp"
     _rewrite(good, bad, change)
     with pytest.raises(PipelineFileError, match=message):
         load_pipeline(bad)
 
 
-def test_damaged_entries_are_named_not_crashes(pipe, tmp_path) -> None:
+def test_damaged_entries_are_named_not_crashes(good, tmp_path) -> None:
     """Corrupt deflate data, an unknown compression method, an encrypted flag: each a
     PipelineFileError naming the entry."""
-    good = tmp_path / "good.lgp"
-    save_pipeline(pipe, good)
     data = good.read_bytes()
     with zipfile.ZipFile(good) as z:
         info = z.getinfo("part1.lgb")
@@ -147,9 +151,7 @@ def test_damaged_entries_are_named_not_crashes(pipe, tmp_path) -> None:
             load_pipeline(bad)
 
 
-def test_parts_that_read_what_no_one_writes_are_refused(pipe, tmp_path) -> None:
-    good = tmp_path / "good.lgp"
-    save_pipeline(pipe, good)
+def test_parts_that_read_what_no_one_writes_are_refused(good, tmp_path) -> None:
     with zipfile.ZipFile(good) as z:
         part1 = z.read("part1.lgb")
     one = tmp_path / "one.lgp"           # the network alone: it reads i0, nothing before
@@ -168,9 +170,7 @@ def test_parts_that_read_what_no_one_writes_are_refused(pipe, tmp_path) -> None:
         load_pipeline(nomap)
 
 
-def test_a_swapped_part_does_not_chain(pipe, tmp_path) -> None:
-    good = tmp_path / "good.lgp"
-    save_pipeline(pipe, good)
+def test_a_swapped_part_does_not_chain(good, tmp_path) -> None:
     with zipfile.ZipFile(good) as z:
         part0 = z.read("part0.lgb")
     bad = tmp_path / "bad.lgp"
@@ -179,9 +179,7 @@ def test_a_swapped_part_does_not_chain(pipe, tmp_path) -> None:
         load_pipeline(bad)
 
 
-def test_a_truncated_or_foreign_file_is_not_a_pipeline(pipe, tmp_path) -> None:
-    good = tmp_path / "good.lgp"
-    save_pipeline(pipe, good)
+def test_a_truncated_or_foreign_file_is_not_a_pipeline(pipe, good, tmp_path) -> None:
     cut = tmp_path / "cut.lgp"
     cut.write_bytes(good.read_bytes()[:len(good.read_bytes()) // 2])
     with pytest.raises(PipelineFileError, match="cut.lgp"):
