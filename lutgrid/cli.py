@@ -357,9 +357,9 @@ def cmd_lm(args: argparse.Namespace) -> int:
 
 def cmd_model(args: argparse.Namespace) -> int:
     """Write a model file (docs/MODEL_FORMAT.md) of a transformer block, or of a
-    language model with --vocab, with weights drawn from --seed. (The smallest block,
-    d_model 2, composes in about four minutes on two cores: compile it with --compose,
-    and a --time-budget S to bound larger ones.)"""
+    language model with --vocab, with weights drawn from --seed. (Compile it with
+    ``--cut-before all``, one op per fabric, in seconds; on one fabric, ``--compose``,
+    the smallest block, d_model 2, takes about four minutes on two cores.)"""
     from compiler.ir import GraphError
     from compiler.model_file import save_model
     from compiler.transformer import BlockSpec, LMSpec, block_graph, lm_graph, random_lm_params
@@ -382,8 +382,9 @@ def cmd_model(args: argparse.Namespace) -> int:
     params = sum(int(np.asarray(op.params[k]).size) for op in graph.ops
                  for k in ("W", "table") if k in op.params)
     _say(f"wrote {args.output}: {len(graph.ops)} ops, {params} integer parameters "
-         f"(weights and table entries); `lutgrid compile {args.output} --compose` composes "
-         f"it in parts (a d_model-2 block takes about four minutes on two cores; larger "
+         f"(weights and table entries); `lutgrid compile {args.output} --cut-before all` "
+         f"compiles it as a row of fabrics, one op each, in seconds (`--compose`, on one "
+         f"fabric, takes about four minutes for a d_model-2 block on two cores; larger "
          f"ones may not compose yet: give it a --time-budget)")
     return 0
 
@@ -429,13 +430,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
 def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
     """``compile --cut-before OP [--cut-before OP2 ...]``: the program as fabrics in a
-    row, cut at the operand of every op of those kinds (compiler/compose/pipeline.py),
-    the parts compiled side by side, checked in the numpy simulator and written as one
-    pipeline file (NAME.lgp)."""
+    row, cut right before every op of those kinds (``all``: before every computed op;
+    compiler/compose/pipeline.py), the parts compiled side by side, checked in the numpy
+    simulator and written as one pipeline file (NAME.lgp)."""
     from compiler.compose.pipeline import (
         compile_pipeline,
         count_parts,
         cut_before_each,
+        cut_before_every_op,
         pipeline_bytes,
     )
     from compiler.errors import FitError
@@ -454,7 +456,7 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
     kinds = list(dict.fromkeys(args.cut_before))
 
     def cuts(g: Graph) -> list[int]:
-        return cut_before_each(g, *kinds)
+        return cut_before_every_op(g) if "all" in kinds else cut_before_each(g, *kinds)
 
     def png(k: int) -> str:
         return str(Path(args.png).with_suffix(f".part{k}.png"))
@@ -465,8 +467,8 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
         raise CLIError(f"--cut-before {' '.join(kinds)}: {exc}") from exc
     _check_outputs([output, args.report] + ([png(k) for k in range(n)] if args.png else []),
                    args.force)
-    _say(f"compiling {name} as {n} fabrics in a row, cut before every "
-         f"{' and every '.join(kinds)} ...")
+    what = "op" if "all" in kinds else " and every ".join(kinds)
+    _say(f"compiling {name} as {n} fabrics in a row, cut before every {what} ...")
     _show_progress(args.verbose)
     start = time.perf_counter()
     try:
@@ -708,7 +710,8 @@ def _show_text(ids: np.ndarray, pred: np.ndarray, checked: bool) -> None:
 def _run_pipeline(args: argparse.Namespace) -> int:
     """``run`` on a pipeline file: the tokens (random, or --text) through every fabric
     in turn, checked against the model's reference; --defects reruns every fabric on a
-    random defect map of its own and compares."""
+    random defect map of its own, --rtl every fabric in Verilator (its --style or
+    --hardened view), each run checked against the reference too."""
     from compiler.compose.pipeline import PipelineFileError, load_pipeline
     from compiler.ir import FIRST
     from compiler.lower import word_name
@@ -716,7 +719,7 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
 
-    for flag, given in (("--rtl", args.rtl), ("--tokens-file", args.tokens_file)):
+    for flag, given in (("--vcd", args.vcd), ("--tokens-file", args.tokens_file)):
         if given:
             raise CLIError(f"{flag} runs one bitstream; {args.bitstream} is a pipeline of "
                            f"fabrics (run a part with `lutgrid run`, after unzipping it)")
@@ -741,8 +744,21 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     rng = np.random.default_rng(args.seed)
     engines = {}
 
+    style = "hardened" if args.hardened else args.style
+
     def simulate_with(engine: str, defects: bool):
         def simulate(bs, words):
+            if engine == "verilator":
+                engines[id(bs)] = f"verilator ({style} view)"
+                built = _announce_build(bs, None, args, style)
+                sim = make_simulator("verilator", bs.configs, None, args.spares, args.seed,
+                                     style=style, iomap=bs.iomap)
+                got = stream_tokens(sim, bs.iomap, bs.width, bs.height, words,
+                                    seed=args.seed + 1)
+                if built and getattr(sim, "last_run", None) is not None:
+                    _say(f"built the Verilator model in "
+                         f"{sim.last_run.build.build_seconds:.1f} s")
+                return got
             if engine != "cycle" and not defects:
                 from sim.fastsim import FastSim, FastSimError
 
@@ -771,6 +787,8 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     runs = [("auto" if args.engine == "auto" else args.engine, False)]
     if args.defects:
         runs.append(("cycle", True))
+    if args.rtl:      # the hardened view has no spare columns: it runs without defects
+        runs.append(("verilator", False))
     outs = []
     for engine, defects in runs:
         start = time.perf_counter()
@@ -1067,11 +1085,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "on one fabric by the channel router (compiler/compose/); "
                         "progress per block and per routing pass on stderr")
     c.add_argument("--cut-before", metavar="OP", action="append",
-                   help="compile as fabrics in a row, cut at the operand of every op of "
-                        "kind OP (repeatable; e.g. --cut-before linear --cut-before argmax "
-                        "for the demo language model: its delays, each linear and the "
-                        "argmax each on a fabric of its own, compiled side by side); writes "
-                        "a pipeline file NAME.lgp that `lutgrid run` streams")
+                   help="compile as fabrics in a row, cut right before every op of kind "
+                        "OP (repeatable; e.g. --cut-before linear --cut-before argmax for "
+                        "the demo language model: its delays, each linear and the argmax "
+                        "each on a fabric of its own; `--cut-before all`: every op on a "
+                        "fabric of its own, the way transformer blocks compile in seconds), "
+                        "compiled side by side; writes a pipeline file NAME.lgp that "
+                        "`lutgrid run` streams"),
     c.add_argument("--time-budget", type=float, metavar="S",
                    help="with --compose: give up after S seconds with an error naming what "
                         "was being compiled or routed (default: no limit)")

@@ -10,12 +10,14 @@ fits ``cells = a * params**b`` by least squares in log-log, and :func:`project` 
 the fit into the cells and the chip area of a model of ``params`` parameters, under the
 assumptions it states (:data:`TRANSISTORS_PER_CELL`, the anchors' densities).
 
-The family measured is issue 7's MLP with residual (:func:`compiler.examples.mlp`, ``d``
-words in, hidden ``h = 2 d``): transformer blocks of ``d_model`` 8 and above do not
-compose yet (docs/TRANSFORMER.md; the d_model-2 block takes 4-8 minutes), so this is
-the largest family of composed programs that grows smoothly. ``params`` counts the
-trained integers: every Linear's weights and biases (tables are fixed functions, not
-counted).
+The families (:data:`FAMILIES`): issue 7's MLP with residual (:func:`compiler.examples.
+mlp`, ``d`` words in, hidden ``h = 2 d``), composed on one fabric; and transformer
+blocks and language models of 1 to 4 blocks (:mod:`compiler.transformer`), as a row of
+fabrics with one op each (:func:`compiler.compose.pipeline.cut_before_every_op`), because
+blocks of d_model 4 and above do not compose on one fabric in a useful time yet
+(docs/TRANSFORMER.md). A row's cells are all its fabrics' cells, its latency their sum.
+``params`` counts the trained integers: every Linear's weights and biases and every
+Embed's table (tables of functions are fixed, not counted).
 """
 
 from __future__ import annotations
@@ -29,8 +31,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-__all__ = ["ANCHORS", "TRANSISTORS_PER_CELL", "Growth", "Point", "Projection", "fit_growth",
-           "measure", "plot_growth", "project", "run_study"]
+__all__ = ["ANCHORS", "FAMILIES", "TRANSISTORS_PER_CELL", "Growth", "Point", "Projection",
+           "family_graph", "fit_growth", "measure", "plot_growth", "project", "run_study"]
 
 #: Transistors of one programmable cell, an assumption for the area projection: 64
 #: configuration bits in 6T SRAM (384), four 16:1 multiplexers of 15 two-input pass-gate
@@ -65,35 +67,82 @@ class Point:
     error: str = ""
 
 
+#: families :func:`measure` knows, and what ``d`` and ``h`` mean in each
+FAMILIES = {
+    "mlp": "issue 7's MLP with residual: d int4 words in, hidden h, composed on one fabric",
+    "block": "a transformer block: d_model d, heads of 8 words (one below d = 8), window "
+             "2, ReLU attention, MLP 2d, as a row of fabrics one op each",
+    "lm": "a language model of h such blocks (d_model d): 32 symbols, Embed, the blocks, "
+          "a head Linear and Argmax, as a row of fabrics one op each",
+}
+
+
 def _params(graph) -> int:
-    return sum(int(np.asarray(op.params[k]).size) for op in graph.ops
-               if op.kind == "linear" for k in ("W", "b"))
+    """Trained integers: every Linear's weights and biases, every Embed's table."""
+    return (sum(int(np.asarray(op.params[k]).size) for op in graph.ops
+                if op.kind == "linear" for k in ("W", "b"))
+            + sum(int(np.asarray(op.params["table"]).size) for op in graph.ops
+                  if op.kind == "embed"))
+
+
+def family_graph(family: str, d: int, h: int):
+    """The program of ``family`` (:data:`FAMILIES`) at size ``d``, ``h``; weights drawn
+    from a fixed seed. Raises ``ValueError`` naming an unknown family."""
+    from compiler.examples import mlp
+    from compiler.transformer import (
+        BlockSpec,
+        LMSpec,
+        block_graph,
+        lm_graph,
+        random_lm_params,
+    )
+
+    if family not in FAMILIES:
+        raise ValueError(f"unknown family {family!r} (known: {', '.join(FAMILIES)})")
+    if family == "mlp":
+        return mlp(d, h)
+    spec = BlockSpec(d, heads=max(1, d // 8), window=2)
+    if family == "block":
+        return block_graph(spec, seed=7)
+    lm = LMSpec(32, spec, blocks=h)
+    return lm_graph(lm, random_lm_params(lm, seed=7))
 
 
 def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
     """Compile and verify in this process (the child of :func:`measure`)."""
     import resource
 
+    from compiler.compose.pipeline import Pipeline, compile_pipeline, cut_before_every_op
     from compiler.errors import CompileError
-    from compiler.examples import mlp
     from compiler.program import compile_program
-    from sim.check import check_program
+    from sim.simulators import make_simulator
+    from sim.stream import stream_tokens
 
-    if family != "mlp":
-        raise ValueError(f"unknown family {family!r} (known: mlp)")
-    graph = mlp(d, h)
+    graph = family_graph(family, d, h)
     params = _params(graph)
     start = time.perf_counter()
     try:
-        prog = compile_program(graph, f"mlp{d}x{h}", compose=True, time_budget=budget)
+        if family == "mlp":
+            pipe = Pipeline.of_program(compile_program(graph, f"mlp{d}x{h}", compose=True,
+                                                       time_budget=budget))
+        else:
+            pipe = compile_pipeline(graph, f"{family}{d}x{h}", cut_before_every_op,
+                                    time_budget=budget)
     except (CompileError, ValueError) as exc:   # no fit, no route in the budget, no layout
         return Point(family, d, h, params, 0, 0, time.perf_counter() - start, 0.0,
                      f"{type(exc).__name__}: {exc}"[:300])
     compile_s = time.perf_counter() - start
-    check_program(prog, "numpy", 300, seed=1)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    return Point(family, d, h, params, prog.usage.used, prog.bitstream.iomap.latency,
-                 compile_s, peak_mb)
+
+    def simulate(bs, words):
+        sim = make_simulator("numpy", bs.configs, iomap=bs.iomap)
+        return stream_tokens(sim, bs.iomap, bs.width, bs.height, words, seed=2)
+    tokens = pipe.random_tokens(300, seed=1)
+    pipe.check(pipe.run(tokens, simulate), tokens, f"{family} d={d} h={h}")
+    # the parts of a row compile in worker processes: their peak counts too
+    peak_kib = max(resource.getrusage(who).ru_maxrss
+                   for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return Point(family, d, h, params, pipe.used_cells, pipe.latency, compile_s,
+                 peak_kib / 1024)                                 # KiB on Linux
 
 
 def measure(family: str, d: int, h: int, budget: float = 600.0) -> Point:
@@ -116,13 +165,14 @@ def measure(family: str, d: int, h: int, budget: float = 600.0) -> Point:
 
 
 def run_study(sizes: list[tuple[int, int]], budget: float = 600.0, workers: int = 1,
-              scheduler: str | None = None, progress: bool = True) -> list[Point]:
-    """:func:`measure` every MLP ``(d, h)`` of ``sizes`` through Dask
+              scheduler: str | None = None, progress: bool = True,
+              family: str = "mlp") -> list[Point]:
+    """:func:`measure` every ``(d, h)`` of ``sizes`` of ``family`` through Dask
     (:func:`lutgrid.sweep.run_jobs`), in order. ``workers`` local processes (default 1:
     compile times measured side by side on a 2-core machine would share its cores)."""
     from lutgrid.sweep import run_jobs
 
-    jobs = [("mlp", d, h, budget) for d, h in sizes]
+    jobs = [(family, d, h, budget) for d, h in sizes]
     return run_jobs(measure, jobs, scheduler=scheduler, workers=workers,
                     timeout=len(jobs) * (budget * 3 + 300), label="scale study",
                     progress=progress)
@@ -209,7 +259,9 @@ def plot_growth(points: list[Point], growth: Growth, path: str, target: float = 
 
     ok = [p for p in points if not p.error]
     fig, ax = plt.subplots(figsize=(6.4, 4.4), dpi=110)
-    ax.loglog([p.params for p in ok], [p.cells for p in ok], "o", label="measured (MLP)")
+    families = ", ".join(dict.fromkeys(p.family for p in ok))
+    ax.loglog([p.params for p in ok], [p.cells for p in ok], "o",
+              label=f"measured ({families})")
     for p in ok:
         ax.annotate(f"d={p.d}", (p.params, p.cells), textcoords="offset points",
                     xytext=(4, -10), fontsize=8)

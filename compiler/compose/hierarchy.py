@@ -24,7 +24,7 @@ from compiler.compose.instances import Instance, Split, Src, inst_input
 from compiler.ir import FIRST, Graph, GraphError, Value
 from compiler.lower import word_name
 
-__all__ = ["WIRING", "cut_points", "partition", "part_split"]
+__all__ = ["WIRING", "cut_points", "cut_value_name", "part_split", "partition"]
 
 #: ops that only rename or hold values (no block of their own)
 WIRING = frozenset({"input", "const", "slice", "concat"})
@@ -104,13 +104,19 @@ def partition(graph: Graph, blocks_of_op: dict[int, int], min_part: int,
     return cuts
 
 
-def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None, prev: int,
+def cut_value_name(vid: int) -> str:
+    """The name under which a part outputs value ``vid`` of the program (and a later part
+    that reads it takes it as an input): ``v{vid}``."""
+    return f"v{vid}"
+
+
+def _part_graph(graph: Graph, lo: int, hi: int, producer: dict[int, int],
                 outputs: dict[str, Value]) -> tuple[Graph, dict[str, list[Src]]]:
-    """The ops ``lo..hi`` of ``graph`` as a program of their own: the value ``cut_in``
-    (the previous part's cut, if any) becomes input ``i0`` with its exact ranges, token
-    inputs and constants are declared again, and ``outputs`` become its outputs. Also
-    returns the bindings of its input words in terms of the outer program (the output
-    words ``y`` of instance ``prev``, the previous part, or token words)."""
+    """The ops ``lo..hi`` of ``graph`` as a program of their own: every computed value
+    they read from before ``lo`` (made by part ``producer[vid]``) becomes input
+    ``v{vid}`` with its exact ranges, token inputs and constants are declared again, and
+    ``outputs`` become its outputs. Also returns the bindings of its input words in
+    terms of the outer program (output words of the producing parts, or token words)."""
     g = Graph()
     bindings: dict[str, list[Src]] = {}
     vals: dict[int, Value] = {}
@@ -119,11 +125,12 @@ def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None, prev: int,
         if vid in vals:
             return vals[vid]
         op, v = graph.ops[vid], graph.values[vid]
-        if vid == cut_in:
-            got = inst_input(g, "i0", v.dim, v.type, v.lo, v.hi)
+        if vid < lo and op.kind not in WIRING:
+            name = cut_value_name(vid)
+            got = inst_input(g, name, v.dim, v.type, v.lo, v.hi)
             for e in range(v.dim):
-                bindings[word_name("i0", e, v.dim)] = [
-                    ("blk", prev, word_name("y", e, v.dim), b) for b in range(v.bits)]
+                word = word_name(name, e, v.dim)
+                bindings[word] = [("blk", producer[vid], word, b) for b in range(v.bits)]
         elif op.kind == "input":
             name = op.params["name"]
             got = inst_input(g, name, v.dim, v.type, v.lo, v.hi)  # type: ignore[arg-type]
@@ -131,17 +138,13 @@ def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None, prev: int,
                 word = word_name(name, e, v.dim)  # type: ignore[arg-type]
                 bindings[word] = [("in", word, b) for b in range(v.bits)]
         else:
-            if vid < lo and op.kind not in WIRING:
-                raise GraphError(f"ops {lo}..{hi} read op {vid} ({graph.ops[vid].kind}) "
-                                 f"across a cut: the program does not pass through the "
-                                 f"cut value alone there")
             got = g._push(op.kind, [value(a) for a in op.args], dict(op.params), v.dim,
                           v.lo, v.hi, v.type)
         vals[vid] = got
         return got
 
     for vid in range(lo, hi + 1):
-        if graph.ops[vid].kind not in ("input",):
+        if graph.ops[vid].kind not in WIRING:    # slices and concats: where read
             value(vid)
     for name, v in outputs.items():
         g.output(name, value(v.id))
@@ -152,23 +155,48 @@ def _part_graph(graph: Graph, lo: int, hi: int, cut_in: int | None, prev: int,
 
 
 def part_split(graph: Graph, cuts: list[int]) -> Split:
-    """The outer split of ``graph`` cut at ``cuts``: instance ``k`` is part ``k``, a
-    program of the ops between cut ``k-1`` and cut ``k`` whose output ``y`` is the cut
-    value (the last part's outputs are the program's)."""
-    instances: list[Instance] = []
+    """The outer split of ``graph`` cut after the ops ``cuts``: instance ``k`` is part
+    ``k``, a program of the ops between cut ``k-1`` and cut ``k``. It reads every
+    computed value it needs from an earlier part as input ``v{id}`` straight from the
+    part that makes it (:func:`cut_value_name`; at a cut point, :func:`cut_points`, that
+    is the cut value alone), and outputs under the same names the values it makes that
+    later parts read; the last part's outputs are the program's (a value made earlier is
+    passed through). Raises ``GraphError`` when a token input is named like a value."""
+    clash = sorted(n for n in graph.inputs if n.startswith("v") and n[1:].isdigit())
+    if cuts and clash:
+        raise GraphError(f"input {clash[0]!r} has the name of a cut value (v0, v1, ...); "
+                         f"rename it to cut the program into parts")
     bounds = [-1, *cuts, len(graph.ops) - 1]
+    part_of = [0] * len(graph.ops)
     for k in range(len(bounds) - 1):
+        for vid in range(bounds[k] + 1, bounds[k + 1] + 1):
+            part_of[vid] = k
+    last = len(bounds) - 2
+    src = _sources(graph)
+    # values each later part (or the program's outputs, the last part's) reads
+    read_later: set[int] = set()
+    for j, op in enumerate(graph.ops):
+        if op.kind not in WIRING:
+            for a in op.args:
+                read_later |= {d for d in (src[a] if graph.ops[a].kind in WIRING else {a})
+                               if part_of[d] < part_of[j]}
+    for v in graph.outputs.values():
+        read_later |= {d for d in (src[v.id] if graph.ops[v.id].kind in WIRING else {v.id})
+                       if part_of[d] < last}
+    producer = {vid: part_of[vid] for vid in read_later}
+    instances: list[Instance] = []
+    for k in range(last + 1):
         lo, hi = bounds[k] + 1, bounds[k + 1]
-        last = k == len(bounds) - 2
-        outs = dict(graph.outputs) if last else {"y": graph.values[hi]}
-        cut_in = bounds[k] if k else None
-        g, bindings = _part_graph(graph, lo, hi, cut_in, k - 1, outs)
+        outs = (dict(graph.outputs) if k == last else
+                {cut_value_name(v): graph.values[v] for v in sorted(read_later)
+                 if part_of[v] == k})
+        g, bindings = _part_graph(graph, lo, hi, producer, outs)
         instances.append(Instance(f"part{k}", hi, None, g, bindings))
     outputs: dict[str, list[Src]] = {}
     signed: dict[str, bool] = {}
     for name, v in graph.outputs.items():
         for e in range(v.dim):
             word = word_name(name, e, v.dim)
-            outputs[word] = [("blk", len(instances) - 1, word, b) for b in range(v.bits)]
+            outputs[word] = [("blk", last, word, b) for b in range(v.bits)]
             signed[word] = v.signed
     return Split(instances, outputs, signed)

@@ -1,15 +1,17 @@
 """A program as a pipeline of fabrics: its parts composed each on its own fabric, the
-output edge of one wired to the input edge of the next.
+output edges of earlier fabrics wired to the input edges of later ones.
 
 The stitcher joins the parts of a program onto one fabric (:mod:`compiler.compose.
-hierarchy`); where that does not route yet, the parts can still run as a chain of
-fabrics, each streaming one token per cycle, part ``k``'s cut value (a few words) on
-wires to part ``k+1``. The chain computes what the program computes (each part is a
-program of DESIGN §5 ops whose output is the cut value, :func:`~compiler.compose.
-hierarchy.part_split`) and streams one token per cycle; its latency is the sum of the
-parts'. This is the demo language model's form today (docs/DEMO_LM.md): its window of
-delays composes in seconds, the network after it in about a minute, and the two do
-not yet stitch onto one fabric.
+hierarchy`); where that does not route in a useful time, the parts can still run as a
+row of fabrics, each streaming one token per cycle: every value a later part reads
+leaves the fabric that makes it on output ports and enters the reader on input ports
+(wires from fabric to fabric, possibly skipping fabrics between: a residual stream).
+The row computes what the program computes (each part is a program of DESIGN §5 ops,
+:func:`~compiler.compose.hierarchy.part_split`) and streams one token per cycle; its
+latency is the sum of the parts' (a bound: a value that skips fabrics waits in wires).
+This is the form of the demo language model (docs/DEMO_LM.md) and of transformer
+blocks today: a macro or two per fabric compose in seconds where the whole program on
+one fabric does not route in a useful time.
 """
 
 from __future__ import annotations
@@ -17,16 +19,17 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from compiler.compose.hierarchy import part_split
+from compiler.compose.hierarchy import WIRING, part_split
 from compiler.compose.phase import legalise_phases
 from compiler.ir import Graph, GraphError
 from compiler.lower import word_name
@@ -39,12 +42,12 @@ if TYPE_CHECKING:
     from compiler.program import Program
 
 __all__ = ["PIPELINE_FORMAT", "PIPELINE_VERSION", "Pipeline", "PipelineFileError",
-           "compile_pipeline", "count_parts", "cut_before_each",
+           "compile_pipeline", "count_parts", "cut_before_each", "cut_before_every_op",
            "is_pipeline_file", "load_pipeline", "save_pipeline"]
 
 #: The ``format`` and ``version`` of a pipeline file's ``pipeline.json``.
 PIPELINE_FORMAT = "lutgrid-pipeline"
-PIPELINE_VERSION = 1
+PIPELINE_VERSION = 2
 #: Zip entries are written with this timestamp, so that a file's bytes depend only on
 #: its contents (the same model and options give the same file).
 _EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -58,24 +61,42 @@ class PipelineFileError(ValueError):
     """A pipeline file that cannot be read: the message names the file and the problem."""
 
 
-def _cut_words(bs: Bitstream, name: str) -> list[str]:
-    """Token words of ``bs``'s I/O map that belong to value ``name`` (``i0`` or ``y``)."""
-    words = {base_word(w) for w in (bs.iomap.inputs if name == "i0" else bs.iomap.outputs)}
-    return sorted(w for w in words if w == name or w.startswith(name + "["))
+_CUT_WORD = re.compile(r"v\d+(\[\d+\])?")
+
+
+def _cut_words(words: Iterable[str]) -> set[str]:
+    """The words among ``words`` (I/O map words, feeds and all) that carry a value
+    between parts (``v17``, ``v17[2]``: :func:`~compiler.compose.hierarchy.cut_value_name`)."""
+    return {w for w in map(base_word, words) if _CUT_WORD.fullmatch(w)}
 
 
 def cut_before_each(graph: Graph, *kinds: str) -> list[int]:
-    """Cuts at the operand of every op of each of ``kinds``, in order (a fabric for each
-    such op and what follows it up to the next cut;
-    :func:`~compiler.compose.hierarchy.part_split` refuses a cut that later ops read
-    across). Raises ``GraphError`` naming a kind the graph has no op of."""
+    """Cuts right before every op of each of ``kinds``, in order (a fabric for each
+    such op and what follows it up to the next cut; values that later parts read pass
+    through the parts between, :func:`~compiler.compose.hierarchy.part_split`). Raises
+    ``GraphError`` naming a kind the graph has no op of."""
     cuts: set[int] = set()
     for kind in kinds:
-        ops = [op for op in graph.ops if op.kind == kind]
-        if not ops:
+        at = [i for i, op in enumerate(graph.ops) if op.kind == kind]
+        if not at:
             raise GraphError(f"pipeline: the graph has no {kind} op to cut before")
-        cuts |= {op.args[0] for op in ops}
-    return sorted(cuts)
+        cuts |= {i - 1 for i in at if i > 0}
+    # a part must compute something: no cut with only token inputs, constants, slices
+    # and concats since the last one
+    out: list[int] = []
+    for c in sorted(cuts):
+        lo = out[-1] + 1 if out else 0
+        if any(op.kind not in WIRING for op in graph.ops[lo:c + 1]):
+            out.append(c)
+    return out
+
+
+def cut_before_every_op(graph: Graph) -> list[int]:
+    """Cuts before every computed op: each op (a Linear, a Dot, a Table, ...) on a fabric
+    of its own, with the slices and concats around it (:func:`cut_before_each` of every
+    kind of op the graph computes)."""
+    kinds = sorted({op.kind for op in graph.ops} - WIRING)
+    return cut_before_each(graph, *kinds) if kinds else []
 
 
 def count_parts(graph: Graph, cuts: Callable[[Graph], list[int]]) -> int:
@@ -88,11 +109,11 @@ def count_parts(graph: Graph, cuts: Callable[[Graph], list[int]]) -> int:
 @dataclass(frozen=True)
 class Pipeline:
     """A program as fabrics in dataflow order: ``bitstreams[k]`` computes part ``k``
-    (its token inputs and ``i0``, the previous part's cut value; its output ``y``, or
-    the program's outputs for the last part). ``graph`` is the whole program (its
-    reference), ``compile_s`` the compile time (s; 0 when loaded: a file records no
-    time); ``parts`` holds the compiled programs when this pipeline was compiled in this
-    process (empty when loaded)."""
+    (it reads token words and the words ``v{id}`` of values earlier parts make; it
+    outputs the values later parts read, or the program's outputs for the last part).
+    ``graph`` is the whole program (its reference), ``compile_s`` the compile time (s;
+    0 when loaded: a file records no time); ``parts`` holds the compiled programs when
+    this pipeline was compiled in this process (empty when loaded)."""
 
     graph: Graph
     bitstreams: tuple[Bitstream, ...]
@@ -140,18 +161,16 @@ class Pipeline:
 
     def run(self, tokens: Mapping[str, np.ndarray], simulate: Callable) -> dict:
         """Stream token words ``tokens`` (by token word, as the simulators take them)
-        through the chain: ``simulate(bitstream, words)`` runs one fabric on the token
-        words its I/O map reads and returns its output words; part ``k+1`` reads part
-        ``k``'s cut words ``y[j]`` as ``i0[j]``. Returns the last part's output words."""
+        through the fabrics in order: ``simulate(bitstream, words)`` runs one fabric on
+        the words its I/O map reads (token words, and the value words ``v{id}[j]`` of
+        earlier fabrics) and returns its output words. Returns the last fabric's."""
         words = dict(tokens)
         for k, bs in enumerate(self.bitstreams):
             wanted = {base_word(w) for w in bs.iomap.inputs}
             got = simulate(bs, {w: v for w, v in words.items() if w in wanted})
             if k + 1 == len(self.bitstreams):
                 return got
-            words = dict(tokens)
-            for w in _cut_words(self.bitstreams[k + 1], "i0"):
-                words[w] = np.asarray(got["y" + w[2:]])
+            words.update((w, np.asarray(got[w])) for w in _cut_words(got))
         raise AssertionError("empty pipeline")
 
 
@@ -175,8 +194,7 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
     (default: one per core, at most one per part; 1 compiles here) compile them side by
     side, each within ``time_budget`` seconds; the result does not depend on
     ``workers``. Raises what :func:`compiler.program.compile_program` raises for a part,
-    and ``GraphError`` for a cut that the program reads across or more than
-    :data:`MAX_PARTS` parts."""
+    and ``GraphError`` for more than :data:`MAX_PARTS` parts."""
     from concurrent.futures import ProcessPoolExecutor
     from contextlib import nullcontext
 
@@ -251,9 +269,8 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     problem: not a pipeline file, a missing or malformed entry, a wrong format or
     version, a part that is not a bitstream or has no I/O map, a model that does not
     load, a part reading words that are neither the model's inputs nor the previous
-    part's output, parts that do not chain (part ``k+1``'s ``i0`` words against part
-    ``k``'s ``y`` words), a last part without the model's outputs (or narrower), or a
-    latency that is not the parts' sum."""
+    parts' outputs (parts that do not chain), a last part without the model's outputs
+    (or narrower), or a latency that is not the parts' sum."""
     def fail(msg: str) -> PipelineFileError:
         return PipelineFileError(f"{path}: {msg}")
 
@@ -312,21 +329,15 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
             if bs.iomap is None:
                 raise fail(f"part{k}.lgb has no I/O map")
             bitstreams.append(bs)
-    own = {word_name(n, j, v.dim) for n, v in graph.inputs.items() for j in range(v.dim)}
+    made: set[str] = {word_name(n, j, v.dim) for n, v in graph.inputs.items()
+                      for j in range(v.dim)}
     for k, bs in enumerate(bitstreams):
         reads = {base_word(w) for w in bs.iomap.inputs}
-        cut = set(_cut_words(bs, "i0"))
-        if k == 0 and cut:
-            raise fail(f"part0 reads {sorted(cut)}, but no part comes before it")
-        if reads - cut - own:
-            raise fail(f"part{k} reads {sorted(reads - cut - own)}, which are neither the "
-                       f"model's inputs nor the previous part's output")
-    for k in range(parts - 1):
-        ins = _cut_words(bitstreams[k + 1], "i0")
-        outs = {"i0" + w[1:] for w in _cut_words(bitstreams[k], "y")}
-        if not ins or not set(ins) <= outs:
-            raise fail(f"part{k + 1} reads {ins or 'no i0 words'}, part{k} writes "
-                       f"{sorted(outs) or 'no y words'}: the parts do not chain")
+        if reads - made:
+            what = sorted(reads - made)
+            raise fail(f"part{k} reads {what}, which are neither the model's inputs nor "
+                       f"values an earlier part writes: the parts do not chain")
+        made |= _cut_words(bs.iomap.outputs)
     last = bitstreams[-1].iomap
     for name, v in graph.outputs.items():
         for j in range(v.dim):

@@ -27,6 +27,26 @@ def test_the_measuring_process_reports_what_an_in_process_compile_gives() -> Non
     assert p.compile_s > 0 and p.peak_mb > 10
 
 
+def test_a_block_is_measured_as_its_row_of_fabrics() -> None:
+    """The block family: cells and latency of the row of fabrics an in-process compile
+    gives (one op per fabric), parameters counted by hand."""
+    from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
+    from compiler.transformer import BlockSpec, block_graph
+
+    p = measure("block", 2, 0, budget=120)
+    assert not p.error, p.error
+    pipe = compile_pipeline(block_graph(BlockSpec(2, window=2), seed=7), "b",
+                            cut_before_every_op, workers=1)
+    assert (p.cells, p.latency) == (pipe.used_cells, pipe.latency)
+    # Q, K, V, O: 2x2 each; MLP 4x2 and 2x4; biases all zero but counted: 2+2+2+2+4+2
+    assert p.params == 4 * 4 + 8 + 8 + 14
+
+
+def test_an_unknown_family_is_named() -> None:
+    with pytest.raises(RuntimeError, match="unknown family 'cnn'"):
+        measure("cnn", 2, 0, budget=10)
+
+
 def test_a_budget_that_runs_out_is_a_point_with_its_reason() -> None:
     p = measure("mlp", 4, 8, budget=0.01)
     assert "budget" in p.error and p.cells == 0

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from compiler.compose import compose_graph, stitch
-from compiler.compose.hierarchy import cut_points, part_split, partition
+from compiler.compose.hierarchy import WIRING, cut_points, part_split, partition
 from compiler.ir import FIRST, Graph, reference
 from compiler.program import block_library
 
@@ -61,29 +61,59 @@ def _tokens(g: Graph, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]
     return toks
 
 
+def _run_parts(g: Graph, split, toks: dict) -> dict:
+    """Evaluate the parts of ``split`` one after the other, each on the token inputs and
+    the values earlier parts output (``v{id}``); the last part's outputs."""
+    made: dict = {}
+    out = None
+    for inst in split.instances:
+        ins = {name: (made[name] if name in made else toks[name])
+               for name in inst.graph.inputs}
+        out = reference(inst.graph, ins)
+        made.update(out)
+    assert out is not None
+    return out
+
+
 @settings(max_examples=40, deadline=None)
 @given(st.integers(0, 10_000), st.integers(3, 14))
 def test_parts_in_sequence_compute_the_program(seed: int, n_ops: int) -> None:
-    """Cut at every cut point: evaluating the parts one after the other (each part's
-    input i0 the previous part's output y, token inputs shared) gives every output of
-    every token of the whole program."""
+    """Cut at every cut point: evaluating the parts one after the other (each part
+    reading the cut value, token inputs shared) gives every output of every token of
+    the whole program."""
     rng = np.random.default_rng(seed)
     g = random_graph(rng, n_ops)
     cuts = cut_points(g)
     split = part_split(g, cuts)
     assert len(split.instances) == len(cuts) + 1
+    for inst in split.instances[1:]:      # a cut point: the cut value is all a part reads
+        assert len([n for n in inst.graph.inputs if n.startswith("v")]) <= 1
     toks = _tokens(g, rng, 64)
     want = reference(g, toks)
-    prev = None
-    for inst in split.instances:
-        ins = {name: toks[name] for name in inst.graph.inputs if name != "i0"}
-        if "i0" in inst.graph.inputs:
-            assert prev is not None
-            ins["i0"] = prev["y"]
-        prev = reference(inst.graph, ins)
-    assert prev is not None
+    got = _run_parts(g, split, toks)
     for name in g.outputs:
-        assert np.array_equal(prev[name], want[name]), name
+        assert np.array_equal(got[name], want[name]), name
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 14), st.data())
+def test_parts_cut_anywhere_compute_the_program(seed: int, n_ops: int, data) -> None:
+    """Cut after any ops, not only at cut points: a value read beyond the next part is
+    taken straight from the part that made it, and every output of every token is the
+    whole program's."""
+    rng = np.random.default_rng(seed)
+    g = random_graph(rng, n_ops)
+    computed = [i for i, op in enumerate(g.ops) if op.kind not in WIRING]
+    cuts = sorted(data.draw(st.sets(st.sampled_from(computed[:-1]), max_size=4))
+                  if len(computed) > 1 else set())
+    split = part_split(g, cuts)
+    assert len(split.instances) == len(cuts) + 1
+    assume(all(inst.graph.inputs for inst in split.instances))  # not constants alone
+    toks = _tokens(g, rng, 64)
+    want = reference(g, toks)
+    got = _run_parts(g, split, toks)
+    for name in g.outputs:
+        assert np.array_equal(got[name], want[name]), name
 
 
 def _residual_chain() -> Graph:

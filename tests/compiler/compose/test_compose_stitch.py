@@ -88,6 +88,19 @@ def test_constant_outputs_need_no_route() -> None:
     assert {b for _, b in const} == {2, 3, 4}
 
 
+def test_a_program_whose_outputs_are_all_constant_gets_ports_for_every_token_bit() -> None:
+    """A dot whose range rounds to 0 (a transformer block's output dot did, one op per
+    fabric): no block is left, and the 32 token bits need more edge ports than the
+    smallest fabric has; the program still streams its constant, checked."""
+    g = Graph()
+    a = g.input("a", dim=8, bits=1, signed=False)
+    b = g.input("b", dim=8, bits=3)
+    g.output("y", g.dot(a, b, shift=6, bits=4))
+    res = compose_graph(g, block_library())
+    assert res.blocks == []
+    check_composed(g, res, seed=4)
+
+
 def test_graph_without_inputs_is_refused() -> None:
     g = Graph()
     g.output("y", g.const(3, bits=3))

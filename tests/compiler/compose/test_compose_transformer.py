@@ -1,34 +1,70 @@
-"""Transformer blocks (compiler/transformer.py) composed on the fabric and streamed
-bit-exact in the numpy simulator: every output of every token, with sequence restarts
-(`first`), and on a random defect map with garbage on the defective cells.
+"""Transformer blocks (compiler/transformer.py) compiled and streamed bit-exact in the
+numpy simulator: every output of every token, with sequence restarts (`first`), and on
+random defect maps with garbage on the defective cells.
 
-A d_model-2 block takes about four minutes to compose on two cores (the attention part
-most of it), so the blocks are `slow` tests; the benchmark (`bench_compose`, full run)
-composes the same blocks and reports their figures."""
+In CI a block runs as a row of fabrics, one op each (:func:`~compiler.compose.pipeline.
+cut_before_every_op`; values that later ops read, the residual stream among them, go
+straight from the fabric that makes them to the ones that read them): a d_model-2
+block compiles in seconds that way. Composed on one fabric a d_model-2 block takes
+about four minutes (the attention part most of it), so those are `slow` tests; the
+benchmark (`bench_compose`, full run) composes the same blocks and reports their
+figures."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from compiler.compose import compose_graph
+from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
+from compiler.ir import FIRST
 from compiler.program import block_library
 from compiler.transformer import BlockSpec, block_graph
+from fabric.defects import random_defects
+from sim.simulators import make_simulator
+from sim.stream import stream_tokens
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from composed import check_composed  # noqa: E402
 
-pytestmark = pytest.mark.slow
+SPECS = [BlockSpec(2, window=2, attention="relu"),
+         BlockSpec(2, window=2, attention="softmax"),
+         BlockSpec(2, window=1, attention="relu", weights="ternary"),
+         BlockSpec(4, heads=2, window=2, attention="relu")]
+IDS = ["d2-w2-relu", "d2-w2-softmax", "d2-w1-relu-ternary", "d4-h2-w2-relu"]
 
 
-@pytest.mark.parametrize("spec", [
-    BlockSpec(2, window=2, attention="relu"),
-    BlockSpec(2, window=2, attention="softmax"),
-    BlockSpec(2, window=1, attention="relu", weights="ternary"),
-], ids=["d2-w2-relu", "d2-w2-softmax", "d2-w1-relu-ternary"])
-def test_block_composes_and_streams_bit_exact(spec: BlockSpec) -> None:
+def _numpy(defects_seed: int | None):
+    """A ``simulate(bitstream, words)`` for :meth:`Pipeline.run`: the cycle-accurate numpy
+    simulator, on the logical fabric or on a random defect map (one spare column) drawn
+    for each fabric from ``defects_seed``."""
+    rng = None if defects_seed is None else np.random.default_rng(defects_seed)
+
+    def simulate(bs, words):
+        dm = None if rng is None else random_defects(bs.height, bs.width, 1, rng)
+        sim = make_simulator("numpy", bs.configs, dm, 1, seed=5, iomap=bs.iomap)
+        return stream_tokens(sim, bs.iomap, bs.width, bs.height, words, seed=6)
+    return simulate
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=IDS)
+def test_block_as_fabrics_streams_bit_exact_with_restarts_and_defects(spec) -> None:
+    g = block_graph(spec, seed=11)
+    pipe = compile_pipeline(g, "block", cut_before_every_op, time_budget=300)
+    assert len(pipe.bitstreams) > 5          # one op each, not one fabric
+    tokens = pipe.random_tokens(300, seed=2)
+    if spec.window > 1:                       # a window reads the restart flag
+        assert tokens[FIRST].sum() > 3        # several restarts among the 300 tokens
+    pipe.check(pipe.run(tokens, _numpy(None)), tokens, "block")
+    pipe.check(pipe.run(tokens, _numpy(9)), tokens, "block on defect maps")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", SPECS[:3], ids=IDS[:3])
+def test_block_composes_on_one_fabric_and_streams_bit_exact(spec: BlockSpec) -> None:
     g = block_graph(spec, seed=11)
     res = compose_graph(g, block_library(), time_budget=1200)
     check_composed(g, res, seed=3)

@@ -98,7 +98,7 @@ def _rewrite(src, dst, change) -> None:
 
 @pytest.mark.parametrize("change, message", [
     (lambda n, d: None if n == "part1.lgb" else d, "'part1.lgb' is missing"),
-    (lambda n, d: d.replace(b'"version": 1', b'"version": 9') if n == "pipeline.json"
+    (lambda n, d: d.replace(b'"version": 2', b'"version": 9') if n == "pipeline.json"
      else d, "version 9"),
     (lambda n, d: d.replace(b'"parts": 2', b'"parts": 3') if n == "pipeline.json"
      else d, "'part2.lgb' is missing"),
@@ -154,11 +154,12 @@ def test_damaged_entries_are_named_not_crashes(good, tmp_path) -> None:
 def test_parts_that_read_what_no_one_writes_are_refused(good, tmp_path) -> None:
     with zipfile.ZipFile(good) as z:
         part1 = z.read("part1.lgb")
-    one = tmp_path / "one.lgp"           # the network alone: it reads i0, nothing before
+    one = tmp_path / "one.lgp"           # the network alone: it reads v-words no one writes
     _rewrite(good, one, lambda n, d: None if n == "part1.lgb" else
              part1 if n == "part0.lgb" else
              d.replace(b'"parts": 2', b'"parts": 1') if n == "pipeline.json" else d)
-    with pytest.raises(PipelineFileError, match="no part comes before it"):
+    with pytest.raises(PipelineFileError, match=r"part0 reads \['v\d+.*neither the model's "
+                       r"inputs nor values an earlier part writes"):
         load_pipeline(one)
     from fabric.bitstream import Bitstream
 
@@ -170,11 +171,12 @@ def test_parts_that_read_what_no_one_writes_are_refused(good, tmp_path) -> None:
         load_pipeline(nomap)
 
 
-def test_a_swapped_part_does_not_chain(good, tmp_path) -> None:
+def test_parts_in_the_wrong_order_do_not_chain(good, tmp_path) -> None:
     with zipfile.ZipFile(good) as z:
-        part0 = z.read("part0.lgb")
+        part0, part1 = z.read("part0.lgb"), z.read("part1.lgb")
     bad = tmp_path / "bad.lgp"
-    _rewrite(good, bad, lambda n, d: part0 if n == "part1.lgb" else d)
+    _rewrite(good, bad, lambda n, d: part0 if n == "part1.lgb" else
+             part1 if n == "part0.lgb" else d)
     with pytest.raises(PipelineFileError, match="do not chain"):
         load_pipeline(bad)
 
