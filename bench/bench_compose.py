@@ -180,16 +180,18 @@ def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
     """A block of d_model ``d`` (window 2, ``d`` / 2 heads of 2 words, MLP 2d) as a row
     of fabrics, one op each (:func:`~compiler.compose.pipeline.cut_before_every_op`),
     compiled side by side, verified in the numpy simulator (300 tokens with restarts,
-    and on a defect map per fabric). Cells per parameter counts the Linear weights;
-    latency is the sum of the fabrics'."""
+    and on a defect map per fabric). Cells per parameter counts the Linear weights and
+    biases (:func:`lutgrid.scale_study.trained_params`); latency is the sum of the
+    fabrics'."""
     from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
     from compiler.transformer import BlockSpec, block_graph
     from fabric.defects import random_defects
+    from lutgrid.scale_study import trained_params
     from sim.simulators import make_simulator
     from sim.stream import stream_tokens
 
     g = block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention=attention))
-    params = sum(int(np.asarray(op.params["W"]).size) for op in g.ops if op.kind == "linear")
+    params = trained_params(g)
     pipe = compile_pipeline(g, f"block_d{d}", cut_before_every_op, time_budget=budget)
     tokens = pipe.random_tokens(300, seed=1)
     for dseed in (None, 1):
@@ -206,7 +208,7 @@ def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
           f"{pipe.compile_s:.1f} s; bit-exact on 300 tokens, also on defect maps")
     n = f"d{d}"
     return [(f"block_{n}_cells_{attention}", used, "cells"),
-            (f"block_{n}_cells_per_param_{attention}", used / params, "cells/weight"),
+            (f"block_{n}_cells_per_param_{attention}", used / params, "cells/param"),
             (f"block_{n}_latency_cycles_{attention}", pipe.latency, "cycles"),
             (f"block_{n}_compile_s_{attention}", pipe.compile_s, "s"),
             (f"block_{n}_fabrics_{attention}", len(pipe.bitstreams), "fabrics")]

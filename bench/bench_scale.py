@@ -22,8 +22,9 @@ fabric in a useful time yet), and issue 7's MLP with residual composed on one fa
 
 --quick measures blocks of d_model 2 and 4; the full run blocks of 4, 8, 16, 32 and 64,
 models of 1 to 4 blocks of d_model 8, and the MLPs of d = 2 to 64, each with a 900 s
-compile budget (a size that does not compile within it prints a ``#`` line and no
-figure). The plot of the blocks goes to ``out/scale_growth.png``.
+compile budget (for a row of fabrics: per fabric, its fabrics compiled side by side on
+the machine's cores; a size that does not compile within it prints a ``#`` line and
+no figure). The plot of the blocks goes to ``out/scale_growth.png``.
 """
 
 from __future__ import annotations

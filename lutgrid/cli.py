@@ -454,6 +454,9 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
                            f"on a fabric of its own size)")
     output = args.output if args.output is not None else f"{name}.lgp"
     kinds = list(dict.fromkeys(args.cut_before))
+    if "all" in kinds and len(kinds) > 1:
+        raise CLIError(f"--cut-before all already cuts before every op; drop "
+                       f"--cut-before {' '.join(k for k in kinds if k != 'all')}")
 
     def cuts(g: Graph) -> list[int]:
         return cut_before_every_op(g) if "all" in kinds else cut_before_each(g, *kinds)
@@ -787,7 +790,7 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     runs = [("auto" if args.engine == "auto" else args.engine, False)]
     if args.defects:
         runs.append(("cycle", True))
-    if args.rtl:      # the hardened view has no spare columns: it runs without defects
+    if args.rtl:      # without defects: the defect maps are the numpy run's (--defects)
         runs.append(("verilator", False))
     outs = []
     for engine, defects in runs:
@@ -1091,7 +1094,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "each on a fabric of its own; `--cut-before all`: every op on a "
                         "fabric of its own, the way transformer blocks compile in seconds), "
                         "compiled side by side; writes a pipeline file NAME.lgp that "
-                        "`lutgrid run` streams"),
+                        "`lutgrid run` streams")
     c.add_argument("--time-budget", type=float, metavar="S",
                    help="with --compose: give up after S seconds with an error naming what "
                         "was being compiled or routed (default: no limit)")

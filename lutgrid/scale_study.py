@@ -32,7 +32,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 __all__ = ["ANCHORS", "FAMILIES", "TRANSISTORS_PER_CELL", "Growth", "Point", "Projection",
-           "family_graph", "fit_growth", "measure", "plot_growth", "project", "run_study"]
+           "family_graph", "fit_growth", "measure", "plot_growth", "project", "run_study",
+           "trained_params"]
 
 #: Transistors of one programmable cell, an assumption for the area projection: 64
 #: configuration bits in 6T SRAM (384), four 16:1 multiplexers of 15 two-input pass-gate
@@ -77,7 +78,7 @@ FAMILIES = {
 }
 
 
-def _params(graph) -> int:
+def trained_params(graph) -> int:
     """Trained integers: every Linear's weights and biases, every Embed's table."""
     return (sum(int(np.asarray(op.params[k]).size) for op in graph.ops
                 if op.kind == "linear" for k in ("W", "b"))
@@ -119,7 +120,7 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
     from sim.stream import stream_tokens
 
     graph = family_graph(family, d, h)
-    params = _params(graph)
+    params = trained_params(graph)
     start = time.perf_counter()
     try:
         if family == "mlp":

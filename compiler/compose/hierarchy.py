@@ -24,7 +24,7 @@ from compiler.compose.instances import Instance, Split, Src, inst_input
 from compiler.ir import FIRST, Graph, GraphError, Value
 from compiler.lower import word_name
 
-__all__ = ["WIRING", "cut_points", "cut_value_name", "part_split", "partition"]
+__all__ = ["WIRING", "cut_points", "cut_prefix", "part_split", "partition"]
 
 #: ops that only rename or hold values (no block of their own)
 WIRING = frozenset({"input", "const", "slice", "concat"})
@@ -104,17 +104,23 @@ def partition(graph: Graph, blocks_of_op: dict[int, int], min_part: int,
     return cuts
 
 
-def cut_value_name(vid: int) -> str:
-    """The name under which a part outputs value ``vid`` of the program (and a later part
-    that reads it takes it as an input): ``v{vid}``."""
-    return f"v{vid}"
+def cut_prefix(graph: Graph) -> str:
+    """The prefix of the names under which parts pass values on (``v``, so ``v17`` is
+    value 17; ``v_``, ``vv_``, ... when the program's own inputs or outputs already
+    use a name of that form)."""
+    names = set(graph.inputs) | set(graph.outputs)
+    for prefix in ("v", "v_", "vv_", "vvv_"):
+        if not any(n.startswith(prefix) and n[len(prefix):].isdigit() for n in names):
+            return prefix
+    raise GraphError("cannot name the values between parts: the program's inputs and "
+                     "outputs use the names v<N>, v_<N>, vv_<N> and vvv_<N>")
 
 
-def _part_graph(graph: Graph, lo: int, hi: int, producer: dict[int, int],
+def _part_graph(graph: Graph, lo: int, hi: int, producer: dict[int, int], prefix: str,
                 outputs: dict[str, Value]) -> tuple[Graph, dict[str, list[Src]]]:
     """The ops ``lo..hi`` of ``graph`` as a program of their own: every computed value
     they read from before ``lo`` (made by part ``producer[vid]``) becomes input
-    ``v{vid}`` with its exact ranges, token inputs and constants are declared again, and
+    ``{prefix}{vid}`` with its exact ranges, token inputs and constants are declared again, and
     ``outputs`` become its outputs. Also returns the bindings of its input words in
     terms of the outer program (output words of the producing parts, or token words)."""
     g = Graph()
@@ -126,7 +132,7 @@ def _part_graph(graph: Graph, lo: int, hi: int, producer: dict[int, int],
             return vals[vid]
         op, v = graph.ops[vid], graph.values[vid]
         if vid < lo and op.kind not in WIRING:
-            name = cut_value_name(vid)
+            name = f"{prefix}{vid}"
             got = inst_input(g, name, v.dim, v.type, v.lo, v.hi)
             for e in range(v.dim):
                 word = word_name(name, e, v.dim)
@@ -156,16 +162,25 @@ def _part_graph(graph: Graph, lo: int, hi: int, producer: dict[int, int],
 
 def part_split(graph: Graph, cuts: list[int]) -> Split:
     """The outer split of ``graph`` cut after the ops ``cuts``: instance ``k`` is part
-    ``k``, a program of the ops between cut ``k-1`` and cut ``k``. It reads every
-    computed value it needs from an earlier part as input ``v{id}`` straight from the
-    part that makes it (:func:`cut_value_name`; at a cut point, :func:`cut_points`, that
-    is the cut value alone), and outputs under the same names the values it makes that
-    later parts read; the last part's outputs are the program's (a value made earlier is
-    passed through). Raises ``GraphError`` when a token input is named like a value."""
-    clash = sorted(n for n in graph.inputs if n.startswith("v") and n[1:].isdigit())
-    if cuts and clash:
-        raise GraphError(f"input {clash[0]!r} has the name of a cut value (v0, v1, ...); "
-                         f"rename it to cut the program into parts")
+    ``k``, a program of the ops between two cuts. It reads every computed value it needs
+    from an earlier part as input ``v{id}`` (:func:`cut_prefix`) straight from the part
+    that makes it (at a cut point, :func:`cut_points`, that is the cut value alone), and
+    outputs under the same names the values it makes that later parts read; the last
+    part's outputs are the program's (a value made earlier is passed through). A part
+    that would read nothing (constants alone) joins the part after it (the last such
+    part, the one before), so there may be fewer parts than ``len(cuts) + 1``."""
+    cuts = sorted(set(cuts))
+    while True:
+        split, empty = _split_at(graph, cuts)
+        if empty is None or not cuts:
+            return split
+        del cuts[min(empty, len(cuts) - 1)]
+
+
+def _split_at(graph: Graph, cuts: list[int]) -> tuple[Split, int | None]:
+    """:func:`part_split` at exactly ``cuts``, and the first part that reads no input
+    (``None`` if every part reads one)."""
+    prefix = cut_prefix(graph)
     bounds = [-1, *cuts, len(graph.ops) - 1]
     part_of = [0] * len(graph.ops)
     for k in range(len(bounds) - 1):
@@ -185,12 +200,15 @@ def part_split(graph: Graph, cuts: list[int]) -> Split:
                        if part_of[d] < last}
     producer = {vid: part_of[vid] for vid in read_later}
     instances: list[Instance] = []
+    empty = None
     for k in range(last + 1):
         lo, hi = bounds[k] + 1, bounds[k + 1]
         outs = (dict(graph.outputs) if k == last else
-                {cut_value_name(v): graph.values[v] for v in sorted(read_later)
+                {f"{prefix}{v}": graph.values[v] for v in sorted(read_later)
                  if part_of[v] == k})
-        g, bindings = _part_graph(graph, lo, hi, producer, outs)
+        g, bindings = _part_graph(graph, lo, hi, producer, prefix, outs)
+        if not g.inputs and empty is None:
+            empty = k
         instances.append(Instance(f"part{k}", hi, None, g, bindings))
     outputs: dict[str, list[Src]] = {}
     signed: dict[str, bool] = {}
@@ -199,4 +217,4 @@ def part_split(graph: Graph, cuts: list[int]) -> Split:
             word = word_name(name, e, v.dim)
             outputs[word] = [("blk", last, word, b) for b in range(v.bits)]
             signed[word] = v.signed
-    return Split(instances, outputs, signed)
+    return Split(instances, outputs, signed), empty

@@ -19,11 +19,10 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -51,32 +50,31 @@ PIPELINE_VERSION = 2
 #: Zip entries are written with this timestamp, so that a file's bytes depend only on
 #: its contents (the same model and options give the same file).
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-#: Most fabrics a pipeline file holds, and the largest entry it reads (bytes): a
-#: 1024x1024 bitstream is 8 MiB, so this refuses a zip bomb, not a real fabric.
-MAX_PARTS = 64
+#: Most fabrics a pipeline file holds (a language model of four d_model-8 blocks, one op
+#: per fabric, has 167), and the largest entry it reads (bytes): a 1024x1024 bitstream
+#: is 8 MiB, so this refuses a zip bomb, not a real fabric.
+MAX_PARTS = 4096
 MAX_ENTRY_BYTES = 1 << 30
+#: the most all entries of one file may hold together (bytes)
+MAX_TOTAL_BYTES = 1 << 32
 
 
 class PipelineFileError(ValueError):
     """A pipeline file that cannot be read: the message names the file and the problem."""
 
 
-_CUT_WORD = re.compile(r"v\d+(\[\d+\])?")
-
-
-def _cut_words(words: Iterable[str]) -> set[str]:
-    """The words among ``words`` (I/O map words, feeds and all) that carry a value
-    between parts (``v17``, ``v17[2]``: :func:`~compiler.compose.hierarchy.cut_value_name`)."""
-    return {w for w in map(base_word, words) if _CUT_WORD.fullmatch(w)}
-
-
 def cut_before_each(graph: Graph, *kinds: str) -> list[int]:
     """Cuts right before every op of each of ``kinds``, in order (a fabric for each
-    such op and what follows it up to the next cut; values that later parts read pass
-    through the parts between, :func:`~compiler.compose.hierarchy.part_split`). Raises
-    ``GraphError`` naming a kind the graph has no op of."""
+    such op and what follows it up to the next cut; a value goes from the part that
+    makes it to every later part that reads it, :func:`~compiler.compose.hierarchy.
+    part_split`). Raises
+    ``GraphError`` naming a kind the graph has no op of, or a kind of wiring (input,
+    const, slice, concat)."""
     cuts: set[int] = set()
     for kind in kinds:
+        if kind in WIRING:
+            raise GraphError(f"pipeline: {kind} ops are wiring (no op of their own on a "
+                             f"fabric): nothing to cut before")
         at = [i for i, op in enumerate(graph.ops) if op.kind == kind]
         if not at:
             raise GraphError(f"pipeline: the graph has no {kind} op to cut before")
@@ -162,15 +160,16 @@ class Pipeline:
     def run(self, tokens: Mapping[str, np.ndarray], simulate: Callable) -> dict:
         """Stream token words ``tokens`` (by token word, as the simulators take them)
         through the fabrics in order: ``simulate(bitstream, words)`` runs one fabric on
-        the words its I/O map reads (token words, and the value words ``v{id}[j]`` of
-        earlier fabrics) and returns its output words. Returns the last fabric's."""
+        the words its I/O map reads (token words, and the value words ``v{id}[j]`` that
+        earlier fabrics output: every output of a fabric before the last is a value a
+        later one reads) and returns its output words. Returns the last fabric's."""
         words = dict(tokens)
         for k, bs in enumerate(self.bitstreams):
             wanted = {base_word(w) for w in bs.iomap.inputs}
             got = simulate(bs, {w: v for w, v in words.items() if w in wanted})
             if k + 1 == len(self.bitstreams):
                 return got
-            words.update((w, np.asarray(got[w])) for w in _cut_words(got))
+            words.update((w, np.asarray(v)) for w, v in got.items())   # all values
         raise AssertionError("empty pipeline")
 
 
@@ -188,8 +187,8 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
                      time_budget: float | None = None,
                      progress: Callable[[str], None] | None = None,
                      seed: int = 0, workers: int | None = None) -> Pipeline:
-    """Compose ``graph`` as parts, each on its own fabric: ``cuts(legal)`` picks the cut
-    values in the phase-legal graph (:func:`cut_before_each`, for example); ``seed``
+    """Compose ``graph`` as parts, each on its own fabric: ``cuts(legal)`` picks the ops
+    to cut after in the phase-legal graph (:func:`cut_before_each`, for example); ``seed``
     is every part's placement seed. The parts are independent, so ``workers`` processes
     (default: one per core, at most one per part; 1 compiles here) compile them side by
     side, each within ``time_budget`` seconds; the result does not depend on
@@ -281,6 +280,10 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
     except zipfile.BadZipFile as exc:
         raise fail(f"not a pipeline file ({exc})") from exc
     with z:
+        total = sum(info.file_size for info in z.infolist())
+        if total > MAX_TOTAL_BYTES:
+            raise fail(f"its entries hold {total:,} bytes, more than {MAX_TOTAL_BYTES:,}")
+
         def entry(name: str) -> bytes:
             try:
                 info = z.getinfo(name)
@@ -308,7 +311,7 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
             raise fail(f"pipeline.json: format is not {PIPELINE_FORMAT!r}")
         if head.get("version") != PIPELINE_VERSION:
             raise fail(f"pipeline.json: version {head.get('version')!r}, this lutgrid "
-                       f"reads version {PIPELINE_VERSION}")
+                       f"reads version {PIPELINE_VERSION} (compile the model again)")
         parts = head.get("parts")
         if not isinstance(parts, int) or isinstance(parts, bool) or \
                 not 1 <= parts <= MAX_PARTS:
@@ -337,7 +340,7 @@ def load_pipeline(path: str | os.PathLike[str]) -> Pipeline:
             what = sorted(reads - made)
             raise fail(f"part{k} reads {what}, which are neither the model's inputs nor "
                        f"values an earlier part writes: the parts do not chain")
-        made |= _cut_words(bs.iomap.outputs)
+        made |= {base_word(w) for w in bs.iomap.outputs}
     last = bitstreams[-1].iomap
     for name, v in graph.outputs.items():
         for j in range(v.dim):

@@ -843,8 +843,9 @@ def _stitch(graph: Graph, split: Split, blocks: list[Block], library: BlockLibra
     tries += [("shelf", m, a) for m, a in ((margin, 1.0), (2, ONE_ROW), (margin, ONE_ROW),
                                            (margin + 4, 1.0), (margin + 8, 1.0))]
     if not blocks:
-        # every output is constant: a square with edge ports for every token bit and
-        # every output bit (each side has a bus of each direction as wide as the side)
+        # no block is left (every output is a constant or a token word): a square with
+        # edge ports for every token bit and every output bit (each side has a bus of
+        # each direction as wide as the side)
         n_out = sum(len(bits) for bits in split.outputs.values())
         side = max(2 * margin + 1, -(-max(sum(token_bits.values()), n_out) // 4))
         tries = [("bare", side, 0.0)]

@@ -82,8 +82,11 @@ def test_run_names_a_pipeline_that_differs_from_its_model(compiled, tmp_path,
 
 def test_refusals(compiled, tmp_path, capsys) -> None:
     model, out, _printed = compiled
-    assert main(["run", str(out), "--rtl"]) == 2
-    assert "is a pipeline of fabrics" in capsys.readouterr().err
+    assert main(["run", str(out), "--rtl", "--vcd", str(tmp_path / "w.vcd")]) == 2
+    assert "--vcd runs one bitstream" in capsys.readouterr().err
+    assert main(["compile", str(model), "--cut-before", "all", "--cut-before", "linear",
+                 "-o", str(tmp_path / "z.lgp")]) == 2
+    assert "drop --cut-before linear" in capsys.readouterr().err
     assert main(["compile", str(model), "--cut-before", "dot",
                  "-o", str(tmp_path / "x.lgp")]) == 2
     assert "no dot op" in capsys.readouterr().err

@@ -62,6 +62,21 @@ def test_block_as_fabrics_streams_bit_exact_with_restarts_and_defects(spec) -> N
     pipe.check(pipe.run(tokens, _numpy(9)), tokens, "block on defect maps")
 
 
+@pytest.mark.parametrize("seed", [1, 8, 10])
+def test_random_small_blocks_as_fabrics_stream_bit_exact(seed: int) -> None:
+    """d_model 2 blocks of a random shape (window 1-3, either attention, int4 or
+    ternary weights, with or without RMS norm) and random weights from ``seed``."""
+    rng = np.random.default_rng(seed)
+    spec = BlockSpec(2, window=int(rng.integers(1, 4)),
+                     attention=str(rng.choice(["relu", "softmax"])),
+                     weights=str(rng.choice(["int4", "ternary"])),
+                     norm=str(rng.choice(["none", "rms"])))
+    g = block_graph(spec, seed=100 + seed)
+    pipe = compile_pipeline(g, "block", cut_before_every_op, time_budget=300)
+    tokens = pipe.random_tokens(256, seed=seed)
+    pipe.check(pipe.run(tokens, _numpy(None)), tokens, f"block {spec}")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("spec", SPECS[:3], ids=IDS[:3])
 def test_block_composes_on_one_fabric_and_streams_bit_exact(spec: BlockSpec) -> None:

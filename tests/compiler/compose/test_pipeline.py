@@ -198,3 +198,5 @@ def test_a_cut_needs_its_op() -> None:
     g.output("y", g.add(g.input("x", bits=4), g.input("z", bits=4)))
     with pytest.raises(GraphError, match="no linear op"):
         cut_before_each(g, "linear")
+    with pytest.raises(GraphError, match="concat ops are wiring"):
+        cut_before_each(g, "concat")
