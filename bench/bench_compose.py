@@ -204,7 +204,7 @@ def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
         pipe.check(pipe.run(tokens, simulate), tokens, f"block d{d} {attention}")
     used = pipe.used_cells
     print(f"transformer block d{d} ({attention}) as {len(pipe.bitstreams)} fabrics, one op "
-          f"each: {used:,} cells used, {params} weights, latency {pipe.latency} cycles, "
+          f"each: {used:,} cells used, {params} parameters, latency {pipe.latency} cycles, "
           f"{pipe.compile_s:.1f} s; bit-exact on 300 tokens, also on defect maps")
     n = f"d{d}"
     return [(f"block_{n}_cells_{attention}", used, "cells"),
