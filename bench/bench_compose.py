@@ -185,23 +185,16 @@ def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
     fabrics'."""
     from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
     from compiler.transformer import BlockSpec, block_graph
-    from fabric.defects import random_defects
     from lutgrid.scale_study import trained_params
-    from sim.simulators import make_simulator
-    from sim.stream import stream_tokens
+    from sim.simulators import numpy_stage
 
     g = block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention=attention))
     params = trained_params(g)
     pipe = compile_pipeline(g, f"block_d{d}", cut_before_every_op, time_budget=budget)
     tokens = pipe.random_tokens(300, seed=1)
-    for dseed in (None, 1):
-        rng = None if dseed is None else np.random.default_rng(dseed)
-
-        def simulate(bs, words, rng=rng):
-            dm = None if rng is None else random_defects(bs.height, bs.width, 1, rng)
-            sim = make_simulator("numpy", bs.configs, dm, 1, iomap=bs.iomap)
-            return stream_tokens(sim, bs.iomap, bs.width, bs.height, words, seed=2)
-        pipe.check(pipe.run(tokens, simulate), tokens, f"block d{d} {attention}")
+    for defects in (None, np.random.default_rng(1)):
+        pipe.check(pipe.run(tokens, numpy_stage(defects, seed=1)), tokens,
+                   f"block d{d} {attention}")
     used = pipe.used_cells
     print(f"transformer block d{d} ({attention}) as {len(pipe.bitstreams)} fabrics, one op "
           f"each: {used:,} cells used, {params} parameters, latency {pipe.latency} cycles, "

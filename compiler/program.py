@@ -131,6 +131,12 @@ def random_words(input_words: Mapping[str, int], n_tokens: int, seed: int = 0,
     return tokens
 
 
+def sign_extend(raw: np.ndarray, bits: int) -> np.ndarray:
+    """Raw ``bits``-bit words (the low bits of ``raw``) as two's-complement integers."""
+    top = 1 << (bits - 1)
+    return (raw & (2 * top - 1)) - ((raw & top) << 1)
+
+
 def graph_expected(graph: Graph, tokens: Mapping[str, np.ndarray],
                    widths: Mapping[str, int]) -> dict[str, np.ndarray]:
     """``graph``'s reference output words (unsigned, ``widths[word]`` bits) for raw
@@ -141,8 +147,7 @@ def graph_expected(graph: Graph, tokens: Mapping[str, np.ndarray],
                 for i in range(value.dim)]
         stacked = np.stack(cols, axis=1)
         if value.type.signed:  # token words arrive as raw bits: sign-extend them
-            top = 1 << (value.type.bits - 1)
-            stacked = (stacked & (2 * top - 1)) - ((stacked & top) << 1)
+            stacked = sign_extend(stacked, value.type.bits)
         graph_tokens[name] = stacked
     ref = reference(graph, graph_tokens)
     out: dict[str, np.ndarray] = {}

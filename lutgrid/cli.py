@@ -484,19 +484,12 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
     _say(f"{name}: fabrics {pipe.sizes()}, {pipe.used_cells:,} cells used, latency "
          f"{pipe.latency} cycles, compiled in {time.perf_counter() - start:.1f} s")
     if not args.no_check:
-        from sim.simulators import make_simulator
-        from sim.stream import stream_tokens
+        from sim.simulators import numpy_stage
 
         t0 = time.perf_counter()
         tokens = pipe.random_tokens(args.check, args.seed)
-
-        def simulate(bs, words):
-            sim = make_simulator("numpy", bs.configs, None, 1, args.seed, iomap=bs.iomap)
-            return stream_tokens(sim, bs.iomap, bs.width, bs.height, words,
-                                 seed=args.seed + 1)
-
         try:
-            pipe.check(pipe.run(tokens, simulate), tokens, name)
+            pipe.check(pipe.run(tokens, numpy_stage(seed=args.seed)), tokens, name)
         except AssertionError as exc:
             raise CLIError(f"the compiled pipeline differs from its reference: {exc}") \
                 from exc
@@ -751,18 +744,13 @@ def _run_pipeline(args: argparse.Namespace) -> int:
 
     def simulate_with(engine: str, defects: bool):
         def simulate(bs, words):
+            sim, built = None, False
             if engine == "verilator":
                 engines[id(bs)] = f"verilator ({style} view)"
                 built = _announce_build(bs, None, args, style)
                 sim = make_simulator("verilator", bs.configs, None, args.spares, args.seed,
                                      style=style, iomap=bs.iomap)
-                got = stream_tokens(sim, bs.iomap, bs.width, bs.height, words,
-                                    seed=args.seed + 1)
-                if built and getattr(sim, "last_run", None) is not None:
-                    _say(f"built the Verilator model in "
-                         f"{sim.last_run.build.build_seconds:.1f} s")
-                return got
-            if engine != "cycle" and not defects:
+            elif engine != "cycle" and not defects:
                 from sim.fastsim import FastSim, FastSimError
 
                 try:
@@ -774,17 +762,17 @@ def _run_pipeline(args: argparse.Namespace) -> int:
                             from exc
                     _say(f"the fast simulator does not apply to a part ({exc}): using "
                          f"the cycle-accurate one there")
-                    sim = None
-            else:
-                sim = None
             if sim is None:
                 engines[id(bs)] = "numpy"
                 dm = random_defects(bs.height, bs.width, args.spares, rng) if defects \
                     else None
                 sim = make_simulator("numpy", bs.configs, dm, args.spares, args.seed,
                                      iomap=bs.iomap)
-            return stream_tokens(sim, bs.iomap, bs.width, bs.height, words,
-                                 seed=args.seed + 1)
+            got = stream_tokens(sim, bs.iomap, bs.width, bs.height, words,
+                                seed=args.seed + 1)
+            if built and getattr(sim, "last_run", None) is not None:
+                _say(f"built the Verilator model in {sim.last_run.build.build_seconds:.1f} s")
+            return got
         return simulate
 
     runs = [("auto" if args.engine == "auto" else args.engine, False)]
@@ -809,13 +797,14 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     if ids is not None:
         _show_text(ids, np.asarray(outs[0]["next"]), checked=True)
         return 0
+    from compiler.program import sign_extend
+
     shown = dict(tokens)               # inputs as the model reads them: signed ones signed
     for name, v in pipe.graph.inputs.items():
         if v.type.signed:
-            top = 1 << (v.bits - 1)
             for j in range(v.dim):
                 w = word_name(name, j, v.dim)
-                shown[w] = (tokens[w] & (2 * top - 1)) - ((tokens[w] & top) << 1)
+                shown[w] = sign_extend(tokens[w], v.bits)
     for line in token_table(shown, outs[0], min(args.show, n_tokens)):
         _say(line)
     return 0

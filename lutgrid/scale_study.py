@@ -116,8 +116,7 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
     from compiler.compose.pipeline import Pipeline, compile_pipeline, cut_before_every_op
     from compiler.errors import CompileError
     from compiler.program import compile_program
-    from sim.simulators import make_simulator
-    from sim.stream import stream_tokens
+    from sim.simulators import numpy_stage
 
     graph = family_graph(family, d, h)
     params = trained_params(graph)
@@ -133,12 +132,8 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
         return Point(family, d, h, params, 0, 0, time.perf_counter() - start, 0.0,
                      f"{type(exc).__name__}: {exc}"[:300])
     compile_s = time.perf_counter() - start
-
-    def simulate(bs, words):
-        sim = make_simulator("numpy", bs.configs, iomap=bs.iomap)
-        return stream_tokens(sim, bs.iomap, bs.width, bs.height, words, seed=2)
     tokens = pipe.random_tokens(300, seed=1)
-    pipe.check(pipe.run(tokens, simulate), tokens, f"{family} d={d} h={h}")
+    pipe.check(pipe.run(tokens, numpy_stage(seed=1)), tokens, f"{family} d={d} h={h}")
     # the parts of a row compile in worker processes: their peak counts too
     peak_kib = max(resource.getrusage(who).ru_maxrss
                    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))

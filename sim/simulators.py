@@ -90,3 +90,22 @@ def make_simulator(engine: str, configs: np.ndarray, defects: np.ndarray | None 
     if engine == "verilator":
         return RTLSimulator(configs, defects, spares, seed, build_dir, style, vcd, iomap)
     raise ValueError(f"unknown simulator engine {engine!r}: choose 'numpy' or 'verilator'")
+
+
+def numpy_stage(defects: np.random.Generator | None = None, spares: int = 1,
+                seed: int = 0):
+    """A ``simulate(bitstream, words) -> output words`` for
+    :meth:`compiler.compose.pipeline.Pipeline.run`: each fabric in the cycle-accurate
+    numpy simulator, one token per cycle (:func:`sim.stream.stream_tokens`, garbage
+    from ``seed`` on unmapped inputs), on the logical fabric or, given ``defects`` (a
+    generator), on a tolerable random defect map of ``spares`` spare columns drawn from
+    it for each fabric, garbage on the defective cells."""
+    from fabric.defects import random_defects
+    from sim.stream import stream_tokens
+
+    def simulate(bs, words: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        dm = None if defects is None else random_defects(bs.height, bs.width, spares,
+                                                         defects)
+        sim = make_simulator("numpy", bs.configs, dm, spares, seed, iomap=bs.iomap)
+        return stream_tokens(sim, bs.iomap, bs.width, bs.height, words, seed=seed + 1)
+    return simulate

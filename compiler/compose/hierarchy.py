@@ -31,8 +31,9 @@ WIRING = frozenset({"input", "const", "slice", "concat"})
 
 
 def _sources(graph: Graph) -> list[set[int]]:
-    """For every op, the computed values it reads, through slices and concats (which
-    are wiring); token inputs and constants are not computed values."""
+    """For every op, the computed values it stands for: a computed op itself, a slice or
+    concat the computed values it reads through wiring, a token input or constant
+    none (so an op reading ``a`` reads the computed values ``src[a]``)."""
     src: list[set[int]] = []
     for vid, op in enumerate(graph.ops):
         if op.kind in ("input", "const"):
@@ -40,7 +41,7 @@ def _sources(graph: Graph) -> list[set[int]]:
         elif op.kind in ("slice", "concat"):
             s: set[int] = set()
             for a in op.args:
-                s |= src[a] if graph.ops[a].kind in WIRING else {a}
+                s |= src[a]
             src.append(s)
         else:
             src.append({vid})
@@ -59,11 +60,11 @@ def cut_points(graph: Graph) -> list[int]:
         if op.kind in WIRING:
             continue
         for a in op.args:
-            for d in (src[a] if graph.ops[a].kind in WIRING else {a}):
+            for d in src[a]:
                 cross[d + 1] += 1
                 cross[j] -= 1
     for v in graph.outputs.values():
-        for d in (src[v.id] if graph.ops[v.id].kind in WIRING else {v.id}):
+        for d in src[v.id]:
             cross[d + 1] += 1
             cross[n] -= 1
     out = []
@@ -170,34 +171,33 @@ def part_split(graph: Graph, cuts: list[int]) -> Split:
     that would read nothing (constants alone) joins the part after it (the last such
     part, the one before), so there may be fewer parts than ``len(cuts) + 1``."""
     cuts = sorted(set(cuts))
+    prefix, src = cut_prefix(graph), _sources(graph)
     while True:
-        split, empty = _split_at(graph, cuts)
+        split, empty = _split_at(graph, cuts, prefix, src)
         if empty is None or not cuts:
             return split
         del cuts[min(empty, len(cuts) - 1)]
 
 
-def _split_at(graph: Graph, cuts: list[int]) -> tuple[Split, int | None]:
-    """:func:`part_split` at exactly ``cuts``, and the first part that reads no input
-    (``None`` if every part reads one)."""
-    prefix = cut_prefix(graph)
+def _split_at(graph: Graph, cuts: list[int], prefix: str, src: list[set[int]]
+              ) -> tuple[Split, int | None]:
+    """:func:`part_split` at exactly ``cuts`` (value names ``prefix``, :func:`_sources`
+    ``src``), and the first part that reads no input (``None`` if every part reads
+    one)."""
     bounds = [-1, *cuts, len(graph.ops) - 1]
     part_of = [0] * len(graph.ops)
     for k in range(len(bounds) - 1):
         for vid in range(bounds[k] + 1, bounds[k + 1] + 1):
             part_of[vid] = k
     last = len(bounds) - 2
-    src = _sources(graph)
     # values each later part (or the program's outputs, the last part's) reads
     read_later: set[int] = set()
     for j, op in enumerate(graph.ops):
         if op.kind not in WIRING:
             for a in op.args:
-                read_later |= {d for d in (src[a] if graph.ops[a].kind in WIRING else {a})
-                               if part_of[d] < part_of[j]}
+                read_later |= {d for d in src[a] if part_of[d] < part_of[j]}
     for v in graph.outputs.values():
-        read_later |= {d for d in (src[v.id] if graph.ops[v.id].kind in WIRING else {v.id})
-                       if part_of[d] < last}
+        read_later |= {d for d in src[v.id] if part_of[d] < last}
     producer = {vid: part_of[vid] for vid in read_later}
     instances: list[Instance] = []
     empty = None

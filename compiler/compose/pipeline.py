@@ -79,14 +79,9 @@ def cut_before_each(graph: Graph, *kinds: str) -> list[int]:
         if not at:
             raise GraphError(f"pipeline: the graph has no {kind} op to cut before")
         cuts |= {i - 1 for i in at if i > 0}
-    # a part must compute something: no cut with only token inputs, constants, slices
-    # and concats since the last one
-    out: list[int] = []
-    for c in sorted(cuts):
-        lo = out[-1] + 1 if out else 0
-        if any(op.kind not in WIRING for op in graph.ops[lo:c + 1]):
-            out.append(c)
-    return out
+    # a cut with only inputs and wiring before it leaves a part that reads nothing:
+    # part_split joins it to the next
+    return sorted(cuts)
 
 
 def cut_before_every_op(graph: Graph) -> list[int]:
@@ -203,18 +198,15 @@ def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]]
     n = len(outer.instances)
     if n > MAX_PARTS:
         raise GraphError(f"pipeline: {n} parts, at most {MAX_PARTS}")
-    jobs = []
-    for k, inst in enumerate(outer.instances):
-        if any(op.kind == "delay" for op in inst.graph.ops):
-            inst.graph.first()       # its delays read the restart flag (a token word)
-        jobs.append((inst.graph, f"{name}.part{k}", seed, time_budget))
     workers = min(n, workers or os.cpu_count() or 1)
 
     def say(msg: str) -> None:
         if progress is not None:
             progress(msg)
 
-    for k, inst in enumerate(outer.instances):
+    jobs = []
+    for k, inst in enumerate(outer.instances):   # (part_split declares a delay's first)
+        jobs.append((inst.graph, f"{name}.part{k}", seed, time_budget))
         say(f"part {k} of {n}: {len(inst.graph.ops)} ops")
     stages = []
     with nullcontext() if workers == 1 else ProcessPoolExecutor(workers) as pool:

@@ -23,9 +23,7 @@ from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
 from compiler.ir import FIRST
 from compiler.program import block_library
 from compiler.transformer import BlockSpec, block_graph
-from fabric.defects import random_defects
-from sim.simulators import make_simulator
-from sim.stream import stream_tokens
+from sim.simulators import numpy_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from composed import check_composed  # noqa: E402
@@ -37,19 +35,6 @@ SPECS = [BlockSpec(2, window=2, attention="relu"),
 IDS = ["d2-w2-relu", "d2-w2-softmax", "d2-w1-relu-ternary", "d4-h2-w2-relu"]
 
 
-def _numpy(defects_seed: int | None):
-    """A ``simulate(bitstream, words)`` for :meth:`Pipeline.run`: the cycle-accurate numpy
-    simulator, on the logical fabric or on a random defect map (one spare column) drawn
-    for each fabric from ``defects_seed``."""
-    rng = None if defects_seed is None else np.random.default_rng(defects_seed)
-
-    def simulate(bs, words):
-        dm = None if rng is None else random_defects(bs.height, bs.width, 1, rng)
-        sim = make_simulator("numpy", bs.configs, dm, 1, seed=5, iomap=bs.iomap)
-        return stream_tokens(sim, bs.iomap, bs.width, bs.height, words, seed=6)
-    return simulate
-
-
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_block_as_fabrics_streams_bit_exact_with_restarts_and_defects(spec) -> None:
     g = block_graph(spec, seed=11)
@@ -58,8 +43,9 @@ def test_block_as_fabrics_streams_bit_exact_with_restarts_and_defects(spec) -> N
     tokens = pipe.random_tokens(300, seed=2)
     if spec.window > 1:                       # a window reads the restart flag
         assert tokens[FIRST].sum() > 3        # several restarts among the 300 tokens
-    pipe.check(pipe.run(tokens, _numpy(None)), tokens, "block")
-    pipe.check(pipe.run(tokens, _numpy(9)), tokens, "block on defect maps")
+    pipe.check(pipe.run(tokens, numpy_stage(seed=5)), tokens, "block")
+    on_defects = numpy_stage(np.random.default_rng(9), seed=5)   # a map per fabric
+    pipe.check(pipe.run(tokens, on_defects), tokens, "block on defect maps")
 
 
 @pytest.mark.parametrize("seed", [1, 8, 10])
@@ -74,7 +60,7 @@ def test_random_small_blocks_as_fabrics_stream_bit_exact(seed: int) -> None:
     g = block_graph(spec, seed=100 + seed)
     pipe = compile_pipeline(g, "block", cut_before_every_op, time_budget=300)
     tokens = pipe.random_tokens(256, seed=seed)
-    pipe.check(pipe.run(tokens, _numpy(None)), tokens, f"block {spec}")
+    pipe.check(pipe.run(tokens, numpy_stage(seed=5)), tokens, f"block {spec}")
 
 
 @pytest.mark.slow
