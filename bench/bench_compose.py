@@ -31,6 +31,11 @@ The full run adds 12-op and 40-op random graphs (``compile_s_random40_p95``,
 (``block_d2_cells_relu``, ``block_d2_cells_per_param_relu``,
 ``block_d2_latency_cycles_relu``, ``block_d2_compile_s_relu``, and ``_softmax``); a
 program that does not compose within its budget prints a ``#`` line and no figure.
+Transformer blocks as a row of fabrics, one op (or one element of an elementwise op)
+each, and as one chip: d_model 8 and 16 in --quick, 32 too in the full run
+(``block_d<d>_cells_<attention>``, ``_cells_per_param_``, ``_latency_cycles_`` (the
+row's sum), ``_chip_latency_cycles_``, ``_chip_balance_ffs_``, ``_compile_s_``,
+``_fabrics_``).
 ``run(quick)`` is the entry point of ``bench/run.py``.
 """
 
@@ -179,30 +184,42 @@ def _transformer_block(budget: float, attention: str = "relu") -> list[Figure]:
 def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
     """A block of d_model ``d`` (window 2, ``d`` / 2 heads of 2 words, MLP 2d) as a row
     of fabrics, one op each (:func:`~compiler.compose.pipeline.cut_before_every_op`),
-    compiled side by side, verified in the numpy simulator (300 tokens with restarts,
-    and on a defect map per fabric). Cells per parameter counts the Linear weights and
-    biases (:func:`lutgrid.scale_study.trained_params`); latency is the sum of the
-    fabrics'."""
+    an elementwise op one element each (``elements``), compiled side by side, verified
+    in the numpy simulator (300 tokens with restarts, and on a defect map per fabric).
+    Cells per parameter counts the Linear weights and biases
+    (:func:`lutgrid.scale_study.trained_params`); latency is the sum of the fabrics';
+    as one chip (:func:`compiler.compose.chain.chip_plan`, checked cycle by cycle) the
+    fabrics overlap in time, and the wires between them cost flip-flops."""
+    from compiler.compose.chain import chip_plan
     from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
     from compiler.transformer import BlockSpec, block_graph
     from lutgrid.scale_study import trained_params
+    from sim.chip_sim import stream_chip
     from sim.simulators import numpy_stage
 
     g = block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention=attention))
     params = trained_params(g)
-    pipe = compile_pipeline(g, f"block_d{d}", cut_before_every_op, time_budget=budget)
+    pipe = compile_pipeline(g, f"block_d{d}", cut_before_every_op, time_budget=budget,
+                            elements=True)
     tokens = pipe.random_tokens(300, seed=1)
     for defects in (None, np.random.default_rng(1)):
         pipe.check(pipe.run(tokens, numpy_stage(defects, seed=1)), tokens,
                    f"block d{d} {attention}")
+    plan = chip_plan(pipe)
+    pipe.check(stream_chip(plan, tokens, seed=1), tokens, f"block d{d} {attention} chip")
     used = pipe.used_cells
     print(f"transformer block d{d} ({attention}) as {len(pipe.bitstreams)} fabrics, one op "
-          f"each: {used:,} cells used, {params} parameters, latency {pipe.latency} cycles, "
-          f"{pipe.compile_s:.1f} s; bit-exact on 300 tokens, also on defect maps")
+          f"(element) each: {used:,} cells used, {params} parameters, latency "
+          f"{pipe.latency} cycles, {pipe.compile_s:.1f} s; bit-exact on 300 tokens, also on "
+          f"defect maps; as one chip: latency {plan.latency} cycles, "
+          f"{plan.balance_flip_flops:,} flip-flops timing the wires between fabrics, "
+          f"bit-exact cycle by cycle")
     n = f"d{d}"
     return [(f"block_{n}_cells_{attention}", used, "cells"),
             (f"block_{n}_cells_per_param_{attention}", used / params, "cells/param"),
             (f"block_{n}_latency_cycles_{attention}", pipe.latency, "cycles"),
+            (f"block_{n}_chip_latency_cycles_{attention}", plan.latency, "cycles"),
+            (f"block_{n}_chip_balance_ffs_{attention}", plan.balance_flip_flops, "FF"),
             (f"block_{n}_compile_s_{attention}", pipe.compile_s, "s"),
             (f"block_{n}_fabrics_{attention}", len(pipe.bitstreams), "fabrics")]
 
@@ -251,7 +268,7 @@ def run(quick: bool) -> list[Figure]:
     for d, h in ((4, 8), (16, 32)):
         figs += _mlp(d, h)
     figs += _random_share(8 if quick else 20, 5, 60.0)
-    for d in (4,) if quick else (4, 8, 16):
+    for d in (8, 16) if quick else (8, 16, 32):
         for attention in ("relu", "softmax"):
             figs += _block_row(d, attention, 900.0)
     if not quick:

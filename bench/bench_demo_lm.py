@@ -11,7 +11,9 @@ by its tests); every prediction is checked against the integer reference. Figure
     FIGURE demo_cells                cells used on all its fabrics
     FIGURE demo_params               weights and biases
     FIGURE demo_cells_per_param
-    FIGURE demo_latency_cycles       symbol in to its prediction out
+    FIGURE demo_latency_cycles       symbol in to its prediction out, fabric after fabric
+    FIGURE demo_chip_latency_cycles  the same as one chip, the fabrics overlapping in time
+    FIGURE demo_chip_balance_ffs     flip-flops of the chip's delay lines between fabrics
     FIGURE demo_tokens_per_cycle     predictions equal to the reference per cycle of
                                      the output window (numpy, 300 symbols)
     FIGURE demo_numpy_stream_s       those 300 symbols in the cycle-accurate simulator
@@ -61,6 +63,18 @@ def run(quick: bool = False) -> list[Figure]:
     res.check()
     print(f"300 held-out symbols, one per cycle, in the cycle-accurate numpy simulator: "
           f"{res.seconds:.1f} s, every prediction equal to the reference", flush=True)
+    from compiler.compose.chain import chip_plan
+    from lutgrid.demo_lm import stream_words
+    from sim.chip_sim import stream_chip
+
+    t1 = time.perf_counter()
+    plan = chip_plan(pipe)
+    words = stream_words(pipe.graph, held[:300])
+    pipe.check(stream_chip(plan, words, seed=1), words, "demo model as one chip")
+    print(f"as one chip (every wire between fabrics timed by a delay line): latency "
+          f"{plan.latency} cycles, {plan.balance_flip_flops:,} flip-flops in the wires; the "
+          f"same 300 symbols cycle by cycle equal the reference "
+          f"({time.perf_counter() - t1:.1f} s)", flush=True)
     t1 = time.perf_counter()
     acc_fabric, _pred = fabric_accuracy(pipe, held)
     ref = reference_predictions(pipe.graph, held)
@@ -74,6 +88,8 @@ def run(quick: bool = False) -> list[Figure]:
             ("demo_params", model.params, "params"),
             ("demo_cells_per_param", round(used / model.params, 2), "cells/param"),
             ("demo_latency_cycles", pipe.latency, "cycles"),
+            ("demo_chip_latency_cycles", plan.latency, "cycles"),
+            ("demo_chip_balance_ffs", plan.balance_flip_flops, "FF"),
             ("demo_tokens_per_cycle", round(res.tokens_per_cycle, 4), "tokens/cycle"),
             ("demo_numpy_stream_s", round(res.seconds, 2), "s"),
             ("demo_accuracy_float", model.meta["accuracy_float"], "fraction"),

@@ -201,6 +201,21 @@ class Graph:
         self.values.append(v)
         return v
 
+    def append(self, kind: str, args: Sequence[Value], params: Mapping[str, object],
+               lo: Sequence[int], hi: Sequence[int], wtype: WordType) -> Value:
+        """Append op ``kind`` whose result has the element ranges ``lo``/``hi`` and the
+        type ``wtype`` as given, not inferred: for rewrites that copy ops from another
+        graph, which vouch that these are the op's exact ranges (an ``input`` op also
+        declares its token word). Raises ``GraphError`` for ranges outside the type."""
+        vs = [self._v(a, f"{kind} operand {i}") for i, a in enumerate(args)]
+        v = self._push(kind, vs, dict(params), len(lo), lo, hi, wtype)
+        if kind == "input":
+            name = str(params["name"])
+            if name in self.inputs:
+                raise GraphError(f"input {name!r} declared twice")
+            self.inputs[name] = v
+        return v
+
     @staticmethod
     def _mode(mode: str, what: str) -> Mode:
         if mode not in ("sat", "wrap"):

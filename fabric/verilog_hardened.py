@@ -89,7 +89,8 @@ def _line_name(sig: object) -> str:
     return f"d_{port}_{index}"
 
 
-def _build(configs: npt.NDArray[np.uint64], iomap: IOMap) -> tuple[str, HardenedStats]:
+def _build(configs: npt.NDArray[np.uint64], iomap: IOMap, module: str = HARDENED_MODULE
+           ) -> tuple[str, HardenedStats]:
     h, w = configs.shape
     outputs: list[PortBitKey] = sorted({(pb.port, pb.index) for bits in
                                         iomap.outputs.values() for pb in bits})
@@ -157,7 +158,7 @@ def _build(configs: npt.NDArray[np.uint64], iomap: IOMap) -> tuple[str, Hardened
         f"// lutgrid hardened view: a {w}x{h} logical fabric with one program baked in",
         f"// (latency {iomap.latency} cycles). {stats.text()}.",
         "// Generated; do not edit. Same bitstream, same bytes.",
-        f"module {HARDENED_MODULE} (",
+        f"module {module} (",
         *ports,
         ");",
         *decl,
@@ -175,11 +176,12 @@ def _build(configs: npt.NDArray[np.uint64], iomap: IOMap) -> tuple[str, Hardened
     return text, stats
 
 
-def generate_hardened_verilog(configs: npt.ArrayLike, iomap: IOMap
-                              ) -> tuple[str, HardenedStats]:
+def generate_hardened_verilog(configs: npt.ArrayLike, iomap: IOMap,
+                              module: str = HARDENED_MODULE) -> tuple[str, HardenedStats]:
     """The hardened view of the program ``configs`` (logical ``uint64 (H, W)``) with
-    I/O map ``iomap``: the Verilog text of module :data:`HARDENED_MODULE` and what it
-    holds. Only the I/O map's output bits are driven (the others read 0).
+    I/O map ``iomap``: the Verilog text of module ``module`` (default
+    :data:`HARDENED_MODULE`) and what it holds. Only the I/O map's output bits are
+    driven (the others read 0).
 
     Raises ``ValueError`` for a malformed configuration array and
     :class:`fabric.extract.ExtractError` when an output depends on a feedback loop
@@ -192,7 +194,7 @@ def generate_hardened_verilog(configs: npt.ArrayLike, iomap: IOMap
     if not iomap.outputs:
         raise ValueError("the I/O map names no outputs: a hardened view would be empty")
     iomap.validate(cfg.shape[1], cfg.shape[0])
-    return _build(cfg, iomap)
+    return _build(cfg, iomap, module)
 
 
 def write_hardened_verilog(path: str | os.PathLike[str], configs: npt.ArrayLike,

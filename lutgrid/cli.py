@@ -177,6 +177,23 @@ def _hardened_program(path: str):
     return bs, text, stats
 
 
+def _pipeline_chip(path: str):
+    """The pipeline file at ``path`` as one chip: its plan (fabric/chip.py), Verilog
+    text and figures; a :class:`CLIError` for a file that cannot be read."""
+    from compiler.compose.chain import chip_plan
+    from compiler.compose.pipeline import PipelineFileError, load_pipeline
+    from compiler.ir import GraphError
+    from fabric.extract import ExtractError
+    from fabric.verilog_chip import generate_chip_verilog
+
+    try:
+        plan = chip_plan(load_pipeline(path))
+        text, stats = generate_chip_verilog(plan)
+    except (PipelineFileError, GraphError, ExtractError) as exc:
+        raise CLIError(f"{path}: {exc}") from exc
+    return plan, text, stats
+
+
 def _write_hardened(args: argparse.Namespace) -> int:
     from fabric.bitstream import atomic_write_bytes
 
@@ -188,6 +205,18 @@ def _write_hardened(args: argparse.Namespace) -> int:
                        f"fabric: drop {', '.join(given)}")
     _check_outputs([args.output], args.force)
     start = time.perf_counter()
+    from compiler.compose.pipeline import is_pipeline_file
+
+    if is_pipeline_file(args.bitstream):
+        plan, text, stats = _pipeline_chip(args.bitstream)
+        path = Path(args.output)
+        atomic_write_bytes(path, text.encode("utf-8"))
+        _say(f"wrote {path}: {args.bitstream} as one hard-wired chip (token bits on "
+             f"west_in[0..{sum(plan.inputs.values()) - 1}], outputs on east_out "
+             f"{plan.latency} cycles later), {path.stat().st_size:,} bytes in "
+             f"{time.perf_counter() - start:.1f} s")
+        _say(f"  {stats.text()}")
+        return 0
     bs, text, stats = _hardened_program(args.bitstream)
     path = Path(args.output)
     atomic_write_bytes(path, text.encode("utf-8"))
@@ -358,7 +387,7 @@ def cmd_lm(args: argparse.Namespace) -> int:
 def cmd_model(args: argparse.Namespace) -> int:
     """Write a model file (docs/MODEL_FORMAT.md) of a transformer block, or of a
     language model with --vocab, with weights drawn from --seed. (Compile it with
-    ``--cut-before all``, one op per fabric, in seconds; on one fabric, ``--compose``,
+    ``--cut-before all``, one op (element) per fabric, in seconds; on one fabric, ``--compose``,
     the smallest block, d_model 2, takes about four minutes on two cores.)"""
     from compiler.ir import GraphError
     from compiler.model_file import save_model
@@ -464,8 +493,9 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
     def png(k: int) -> str:
         return str(Path(args.png).with_suffix(f".part{k}.png"))
 
+    elements = "all" in kinds      # one op, or one element of an elementwise op, each
     try:
-        n = count_parts(source, cuts)
+        n = count_parts(source, cuts, elements)
     except GraphError as exc:
         raise CLIError(f"--cut-before {' '.join(kinds)}: {exc}") from exc
     _check_outputs([output, args.report] + ([png(k) for k in range(n)] if args.png else []),
@@ -476,7 +506,8 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
     start = time.perf_counter()
     try:
         pipe = compile_pipeline(source, name, cuts, time_budget=args.time_budget,
-                                progress=lambda msg: _say("  " + msg), seed=args.seed)
+                                progress=lambda msg: _say("  " + msg), seed=args.seed,
+                                elements=elements)
     except (FitError, GraphError) as exc:
         raise CLIError(f"does not fit: {exc}") from exc
     summary = "\n".join(f"part {k}: {p.summary()}" for k, p in enumerate(pipe.parts))
@@ -495,6 +526,20 @@ def _compile_pipeline(args: argparse.Namespace, source, name: str) -> int:
                 from exc
         _say(f"checked {args.check} tokens, one per cycle through every fabric, in the "
              f"numpy simulator: every output bit equals the reference "
+             f"({time.perf_counter() - t0:.1f} s)")
+        from compiler.compose.chain import chip_plan
+        from sim.chip_sim import stream_chip
+
+        t0 = time.perf_counter()
+        plan = chip_plan(pipe)
+        try:
+            pipe.check(stream_chip(plan, tokens, args.seed), tokens, name)
+        except AssertionError as exc:
+            raise CLIError(f"the pipeline as one chip differs from its reference: {exc}") \
+                from exc
+        _say(f"as one chip, every wire between fabrics timed: latency {plan.latency} "
+             f"cycles, {plan.balance_flip_flops:,} flip-flops in the wires; the same "
+             f"{args.check} tokens cycle by cycle equal the reference "
              f"({time.perf_counter() - t0:.1f} s)")
     files = [(output, pipeline_bytes(pipe))]
     if args.report:
@@ -779,14 +824,18 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     if args.defects:
         runs.append(("cycle", True))
     if args.rtl:      # without defects: the defect maps are the numpy run's (--defects)
-        runs.append(("verilator", False))
+        runs.append(("chip" if args.hardened else "verilator", False))
     outs = []
     for engine, defects in runs:
         start = time.perf_counter()
-        got = pipe.run(tokens, simulate_with(engine, defects))
-        used = sorted({engines[id(bs)] for bs in pipe.bitstreams})
-        what = (f"{'+'.join(used)}, " + ("a random defect map per fabric" if defects
-                                         else "no defects"))
+        if engine == "chip":
+            got = _run_chip_rtl(args, tokens)
+            what = "verilator (the pipeline as one hard-wired chip), no defects"
+        else:
+            got = pipe.run(tokens, simulate_with(engine, defects))
+            used = sorted({engines[id(bs)] for bs in pipe.bitstreams})
+            what = (f"{'+'.join(used)}, " + ("a random defect map per fabric" if defects
+                                             else "no defects"))
         try:
             pipe.check(got, tokens, args.bitstream)
         except AssertionError as exc:
@@ -808,6 +857,31 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     for line in token_table(shown, outs[0], min(args.show, n_tokens)):
         _say(line)
     return 0
+
+
+def _run_chip_rtl(args: argparse.Namespace, tokens: dict[str, np.ndarray]
+                  ) -> dict[str, np.ndarray]:
+    """``run PIPELINE --rtl --hardened``: every fabric's hardened view in one Verilog
+    chip, the wires between them timed by delay lines (fabric/verilog_chip.py), built
+    once and streamed in Verilator; returns its output words."""
+    from fabric.geometry import FabricShape
+    from sim.rtl_run import run_hardened_verilog
+    from sim.stream import decode_outputs, encode_tokens
+    from sim.verilator import is_built
+
+    plan, text, stats = _pipeline_chip(args.bitstream)
+    _say(f"one chip: {stats.text()}; latency {plan.latency} cycles")
+    shape = FabricShape(1, plan.port_rows, 0)
+    if not is_built(shape, style="hardened", verilog=text):
+        _say(f"building the Verilator model of the chip ({len(text):,} bytes of Verilog; "
+             f"once, then cached) ...")
+    iomap = plan.iomap()
+    n_tokens = len(next(iter(tokens.values())))
+    ins = encode_tokens(iomap, 1, plan.port_rows, tokens, np.random.default_rng(args.seed))
+    run = run_hardened_verilog(text, 1, plan.port_rows, ins, seed=args.seed)
+    if not run.build.cached:
+        _say(f"built the Verilator model in {run.build.build_seconds:.1f} s")
+    return decode_outputs(iomap, run.outputs, n_tokens)
 
 
 def _announce_build(bs, defects, args: argparse.Namespace, style: str) -> bool:
@@ -1080,8 +1154,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compile as fabrics in a row, cut right before every op of kind "
                         "OP (repeatable; e.g. --cut-before linear --cut-before argmax for "
                         "the demo language model: its delays, each linear and the argmax "
-                        "each on a fabric of its own; `--cut-before all`: every op on a "
-                        "fabric of its own, the way transformer blocks compile in seconds), "
+                        "each on a fabric of its own; `--cut-before all`: every op, and "
+                        "every element of an elementwise op, on a fabric of its own, the "
+                        "way transformer blocks compile in seconds), "
                         "compiled side by side; writes a pipeline file NAME.lgp that "
                         "`lutgrid run` streams")
     c.add_argument("--time-budget", type=float, metavar="S",

@@ -127,7 +127,7 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
                                                        time_budget=budget))
         else:
             pipe = compile_pipeline(graph, f"{family}{d}x{h}", cut_before_every_op,
-                                    time_budget=budget)
+                                    time_budget=budget, elements=True)
     except (CompileError, ValueError) as exc:   # no fit, no route in the budget, no layout
         return Point(family, d, h, params, 0, 0, time.perf_counter() - start, 0.0,
                      f"{type(exc).__name__}: {exc}"[:300])

@@ -117,24 +117,38 @@ def run_hardened(configs: npt.ArrayLike, iomap: IOMap, inputs: Mapping[str, npt.
     Verilator: one reset cycle, then the same rows as :func:`run_rtl_full` (row t is
     what the ports show during cycle t; row 0 all zeros). Output bits the I/O map does
     not name read 0. The model is cached by its Verilog like every other build."""
-    from fabric.geometry import FabricShape
     from fabric.verilog_hardened import generate_hardened_verilog
 
     cfg = check_configs(np.asarray(configs))
     h, w = cfg.shape
-    shape = FabricShape(w, h, 0)
     text, _stats = generate_hardened_verilog(cfg, iomap)
+    return run_hardened_verilog(text, w, h, inputs, build_dir=build_dir, seed=seed,
+                                work_dir=work_dir)
+
+
+def run_hardened_verilog(text: str, width: int, height: int,
+                         inputs: Mapping[str, npt.ArrayLike], *,
+                         build_dir: os.PathLike[str] | str | None = None, seed: int = 0,
+                         work_dir: os.PathLike[str] | str | None = None) -> RTLRun:
+    """Stream ``inputs`` through Verilog ``text`` whose top module is
+    ``lutgrid_hardened`` with the edge buses of a ``width`` x ``height`` fabric (a
+    hardened view, or a chip of several, :mod:`fabric.verilog_chip`), as
+    :func:`run_hardened` does."""
+    from fabric.geometry import FabricShape
+
+    shape = FabricShape(width, height, 0)
     ins = _check_inputs(shape, inputs)
     cycles = ins["west_in"].shape[0]
     build = build_fabric(shape, build_dir, verilog=text, style="hardened")
-    job = {"width": w, "height": h, "spares": 0, "fault_injection": False, "seed": seed,
-           "mode": "stream", "hardened": True, "configs": cfg,
-           "defects": np.zeros((h, w), dtype=np.bool_), "cycles": cycles,
+    job = {"width": width, "height": height, "spares": 0, "fault_injection": False,
+           "seed": seed, "mode": "stream", "hardened": True,
+           "configs": np.zeros((height, width), dtype=np.uint64),
+           "defects": np.zeros((height, width), dtype=np.bool_), "cycles": cycles,
            **{f"in_{b}": v for b, v in ins.items()}}
     with tempfile.TemporaryDirectory(prefix="lutgrid-rtl-", dir=work_dir) as tmp:
         result = run_bench(build, job, Path(tmp), seed=seed)
     outputs = {b: np.asarray(result[f"out_{b}"], dtype=np.uint8).reshape(
-        cycles, bus_width(b, w, h)) for b in OUTPUT_BUSES}
+        cycles, bus_width(b, width, height)) for b in OUTPUT_BUSES}
     return RTLRun(outputs, build, float(result["load_seconds"]),
                   float(result["stream_seconds"]), float(result["cycles_per_s"]))
 

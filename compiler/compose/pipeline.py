@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from compiler.compose.elements import per_element
 from compiler.compose.hierarchy import WIRING, part_split
 from compiler.compose.phase import legalise_phases
 from compiler.ir import Graph, GraphError
@@ -87,15 +88,37 @@ def cut_before_each(graph: Graph, *kinds: str) -> list[int]:
 def cut_before_every_op(graph: Graph) -> list[int]:
     """Cuts before every computed op: each op (a Linear, a Dot, a Table, ...) on a fabric
     of its own, with the slices and concats around it (:func:`cut_before_each` of every
-    kind of op the graph computes)."""
+    kind of op the graph computes). When an output gathers (by slices and concats) the
+    values of more than one op, also a cut after the last op, so that the gathering is a
+    fabric of wiring alone (:mod:`compiler.macros.wires`) instead of the last op's fabric
+    passing every earlier value through."""
     kinds = sorted({op.kind for op in graph.ops} - WIRING)
-    return cut_before_each(graph, *kinds) if kinds else []
+    cuts = cut_before_each(graph, *kinds) if kinds else []
+    computed = [i for i, op in enumerate(graph.ops) if op.kind not in WIRING]
+    if computed and len(_gathered(graph)) > 1:
+        cuts = sorted(set(cuts) | {computed[-1]})
+    return cuts
 
 
-def count_parts(graph: Graph, cuts: Callable[[Graph], list[int]]) -> int:
-    """How many fabrics :func:`compile_pipeline` makes of ``graph`` with ``cuts``
-    (without compiling; raises what the cut function raises)."""
-    legal, _ = legalise_phases(graph)
+def _gathered(graph: Graph) -> set[int]:
+    """The computed ops whose values the outputs read through slices and concats."""
+    out: set[int] = set()
+    stack = [v.id for v in graph.outputs.values()]
+    while stack:
+        vid = stack.pop()
+        op = graph.ops[vid]
+        if op.kind in ("slice", "concat"):
+            stack.extend(op.args)
+        elif op.kind not in WIRING:
+            out.add(vid)
+    return out
+
+
+def count_parts(graph: Graph, cuts: Callable[[Graph], list[int]],
+                elements: bool = False) -> int:
+    """How many fabrics :func:`compile_pipeline` makes of ``graph`` with ``cuts`` and
+    ``elements`` (without compiling; raises what the cut function raises)."""
+    legal, _ = legalise_phases(per_element(graph) if elements else graph)
     return len(part_split(legal, cuts(legal)).instances)
 
 
@@ -181,19 +204,23 @@ def _compile_part(graph: Graph, name: str, seed: int, budget: float | None):
 def compile_pipeline(graph: Graph, name: str, cuts: Callable[[Graph], list[int]],
                      time_budget: float | None = None,
                      progress: Callable[[str], None] | None = None,
-                     seed: int = 0, workers: int | None = None) -> Pipeline:
+                     seed: int = 0, workers: int | None = None,
+                     elements: bool = False) -> Pipeline:
     """Compose ``graph`` as parts, each on its own fabric: ``cuts(legal)`` picks the ops
     to cut after in the phase-legal graph (:func:`cut_before_each`, for example); ``seed``
     is every part's placement seed. The parts are independent, so ``workers`` processes
     (default: one per core, at most one per part; 1 compiles here) compile them side by
     side, each within ``time_budget`` seconds; the result does not depend on
-    ``workers``. Raises what :func:`compiler.program.compile_program` raises for a part,
-    and ``GraphError`` for more than :data:`MAX_PARTS` parts."""
+    ``workers``. With ``elements``, every elementwise op on a vector is first taken
+    apart into one op per element (:func:`~compiler.compose.elements.per_element`), so
+    that one-op cuts put each element on a fabric of its own. Raises what
+    :func:`compiler.program.compile_program` raises for a part, and ``GraphError`` for
+    more than :data:`MAX_PARTS` parts."""
     from concurrent.futures import ProcessPoolExecutor
     from contextlib import nullcontext
 
     start = time.perf_counter()
-    legal, _ = legalise_phases(graph)
+    legal, _ = legalise_phases(per_element(graph) if elements else graph)
     outer = part_split(legal, cuts(legal))
     n = len(outer.instances)
     if n > MAX_PARTS:

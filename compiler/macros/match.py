@@ -23,6 +23,7 @@ from compiler.macros.linear import build_linear
 from compiler.macros.multiply import build_dot, build_multiply, dot_range
 from compiler.macros.select import select_bitstream
 from compiler.macros.table import MAX_TABLE_BITS, rows_bitstream, table_bitstream
+from compiler.macros.wires import wires_bitstream
 from fabric.bitstream import Bitstream
 
 #: Widest x the linear macro is matched for (issue 7: "x of up to 8 bits"); x wider
@@ -531,13 +532,74 @@ def match_argmax(graph: Graph) -> ArgmaxMatch | None:
 
 
 #: what :func:`match_macro` can return
+@dataclass(frozen=True)
+class WiresMatch:
+    """A graph of wiring only: every output bit is an input bit (through slices and
+    concats), each input bit read at most once, with the same width and sign."""
+
+    inputs: tuple[tuple[str, int], ...]
+    outputs: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]
+    signed: frozenset[str]
+
+    flow = "wiring column"
+
+    def build(self) -> tuple[Bitstream, object | None]:
+        """The wiring column (:mod:`compiler.macros.wires`); no report."""
+        return wires_bitstream(dict(self.inputs), dict(self.outputs), self.signed), None
+
+
+def match_wires(graph: Graph) -> WiresMatch | None:
+    """``graph`` as a :class:`WiresMatch` (no op but inputs, slices and concats; every
+    output element is an input element of the same type, none read twice), else
+    ``None``."""
+    from compiler.lower import word_name
+
+    if not graph.outputs or any(op.kind not in ("input", "slice", "concat")
+                                for op in graph.ops):
+        return None
+
+    def element(vid: int, i: int) -> tuple[int, int]:
+        """The input value and element that element ``i`` of value ``vid`` is."""
+        op = graph.ops[vid]
+        if op.kind == "slice":
+            return element(op.args[0], int(op.params["start"]) + i)  # type: ignore[arg-type]
+        if op.kind == "concat":
+            for a in op.args:
+                if i < graph.values[a].dim:
+                    return element(a, i)
+                i -= graph.values[a].dim
+        return vid, i
+
+    names = {v.id: n for n, v in graph.inputs.items()}
+    signed = {word_name(n, i, v.dim) for n, v in graph.inputs.items() if v.signed
+              for i in range(v.dim)}
+    outputs = []
+    read: set[tuple[int, int]] = set()
+    for name, v in graph.outputs.items():
+        for i in range(v.dim):
+            src, j = element(v.id, i)
+            s = graph.values[src]
+            if s.type != v.type or (src, j) in read:
+                return None
+            read.add((src, j))
+            word = word_name(name, i, v.dim)
+            if v.signed:
+                signed.add(word)
+            outputs.append((word, tuple((word_name(names[src], j, s.dim), b)
+                                        for b in range(v.bits))))
+    inputs = tuple((word_name(n, i, v.dim), v.bits) for n, v in graph.inputs.items()
+                   for i in range(v.dim))
+    return WiresMatch(inputs, tuple(outputs), frozenset(signed))
+
+
 MacroMatch = (LinearMatch | MultiplyMatch | DotMatch | IncrementerMatch | AdderMatch | TableMatch
-              | ClampMatch | SelectMatch | DelayMatch | RowsMatch | ArgmaxMatch)
+              | ClampMatch | SelectMatch | DelayMatch | RowsMatch | ArgmaxMatch | WiresMatch)
 
 
 def match_macro(graph: Graph) -> MacroMatch | None:
     """The first macro that implements ``graph`` exactly, or ``None``."""
-    return (match_linear(graph) or match_multiply(graph) or match_dot(graph)
+    return (match_wires(graph) or match_linear(graph) or match_multiply(graph)
+            or match_dot(graph)
             or match_incrementer(graph)
             or match_adder(graph) or match_table(graph) or match_clamp(graph)
             or match_select(graph) or match_delay(graph) or match_rows(graph)

@@ -115,18 +115,29 @@ def test_a_transformer_block_model_file_compiles_one_op_per_fabric(tmp_path, cap
     assert "defect map" in capsys.readouterr().out
 
 
-def test_a_transformer_block_streams_through_verilator_hardened(tmp_path, capsys) -> None:
+def test_a_transformer_block_streams_through_verilator_as_one_chip(tmp_path, capsys) -> None:
     """Issue 10's RTL check: a d_model-2 block with a window of two tokens (restarts
-    among the tokens), one op per fabric, every fabric's hardened view built and run in
-    Verilator in turn, a new token every cycle, every output checked against the model's
-    reference. About three minutes on two cores: a Verilator build per fabric."""
+    among the tokens), one op per fabric, every fabric's hardened view in one Verilog
+    chip whose wires between fabrics are timed by delay lines (fabric/verilog_chip.py),
+    built once and run in Verilator, a new token every cycle, every output checked
+    against the model's reference. `lutgrid verilog --bitstream` writes the same chip."""
     model, out = tmp_path / "b.json", tmp_path / "b.lgp"
     assert main(["model", "-o", str(model), "--d-model", "2", "--window", "2",
                  "--seed", "3"]) == 0
-    assert main(["compile", str(model), "--cut-before", "all", "-o", str(out),
-                 "--no-check"]) == 0
-    capsys.readouterr()
+    assert main(["compile", str(model), "--cut-before", "all", "-o", str(out)]) == 0
+    printed = capsys.readouterr().out
+    chip_latency = int(re.search(r"as one chip, .*latency (\d+) cycles", printed).group(1))
+    assert chip_latency < load_pipeline(out).latency   # the fabrics overlap in time
     assert main(["run", str(out), "--tokens", "300", "--rtl", "--hardened"]) == 0
     printed = capsys.readouterr().out
-    assert "verilator (hardened view), no defects: 300 tokens" in printed
+    assert "verilator (the pipeline as one hard-wired chip), no defects: 300 tokens" \
+        in printed
     assert printed.count("every output equal to the reference") == 2   # numpy, Verilator
+    assert main(["verilog", "--bitstream", str(out), "-o", str(tmp_path / "chip.v")]) == 0
+    printed = capsys.readouterr().out
+    n, distinct = map(int, re.search(r"(\d+) fabrics \((\d+) distinct\)", printed).groups())
+    assert n == len(load_pipeline(out).bitstreams)
+    text = (tmp_path / "chip.v").read_text()
+    assert text.count("module lutgrid_fabric") == distinct
+    assert len(re.findall(r"^    lutgrid_fabric\d+ u\d+ \($", text, re.M)) == n
+    assert f"east_out {chip_latency} cycles later" in text

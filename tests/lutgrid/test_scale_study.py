@@ -29,14 +29,15 @@ def test_the_measuring_process_reports_what_an_in_process_compile_gives() -> Non
 
 def test_a_block_is_measured_as_its_row_of_fabrics() -> None:
     """The block family: cells and latency of the row of fabrics an in-process compile
-    gives (one op per fabric), parameters counted by hand."""
+    gives (one op, or one element of an elementwise op, per fabric), parameters counted
+    by hand."""
     from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
     from compiler.transformer import BlockSpec, block_graph
 
     p = measure("block", 2, 0, budget=120)
     assert not p.error, p.error
     pipe = compile_pipeline(block_graph(BlockSpec(2, window=2), seed=7), "b",
-                            cut_before_every_op, workers=1)
+                            cut_before_every_op, workers=1, elements=True)
     assert (p.cells, p.latency) == (pipe.used_cells, pipe.latency)
     # Q, K, V, O: 2x2 each; MLP 4x2 and 2x4; biases all zero but counted: 2+2+2+2+4+2
     assert p.params == 4 * 4 + 8 + 8 + 14

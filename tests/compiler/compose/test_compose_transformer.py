@@ -19,10 +19,12 @@ import numpy as np
 import pytest
 
 from compiler.compose import compose_graph
+from compiler.compose.chain import chip_plan
 from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
 from compiler.ir import FIRST
 from compiler.program import block_library
 from compiler.transformer import BlockSpec, block_graph
+from sim.chip_sim import stream_chip
 from sim.simulators import numpy_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -38,7 +40,7 @@ IDS = ["d2-w2-relu", "d2-w2-softmax", "d2-w1-relu-ternary", "d4-h2-w2-relu"]
 @pytest.mark.parametrize("spec", SPECS, ids=IDS)
 def test_block_as_fabrics_streams_bit_exact_with_restarts_and_defects(spec) -> None:
     g = block_graph(spec, seed=11)
-    pipe = compile_pipeline(g, "block", cut_before_every_op, time_budget=300)
+    pipe = compile_pipeline(g, "block", cut_before_every_op, time_budget=300, elements=True)
     assert len(pipe.bitstreams) > 5          # one op each, not one fabric
     tokens = pipe.random_tokens(300, seed=2)
     if spec.window > 1:                       # a window reads the restart flag
@@ -46,6 +48,8 @@ def test_block_as_fabrics_streams_bit_exact_with_restarts_and_defects(spec) -> N
     pipe.check(pipe.run(tokens, numpy_stage(seed=5)), tokens, "block")
     on_defects = numpy_stage(np.random.default_rng(9), seed=5)   # a map per fabric
     pipe.check(pipe.run(tokens, on_defects), tokens, "block on defect maps")
+    # as one chip, cycle by cycle, every wire between fabrics timed
+    pipe.check(stream_chip(chip_plan(pipe), tokens, seed=5), tokens, "block as one chip")
 
 
 @pytest.mark.parametrize("seed", [1, 8, 10])
@@ -58,9 +62,11 @@ def test_random_small_blocks_as_fabrics_stream_bit_exact(seed: int) -> None:
                      weights=str(rng.choice(["int4", "ternary"])),
                      norm=str(rng.choice(["none", "rms"])))
     g = block_graph(spec, seed=100 + seed)
-    pipe = compile_pipeline(g, "block", cut_before_every_op, time_budget=300)
+    pipe = compile_pipeline(g, "block", cut_before_every_op, time_budget=300,
+                            elements=bool(seed % 2))
     tokens = pipe.random_tokens(256, seed=seed)
     pipe.check(pipe.run(tokens, numpy_stage(seed=5)), tokens, f"block {spec}")
+    pipe.check(stream_chip(chip_plan(pipe), tokens, seed=5), tokens, f"chip {spec}")
 
 
 @pytest.mark.slow

@@ -1,0 +1,117 @@
+"""compiler.compose.chain: a pipeline of fabrics as one chip, every wire between fabrics
+timed by a delay line; streamed cycle by cycle in its numpy model (sim/chip_sim.py)
+against the program's reference, with restarts."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from compiler.compose.chain import chip_plan
+from compiler.compose.pipeline import Pipeline, compile_pipeline, cut_before_every_op
+from compiler.ir import GraphError
+from compiler.transformer import BlockSpec, block_graph
+from fabric.chip import ChipError, ChipPlan, Wire
+from sim.chip_sim import run_chip_cycles, stream_chip
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
+from test_compile_graphs import random_graph  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def block():
+    """A d_model-2 block (window 2, softmax attention), one op per fabric."""
+    g = block_graph(BlockSpec(2, window=2, attention="softmax"), seed=5)
+    return compile_pipeline(g, "block", cut_before_every_op, time_budget=300, elements=True)
+
+
+def test_a_block_runs_as_one_chip_bit_exact_with_restarts(block) -> None:
+    plan = chip_plan(block)
+    tokens = block.random_tokens(300, seed=7)
+    assert tokens["first"].sum() > 3
+    block.check(stream_chip(plan, tokens, seed=3), tokens, "block as one chip")
+    # the fabrics overlap in time: a fabric starts when its last input can be there,
+    # not when the one before it has finished
+    assert plan.latency < block.latency
+    assert list(plan.starts) != sorted(plan.starts) or len(set(plan.starts)) < len(plan.starts)
+
+
+def test_every_wire_is_timed_to_the_cycle(block) -> None:
+    """A wire one cycle early or late is not the same chip: the timing is exact, and the
+    check sees it (on the residual stream, which waits the longest, and on an input of
+    the attention)."""
+    plan = chip_plan(block)
+    tokens = block.random_tokens(300, seed=7)
+    longest = max(((k, port) for k, wires in enumerate(plan.part_inputs)
+                   for port in wires), key=lambda kp: plan.part_inputs[kp[0]][kp[1]].delay)
+    for k, port in [longest]:
+        for shift in (-1, 1):
+            wires = dict(plan.part_inputs[k])
+            wires[port] = Wire(wires[port].source, wires[port].delay + shift)
+            bad = dataclasses.replace(plan, part_inputs=plan.part_inputs[:k] + (wires,)
+                                      + plan.part_inputs[k + 1:])
+            with pytest.raises(AssertionError, match="tokens differ"):
+                block.check(stream_chip(bad, tokens, seed=3), tokens, "mistimed")
+
+
+def test_the_wires_cost_what_their_lines_hold(block) -> None:
+    """One line per source, as deep as its latest reader: its flip-flops are the deepest
+    tap, and a line's readers all tap it within its depth."""
+    plan = chip_plan(block)
+    deepest: dict[tuple, int] = {}
+    for wires in plan.part_inputs:
+        for w in wires.values():
+            if w.source[0] != "const" and w.delay:
+                deepest[w.source] = max(deepest.get(w.source, 0), w.delay)
+    for wires in plan.outputs.values():
+        for w in wires:
+            if w.source[0] != "const" and w.delay:
+                deepest[w.source] = max(deepest.get(w.source, 0), w.delay)
+    assert plan.balance_flip_flops == sum(deepest.values()) > 0
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10_000), st.integers(3, 8))
+def test_random_programs_run_as_one_chip(seed: int, n_ops: int) -> None:
+    """Random programs (every op kind of the back end), one op per fabric, as one chip:
+    every output of every token equals the reference."""
+    rng = np.random.default_rng(seed)
+    g = random_graph(rng, n_ops)
+    pipe = compile_pipeline(g, "random", cut_before_every_op, time_budget=300, workers=1,
+                            elements=bool(seed % 2))
+    plan = chip_plan(pipe)
+    assert len(plan.parts) == len(pipe.bitstreams)
+    tokens = pipe.random_tokens(96, seed=seed)
+    pipe.check(stream_chip(plan, tokens, seed=seed), tokens, f"random program {seed}")
+
+
+def test_a_fabric_that_reads_what_no_earlier_one_makes_is_named(block) -> None:
+    backwards = Pipeline(block.graph, block.bitstreams[::-1], 0.0)
+    with pytest.raises(GraphError, match=r"fabric 0 reads v\d+(\[\d\])?, which no token"):
+        chip_plan(backwards)
+
+
+def test_malformed_plans_are_refused_with_the_bit_named(block) -> None:
+    plan = chip_plan(block)
+    k = 3
+    port = sorted(plan.part_inputs[k])[0]
+    for wire, message in [(Wire(("part", k, "east_out", 0), 0), "not an earlier fabric"),
+                          (Wire(("token", "nope", 0), 0), "no token bit nope"),
+                          (Wire(("const", 2), 0), "unknown source"),
+                          (Wire(("const", 1), -1), "delay -1")]:
+        wires = dict(plan.part_inputs[k])
+        wires[port] = wire
+        with pytest.raises(ChipError, match=f"fabric {k} input {port[0]}.*{message}"):
+            dataclasses.replace(plan, part_inputs=plan.part_inputs[:k] + (wires,)
+                                + plan.part_inputs[k + 1:])
+    with pytest.raises(ChipError, match="one start"):
+        ChipPlan(plan.parts, plan.starts[:-1], plan.part_inputs, plan.inputs, plan.outputs,
+                 plan.latency)
+    with pytest.raises(ValueError, match="west_in must be"):
+        run_chip_cycles(plan, np.zeros((4, plan.port_rows + 1), dtype=np.uint8))
