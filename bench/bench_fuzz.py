@@ -82,7 +82,7 @@ def fuzz(n_inputs: int, seed: int = SEED, run_every: int = 1) -> dict[str, float
 
 
 def run(quick: bool) -> list[tuple[str, float, str]]:
-    """Quick: 3,000 files (``run`` on every fifth refused one); full: 30,000 files
+    """Quick: 1,500 files (``run`` on every fifth refused one); full: 30,000 files
     through both commands."""
     n = 1_500 if quick else 30_000
     start = time.perf_counter()

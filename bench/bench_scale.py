@@ -10,7 +10,8 @@ fabrics with one op per fabric (blocks of d_model 4 and above do not compose on 
 fabric in a useful time yet), and issue 7's MLP with residual composed on one fabric::
 
     FIGURE scale_cells_<tag> <n> cells, scale_cells_per_param_<tag>,
-           scale_latency_<tag>_cycles, scale_compile_s_<tag>, scale_peak_mb_<tag>
+           scale_latency_<tag>_cycles, scale_compile_s_<tag>, scale_peak_mb_<tag>,
+           scale_chip_latency_<tag>_cycles, scale_balance_ffs_<tag> (the row as one chip)
            (tag: block<d>, lm<d>x<h>, mlp<d>)
     FIGURE cells_per_param_growth_exponent <e>    cells/param ~ params**e (fit on blocks)
     FIGURE cells_growth_exponent <b>              cells ~ params**b (fit on blocks)
@@ -63,12 +64,15 @@ def run(quick: bool = False) -> list[Figure]:
                 continue
             print(f"{_tag(p)}: {p.params:,} params, {p.cells:,} cells "
                   f"({p.cells / p.params:.1f} per param), latency {p.latency}, compiled in "
-                  f"{p.compile_s:.1f} s, peak {p.peak_mb:.0f} MiB; verified on 300 tokens",
-                  flush=True)
+                  f"{p.compile_s:.1f} s, peak {p.peak_mb:.0f} MiB; verified on 300 tokens; "
+                  f"as one chip: latency {p.chip_latency}, {p.balance_ffs:,} flip-flops "
+                  f"between fabrics ({p.balance_ffs / p.params:.1f} per param)", flush=True)
             tag = _tag(p)
             figs += [(f"scale_cells_{tag}", p.cells, "cells"),
                      (f"scale_cells_per_param_{tag}", p.cells / p.params, "cells/param"),
                      (f"scale_latency_{tag}_cycles", p.latency, "cycles"),
+                     (f"scale_chip_latency_{tag}_cycles", p.chip_latency, "cycles"),
+                     (f"scale_balance_ffs_{tag}", p.balance_ffs, "FF"),
                      (f"scale_compile_s_{tag}", p.compile_s, "s"),
                      (f"scale_peak_mb_{tag}", p.peak_mb, "MiB")]
         try:

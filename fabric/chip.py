@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from .bitstream import Bitstream
 from .iomap import IOMap, PortBit
 
@@ -76,24 +77,39 @@ class ChipPlan:
         for k, (bs, wires) in enumerate(zip(self.parts, self.part_inputs, strict=True)):
             if bs.iomap is None:
                 raise ChipError(f"fabric {k} has no I/O map")
+            h, w = bs.configs.shape
             for (bus, index), wire in wires.items():
-                self._check_wire(wire, f"fabric {k} input {bus}[{index}]", k)
+                where = f"fabric {k} input {bus}[{index}]"
+                if bus not in INPUT_BUSES or not 0 <= index < bus_width(bus, w, h):
+                    raise ChipError(f"{where}: not an input bit of its {w}x{h} fabric")
+                self._check_wire(wire, where, k)
         for word, wires in self.outputs.items():
             for b, wire in enumerate(wires):
                 self._check_wire(wire, f"output {word} bit {b}", n)
+        unknown = sorted((set(self.signed) | set(self.widths)) - set(self.outputs))
+        if unknown:
+            raise ChipError(f"signed or widths name {unknown}, which are not output words")
 
     def _check_wire(self, wire: Wire, where: str, before: int) -> None:
         if wire.delay < 0:
             raise ChipError(f"{where}: delay {wire.delay} cycles (must be >= 0)")
         src = wire.source
-        if src[0] == "token":
+        kind = src[0] if isinstance(src, tuple) and src else None
+        size = {"token": 3, "part": 4, "const": 2}.get(kind)  # type: ignore[arg-type]
+        if size is None or len(src) != size:
+            raise ChipError(f"{where}: unknown source {src!r}")
+        if kind == "token":
             if src[1] not in self.inputs or not 0 <= src[2] < self.inputs[src[1]]:
                 raise ChipError(f"{where}: no token bit {src[1]}[{src[2]}]")
-        elif src[0] == "part":
+        elif kind == "part":
             if not 0 <= src[1] < before:
                 raise ChipError(f"{where}: reads fabric {src[1]}, which is not an earlier "
                                 f"fabric (the chip is feed-forward)")
-        elif src[0] != "const" or src[1] not in (0, 1):
+            h, w = self.parts[src[1]].configs.shape
+            if src[2] not in OUTPUT_BUSES or not 0 <= src[3] < bus_width(src[2], w, h):
+                raise ChipError(f"{where}: reads {src[2]}[{src[3]}], not an output bit of "
+                                f"fabric {src[1]} ({w}x{h})")
+        elif src[1] not in (0, 1):
             raise ChipError(f"{where}: unknown source {src!r}")
 
     # ------------------------------------------------------------------ ports
@@ -124,7 +140,11 @@ class ChipPlan:
         return out
 
     def iomap(self) -> IOMap:
-        """The chip's I/O map as a ``1 x port_rows`` fabric's (module docstring)."""
+        """The chip's I/O map as a ``1 x port_rows`` fabric's (module docstring), for the
+        stream harnesses: its input words are raw token words (their signedness is the
+        model's), and it is not a map one fabric of that size could have (its latency
+        is the chip's, beyond :func:`~fabric.iomap.latency_limit` of ``1 x port_rows``
+        cells), so it is never validated as one."""
         ins = {w: tuple(PortBit("west_in", i, 0) for i in bits)
                for w, bits in self.input_ports().items()}
         outs = {w: tuple(PortBit("east_out", i, self.latency) for i in bits)

@@ -14,7 +14,6 @@ bytes.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from .arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
@@ -48,19 +47,24 @@ class ChipStats:
                 f"{self.balance_ffs} flip-flops timing the wires between them")
 
 
-def _name(src: Source, plan: ChipPlan) -> str:
-    """Verilog expression of a source at delay 0."""
+#: the module name a fabric's text is generated under before it gets its own
+_PLACEHOLDER = "lutgrid_fabric_module"
+
+
+def _name(src: Source, ports: dict[str, list[int]]) -> str:
+    """Verilog expression of a source at delay 0 (``ports``: the chip's token bits'
+    ``west_in`` bits)."""
     if src[0] == "const":
         return f"1'b{src[1]}"
     if src[0] == "token":
-        return f"west_in[{plan.input_ports()[src[1]][src[2]]}]"
+        return f"west_in[{ports[src[1]][src[2]]}]"
     return f"p{src[1]}_{src[2]}[{src[3]}]"
 
 
-def _line(src: Source, plan: ChipPlan) -> str:
+def _line(src: Source, ports: dict[str, list[int]]) -> str:
     """Name of a source's delay line (bit ``d-1`` = the source ``d`` cycles earlier)."""
     if src[0] == "token":
-        return f"dl_in{plan.input_ports()[src[1]][src[2]]}"
+        return f"dl_in{ports[src[1]][src[2]]}"
     return f"dl_p{src[1]}_{src[2]}_{src[3]}"
 
 
@@ -68,20 +72,21 @@ def generate_chip_verilog(plan: ChipPlan) -> tuple[str, ChipStats]:
     """The Verilog text of ``plan`` (module docstring) and what it holds. Raises what
     :func:`~fabric.verilog_hardened.generate_hardened_verilog` raises for a fabric."""
     rows = plan.port_rows
-    modules: dict[str, str] = {}         # digest of a fabric -> its module name
+    ports = plan.input_ports()
+    modules: dict[str, str] = {}         # a fabric's module text -> its module name
     counts: dict[str, tuple[int, int]] = {}   # module -> (LUT registers, delay FFs)
     texts: list[str] = []
     names: list[str] = []
     for bs in plan.parts:
         assert bs.iomap is not None
-        digest = hashlib.sha256(bs.configs.tobytes() + str(bs.configs.shape).encode()
-                                + bs.iomap.to_json().encode()).hexdigest()
-        if digest not in modules:
-            name = modules[digest] = f"lutgrid_fabric{len(modules)}"
-            text, st = generate_hardened_verilog(bs.configs, bs.iomap, name)
-            texts.append(text)
+        # fabrics whose hardened views are the same text (word names do not reach the
+        # Verilog) share one module
+        text, st = generate_hardened_verilog(bs.configs, bs.iomap, _PLACEHOLDER)
+        if text not in modules:
+            name = modules[text] = f"lutgrid_fabric{len(modules)}"
+            texts.append(text.replace(f"module {_PLACEHOLDER} (", f"module {name} (", 1))
             counts[name] = (st.luts, st.delay_ffs)
-        names.append(modules[digest])
+        names.append(modules[text])
     luts = sum(counts[n][0] for n in names)
     ffs = sum(counts[n][1] for n in names)
 
@@ -90,18 +95,18 @@ def generate_chip_verilog(plan: ChipPlan) -> tuple[str, ChipStats]:
 
     def tap(wire: Wire) -> str:
         if wire.delay == 0 or wire.source[0] == "const":
-            return _name(wire.source, plan)
-        return f"{_line(wire.source, plan)}[{wire.delay - 1}]"
+            return _name(wire.source, ports)
+        return f"{_line(wire.source, ports)}[{wire.delay - 1}]"
 
     decl: list[str] = []
     reset: list[str] = []
     update: list[str] = []
     for src in order:
         k = depths[src]
-        line = _line(src, plan)
+        line = _line(src, ports)
         decl.append(f"    reg [{k - 1}:0] {line};")
         reset.append(f"            {line} <= {k}'d0;")
-        s = _name(src, plan)
+        s = _name(src, ports)
         update.append(f"            {line} <= {s};" if k == 1 else
                       f"            {line} <= {{{line}[{k - 2}:0], {s}}};")
     inst: list[str] = []

@@ -137,7 +137,9 @@ def cmd_verilog(args: argparse.Namespace) -> int:
     """Write the programmable fabric as Verilog (--width/--height), or with
     --bitstream PROG the hardened view of that compiled program: the fabric with the
     program baked in (LUT contents as constants; no configuration, defect or router
-    logic; idle, unused and always-0 registers gone), the Verilog of a hard-wired chip."""
+    logic; idle, unused and always-0 registers gone), the Verilog of a hard-wired chip;
+    of a pipeline file, every fabric's hardened view in one chip, the wires between
+    them timed by delay lines (fabric/verilog_chip.py)."""
     from fabric.geometry import FabricShape
     from fabric.verilog import write_verilog
 
@@ -162,10 +164,14 @@ def cmd_verilog(args: argparse.Namespace) -> int:
 def _hardened_program(path: str):
     """The bitstream at ``path`` and its hardened view (Verilog text, figures); a
     :class:`CLIError` for a bitstream without an I/O map or with a feedback loop."""
+    from compiler.compose.pipeline import is_pipeline_file
     from fabric.bitstream import Bitstream
     from fabric.extract import ExtractError
     from fabric.verilog_hardened import generate_hardened_verilog
 
+    if is_pipeline_file(path):
+        raise CLIError(f"{path} is a pipeline file: synthesis takes one bitstream (write "
+                       f"the pipeline's chip with `lutgrid verilog --bitstream {path}`)")
     bs = Bitstream.load(path)
     if bs.iomap is None:
         raise CLIError(f"{path} has no I/O map: a hardened view keeps only what the "
@@ -177,19 +183,19 @@ def _hardened_program(path: str):
     return bs, text, stats
 
 
-def _pipeline_chip(path: str):
-    """The pipeline file at ``path`` as one chip: its plan (fabric/chip.py), Verilog
-    text and figures; a :class:`CLIError` for a file that cannot be read."""
+def _pipeline_chip(path: str, pipe=None):
+    """The pipeline file at ``path`` (``pipe``, if it is loaded already) as one chip: its
+    plan (fabric/chip.py), Verilog text and figures; a :class:`CLIError` naming the file
+    for one that cannot be read or made a chip."""
     from compiler.compose.chain import chip_plan
-    from compiler.compose.pipeline import PipelineFileError, load_pipeline
-    from compiler.ir import GraphError
-    from fabric.extract import ExtractError
-    from fabric.verilog_chip import generate_chip_verilog
+    from compiler.compose.pipeline import load_pipeline
 
-    try:
-        plan = chip_plan(load_pipeline(path))
+    try:     # PipelineFileError, GraphError and ExtractError are ValueErrors
+        from fabric.verilog_chip import generate_chip_verilog
+
+        plan = chip_plan(load_pipeline(path) if pipe is None else pipe)
         text, stats = generate_chip_verilog(plan)
-    except (PipelineFileError, GraphError, ExtractError) as exc:
+    except ValueError as exc:
         raise CLIError(f"{path}: {exc}") from exc
     return plan, text, stats
 
@@ -751,8 +757,9 @@ def _show_text(ids: np.ndarray, pred: np.ndarray, checked: bool) -> None:
 def _run_pipeline(args: argparse.Namespace) -> int:
     """``run`` on a pipeline file: the tokens (random, or --text) through every fabric
     in turn, checked against the model's reference; --defects reruns every fabric on a
-    random defect map of its own, --rtl every fabric in Verilator (its --style or
-    --hardened view), each run checked against the reference too."""
+    random defect map of its own, --rtl every fabric in Verilator (its --style view),
+    --rtl --hardened the whole pipeline as one chip of hardened views (one Verilator
+    model), each run checked against the reference too."""
     from compiler.compose.pipeline import PipelineFileError, load_pipeline
     from compiler.ir import FIRST
     from compiler.lower import word_name
@@ -829,7 +836,7 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     for engine, defects in runs:
         start = time.perf_counter()
         if engine == "chip":
-            got = _run_chip_rtl(args, tokens)
+            got = _run_chip_rtl(args, pipe, tokens)
             what = "verilator (the pipeline as one hard-wired chip), no defects"
         else:
             got = pipe.run(tokens, simulate_with(engine, defects))
@@ -859,29 +866,24 @@ def _run_pipeline(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_chip_rtl(args: argparse.Namespace, tokens: dict[str, np.ndarray]
+def _run_chip_rtl(args: argparse.Namespace, pipe, tokens: dict[str, np.ndarray]
                   ) -> dict[str, np.ndarray]:
     """``run PIPELINE --rtl --hardened``: every fabric's hardened view in one Verilog
     chip, the wires between them timed by delay lines (fabric/verilog_chip.py), built
     once and streamed in Verilator; returns its output words."""
     from fabric.geometry import FabricShape
-    from sim.rtl_run import run_hardened_verilog
-    from sim.stream import decode_outputs, encode_tokens
+    from sim.rtl_run import stream_chip_verilog
     from sim.verilator import is_built
 
-    plan, text, stats = _pipeline_chip(args.bitstream)
+    plan, text, stats = _pipeline_chip(args.bitstream, pipe)
     _say(f"one chip: {stats.text()}; latency {plan.latency} cycles")
-    shape = FabricShape(1, plan.port_rows, 0)
-    if not is_built(shape, style="hardened", verilog=text):
+    if not is_built(FabricShape(1, plan.port_rows, 0), style="hardened", verilog=text):
         _say(f"building the Verilator model of the chip ({len(text):,} bytes of Verilog; "
              f"once, then cached) ...")
-    iomap = plan.iomap()
-    n_tokens = len(next(iter(tokens.values())))
-    ins = encode_tokens(iomap, 1, plan.port_rows, tokens, np.random.default_rng(args.seed))
-    run = run_hardened_verilog(text, 1, plan.port_rows, ins, seed=args.seed)
+    got, run = stream_chip_verilog(plan, text, tokens, seed=args.seed)
     if not run.build.cached:
         _say(f"built the Verilator model in {run.build.build_seconds:.1f} s")
-    return decode_outputs(iomap, run.outputs, n_tokens)
+    return got
 
 
 def _announce_build(bs, defects, args: argparse.Namespace, style: str) -> bool:
@@ -1109,7 +1111,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--bitstream", metavar="PROG",
                    help="write the hardened view of this compiled program instead: the "
                         "fabric with the program baked in (no configuration or router "
-                        "logic), the Verilog of a hard-wired chip")
+                        "logic), the Verilog of a hard-wired chip; of a pipeline file "
+                        "(.lgp), all its fabrics as one chip, the wires between them "
+                        "timed by delay lines")
     v.add_argument("--spares", type=spares, default=1,
                    help=f"spare columns S, 0..{MAX_SPARES} (default 1)")
     v.add_argument("--fault-injection", action="store_true",

@@ -55,7 +55,10 @@ class Point:
     """One compiled program: its size ``d`` (and hidden ``h``), ``params`` (trained
     integers), ``cells`` used, ``latency`` (cycles), ``compile_s`` (s), ``peak_mb`` (peak
     resident memory of the compiling process, MiB), and ``error`` (empty when it
-    compiled and verified; the reason otherwise, the other fields then 0)."""
+    compiled and verified; the reason otherwise, the other fields then 0). A row of
+    fabrics also runs as one chip (:func:`compiler.compose.chain.chip_plan`):
+    ``chip_latency`` (cycles) and ``balance_ffs``, the flip-flops of its delay lines
+    between fabrics (one fabric: its latency, and none)."""
 
     family: str
     d: int
@@ -66,6 +69,8 @@ class Point:
     compile_s: float
     peak_mb: float
     error: str = ""
+    chip_latency: int = 0
+    balance_ffs: int = 0
 
 
 #: families :func:`measure` knows, and what ``d`` and ``h`` mean in each
@@ -113,9 +118,11 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
     """Compile and verify in this process (the child of :func:`measure`)."""
     import resource
 
+    from compiler.compose.chain import chip_plan
     from compiler.compose.pipeline import Pipeline, compile_pipeline, cut_before_every_op
     from compiler.errors import CompileError
     from compiler.program import compile_program
+    from sim.chip_sim import stream_chip
     from sim.simulators import numpy_stage
 
     graph = family_graph(family, d, h)
@@ -134,11 +141,16 @@ def _measure_here(family: str, d: int, h: int, budget: float) -> Point:
     compile_s = time.perf_counter() - start
     tokens = pipe.random_tokens(300, seed=1)
     pipe.check(pipe.run(tokens, numpy_stage(seed=1)), tokens, f"{family} d={d} h={h}")
+    chip_latency, balance = pipe.latency, 0
+    if len(pipe.bitstreams) > 1:      # the row as one chip, checked cycle by cycle too
+        plan = chip_plan(pipe)
+        pipe.check(stream_chip(plan, tokens, seed=1), tokens, f"{family} d={d} h={h} chip")
+        chip_latency, balance = plan.latency, plan.balance_flip_flops
     # the parts of a row compile in worker processes: their peak counts too
     peak_kib = max(resource.getrusage(who).ru_maxrss
                    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
     return Point(family, d, h, params, pipe.used_cells, pipe.latency, compile_s,
-                 peak_kib / 1024)                                 # KiB on Linux
+                 peak_kib / 1024, "", chip_latency, balance)      # KiB on Linux
 
 
 def measure(family: str, d: int, h: int, budget: float = 600.0) -> Point:

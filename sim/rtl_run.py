@@ -26,6 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from fabric.arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
+from fabric.chip import ChipPlan
 from fabric.defects import as_defect_map, physical_columns
 from fabric.iomap import IOMap
 from fabric.loader import check_configs
@@ -151,6 +152,24 @@ def run_hardened_verilog(text: str, width: int, height: int,
         cycles, bus_width(b, width, height)) for b in OUTPUT_BUSES}
     return RTLRun(outputs, build, float(result["load_seconds"]),
                   float(result["stream_seconds"]), float(result["cycles_per_s"]))
+
+
+def stream_chip_verilog(plan: ChipPlan, text: str, tokens: Mapping[str, npt.ArrayLike], *,
+                        build_dir: os.PathLike[str] | str | None = None, seed: int = 0
+                        ) -> tuple[dict[str, np.ndarray], RTLRun]:
+    """Stream raw token words ``tokens`` through ``text``, the Verilog of chip ``plan``
+    (:func:`fabric.verilog_chip.generate_chip_verilog`), in Verilator, one token per
+    cycle (garbage from ``seed`` on the unused input bits); returns its output words
+    for every token (as :func:`sim.stream.stream_tokens`) and the run."""
+    from sim.stream import decode_outputs, encode_tokens
+
+    iomap = plan.iomap()
+    n_tokens = len(next(iter(tokens.values()))) if tokens else 0
+    ins = encode_tokens(iomap, 1, plan.port_rows,
+                        {w: np.asarray(v) for w, v in tokens.items()},
+                        np.random.default_rng(seed))
+    run = run_hardened_verilog(text, 1, plan.port_rows, ins, build_dir=build_dir, seed=seed)
+    return decode_outputs(iomap, run.outputs, n_tokens), run
 
 
 def run_rtl(shape: ShapeLike, configs: npt.ArrayLike, inputs: Mapping[str, npt.ArrayLike],

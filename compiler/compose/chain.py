@@ -36,8 +36,9 @@ def chip_plan(pipe: Pipeline) -> ChipPlan:
     and no earlier fabric provides, or a token bit beyond the token word's width.
     Deterministic."""
     tokens = graph_input_words(pipe.graph)
-    # what each fabric outputs: word -> (fabric, its I/O-map bits); the first maker wins
-    made: dict[str, int] = {}
+    # word -> the fabrics before the last that output it, in order; a reader takes it
+    # from the latest one before itself, as Pipeline.run does
+    made: dict[str, list[int]] = {}
     consts: list[dict[tuple[str, int], int]] = []
     lives: list[dict[str, list[bool]]] = []
     for k, bs in enumerate(pipe.bitstreams):
@@ -47,7 +48,7 @@ def chip_plan(pipe: Pipeline) -> ChipPlan:
         consts.append(constant_values(bs, const_bits))
         if k + 1 < len(pipe.bitstreams):
             for word in bs.iomap.outputs:
-                made.setdefault(word, k)
+                made.setdefault(word, []).append(k)
     starts: list[int] = []
     wirings: list[dict[tuple[str, int], Wire]] = []
     for k, bs in enumerate(pipe.bitstreams):
@@ -88,7 +89,7 @@ def chip_plan(pipe: Pipeline) -> ChipPlan:
                     {w: n for w, n in last.widths.items() if w in last.outputs})
 
 
-def _source(pipe: Pipeline, starts: list[int], made: dict[str, int],
+def _source(pipe: Pipeline, starts: list[int], made: dict[str, list[int]],
             consts: list[dict[tuple[str, int], int]], tokens: dict[str, int], k: int,
             word: str, b: int) -> tuple[Source, int]:
     """Where bit ``b`` of word ``word`` that fabric ``k`` reads comes from, and the cycle
@@ -98,8 +99,8 @@ def _source(pipe: Pipeline, starts: list[int], made: dict[str, int],
             raise GraphError(f"fabric {k} reads bit {b} of token word {word}, which has "
                              f"{tokens[word]} bits")
         return ("token", word, b), 0
-    j = made.get(word)
-    if j is None or j >= k:
+    j = max((m for m in made.get(word, ()) if m < k), default=None)
+    if j is None:
         raise GraphError(f"fabric {k} reads {word}, which no token input and no earlier "
                          f"fabric provides")
     out = pipe.bitstreams[j].iomap

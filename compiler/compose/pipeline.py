@@ -51,8 +51,8 @@ PIPELINE_VERSION = 2
 #: Zip entries are written with this timestamp, so that a file's bytes depend only on
 #: its contents (the same model and options give the same file).
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-#: Most fabrics a pipeline file holds (a language model of four d_model-8 blocks, one op
-#: per fabric, has 167), and the largest entry it reads (bytes): a 1024x1024 bitstream
+#: Most fabrics a pipeline file holds (a d_model-64 block, one op or element per fabric,
+#: has about 490), and the largest entry it reads (bytes): a 1024x1024 bitstream
 #: is 8 MiB, so this refuses a zip bomb, not a real fabric.
 MAX_PARTS = 4096
 MAX_ENTRY_BYTES = 1 << 30
@@ -88,10 +88,10 @@ def cut_before_each(graph: Graph, *kinds: str) -> list[int]:
 def cut_before_every_op(graph: Graph) -> list[int]:
     """Cuts before every computed op: each op (a Linear, a Dot, a Table, ...) on a fabric
     of its own, with the slices and concats around it (:func:`cut_before_each` of every
-    kind of op the graph computes). When an output gathers (by slices and concats) the
-    values of more than one op, also a cut after the last op, so that the gathering is a
-    fabric of wiring alone (:mod:`compiler.macros.wires`) instead of the last op's fabric
-    passing every earlier value through."""
+    kind of op the graph computes). When the outputs read (through slices and concats)
+    the values of more than one op, also a cut after the last op, so that gathering them
+    is a fabric of wiring alone (:mod:`compiler.macros.wires`) instead of the last op's
+    fabric passing every earlier value through."""
     kinds = sorted({op.kind for op in graph.ops} - WIRING)
     cuts = cut_before_each(graph, *kinds) if kinds else []
     computed = [i for i, op in enumerate(graph.ops) if op.kind not in WIRING]

@@ -28,3 +28,23 @@ def test_verilator_equals_the_numpy_model_on_every_cycle(rtl_build_dir) -> None:
                                build_dir=rtl_build_dir).outputs
     assert np.array_equal(got["east_out"], want["east_out"])
     assert want["east_out"][plan.latency:].any()     # not all zeros
+
+
+def test_a_compiled_block_chip_equals_its_numpy_model_on_every_cycle(rtl_build_dir) -> None:
+    """A d_model-2 block, one op (element) per fabric: constants, inputs no output
+    reads, sign-extended words, extra feeds and shared modules, every output bit on
+    every cycle from reset, random bits on every input bit."""
+    from compiler.compose.chain import chip_plan
+    from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
+    from compiler.transformer import BlockSpec, block_graph
+
+    g = block_graph(BlockSpec(2, window=2, attention="softmax"), seed=2)
+    plan = chip_plan(compile_pipeline(g, "b", cut_before_every_op, elements=True))
+    text, stats = generate_chip_verilog(plan)
+    assert stats.modules < stats.fabrics
+    rows = np.random.default_rng(6).integers(0, 2, (plan.latency + 200, plan.port_rows),
+                                             dtype=np.uint8)
+    want = run_chip_cycles(plan, rows)
+    got = run_hardened_verilog(text, 1, plan.port_rows, {"west_in": rows},
+                               build_dir=rtl_build_dir).outputs
+    assert np.array_equal(got["east_out"], want["east_out"])
