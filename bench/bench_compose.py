@@ -224,6 +224,29 @@ def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
             (f"block_{n}_fabrics_{attention}", len(pipe.bitstreams), "fabrics")]
 
 
+def _elements_vs_ops(d: int, budget: float) -> list[Figure]:
+    """The d_model-``d`` ReLU block (as :func:`_block_row`) compiled one op per fabric
+    and one element of an elementwise op per fabric, side by side: compile seconds,
+    cells and the ratios (full run)."""
+    from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
+    from compiler.transformer import BlockSpec, block_graph
+    from sim.simulators import numpy_stage
+
+    g = block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention="relu"))
+    got = {}
+    for elements in (False, True):
+        pipe = compile_pipeline(g, f"block_d{d}", cut_before_every_op, time_budget=budget,
+                                elements=elements)
+        tokens = pipe.random_tokens(300, seed=1)
+        pipe.check(pipe.run(tokens, numpy_stage(seed=1)), tokens, f"block d{d}")
+        got[elements] = (pipe.compile_s, pipe.used_cells, len(pipe.bitstreams))
+    (t_op, c_op, n_op), (t_el, c_el, n_el) = got[False], got[True]
+    print(f"block d{d} relu: one op per fabric {n_op} fabrics, {c_op:,} cells, {t_op:.1f} s; "
+          f"one element per fabric {n_el} fabrics, {c_el:,} cells, {t_el:.1f} s", flush=True)
+    return [(f"compile_s_ratio_ops_vs_elements_block_d{d}", t_op / t_el, "ratio"),
+            (f"cells_ratio_elements_vs_ops_block_d{d}", c_el / c_op, "ratio")]
+
+
 def run(quick: bool) -> list[Figure]:
     """Compose, verify and measure (module docstring)."""
     figs: list[Figure] = []
@@ -272,6 +295,7 @@ def run(quick: bool) -> list[Figure]:
         for attention in ("relu", "softmax"):
             figs += _block_row(d, attention, 900.0)
     if not quick:
+        figs += _elements_vs_ops(8, 900.0)
         figs += _random_share(10, 12, 300.0)
         figs += _random_share(20, 40, 300.0)
         figs += _family_share(10, 12, 300.0)

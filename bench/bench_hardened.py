@@ -129,8 +129,7 @@ def block_figures(d: int, root: Path, programmable: bool) -> list[Figure]:
     from compiler.transformer import BlockSpec, block_graph
     from fabric.geometry import FabricShape
     from fabric.verilog_chip import generate_chip_verilog
-    from sim.rtl_run import run_hardened_verilog
-    from sim.stream import decode_outputs, encode_tokens
+    from sim.rtl_run import stream_chip_verilog
     from sim.verilator import build_fabric
 
     name = f"block_d{d}"
@@ -142,10 +141,8 @@ def block_figures(d: int, root: Path, programmable: bool) -> list[Figure]:
     build = build_fabric(FabricShape(1, rows, 0), root, verilog=text, style="hardened",
                          force=True)
     tokens = pipe.random_tokens(300, seed=1)
-    iomap = plan.iomap()
-    ins = encode_tokens(iomap, 1, rows, tokens, np.random.default_rng(SEED))
-    run = run_hardened_verilog(text, 1, rows, ins, build_dir=root)
-    pipe.check(decode_outputs(iomap, run.outputs, 300), tokens, f"{name} chip in Verilator")
+    got, _run = stream_chip_verilog(plan, text, tokens, build_dir=root, seed=SEED)
+    pipe.check(got, tokens, f"{name} chip in Verilator")
     rate, free = _throughput(build, np.zeros((rows, 1), dtype=np.uint64), root,
                              f"{name}-chip", True)
     print(f"{name}: {len(pipe.bitstreams)} fabrics, {pipe.used_cells:,} cells, as one chip: "

@@ -531,7 +531,6 @@ def match_argmax(graph: Graph) -> ArgmaxMatch | None:
     return ArgmaxMatch(_name(graph, x), y_name, x.dim, x.type.bits, x.type.signed)
 
 
-#: what :func:`match_macro` can return
 @dataclass(frozen=True)
 class WiresMatch:
     """A graph of wiring only: every output bit is an input bit (through slices and
@@ -592,6 +591,7 @@ def match_wires(graph: Graph) -> WiresMatch | None:
     return WiresMatch(inputs, tuple(outputs), frozenset(signed))
 
 
+#: what :func:`match_macro` can return
 MacroMatch = (LinearMatch | MultiplyMatch | DotMatch | IncrementerMatch | AdderMatch | TableMatch
               | ClampMatch | SelectMatch | DelayMatch | RowsMatch | ArgmaxMatch | WiresMatch)
 
