@@ -18,7 +18,12 @@ from dataclasses import dataclass
 
 from .arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from .chip import ChipPlan, Source, Wire
-from .verilog_hardened import HARDENED_MODULE, generate_hardened_verilog
+from .verilog_hardened import (
+    HARDENED_MODULE,
+    delay_line,
+    fabric_ports,
+    generate_hardened_verilog,
+)
 
 __all__ = ["ChipStats", "generate_chip_verilog"]
 
@@ -102,13 +107,10 @@ def generate_chip_verilog(plan: ChipPlan) -> tuple[str, ChipStats]:
     reset: list[str] = []
     update: list[str] = []
     for src in order:
-        k = depths[src]
-        line = _line(src, ports)
-        decl.append(f"    reg [{k - 1}:0] {line};")
-        reset.append(f"            {line} <= {k}'d0;")
-        s = _name(src, ports)
-        update.append(f"            {line} <= {s};" if k == 1 else
-                      f"            {line} <= {{{line}[{k - 2}:0], {s}}};")
+        d, r, u = delay_line(_line(src, ports), depths[src], _name(src, ports))
+        decl.append(d)
+        reset.append(r)
+        update.append(u)
     inst: list[str] = []
     for k, (bs, wiring) in enumerate(zip(plan.parts, plan.part_inputs, strict=True)):
         h, w = bs.configs.shape
@@ -124,12 +126,6 @@ def generate_chip_verilog(plan: ChipPlan) -> tuple[str, ChipStats]:
             inst.append(f"    wire [{bus_width(bus, w, h) - 1}:0] p{k}_{bus};")
             conns.append(f"        .{bus}(p{k}_{bus})")
         inst.append(f"    {names[k]} u{k} (\n" + ",\n".join(conns) + "\n    );")
-    ports = ["    input  wire clk,", "    input  wire rst,"]
-    for bus in INPUT_BUSES:
-        ports.append(f"    input  wire [{bus_width(bus, 1, rows) - 1}:0] {bus},")
-    for bus in OUTPUT_BUSES:
-        ports.append(f"    output wire [{bus_width(bus, 1, rows) - 1}:0] {bus},")
-    ports[-1] = ports[-1].rstrip(",")
     out_bits = ["1'b0"] * rows
     for word, wires in plan.outputs.items():
         for wire, col in zip(wires, plan.output_ports()[word], strict=True):
@@ -144,7 +140,7 @@ def generate_chip_verilog(plan: ChipPlan) -> tuple[str, ChipStats]:
         f"// token bits on west_in, outputs on east_out {plan.latency} cycles later.",
         "// Generated; do not edit. Same plan, same bytes.",
         f"module {HARDENED_MODULE} (",
-        *ports,
+        *fabric_ports(1, rows),
         ");",
         *decl,
         *inst,

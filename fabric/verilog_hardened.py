@@ -40,8 +40,8 @@ from .arch import INPUT_BUSES, OUTPUT_BUSES, bus_width
 from .extract import Extracted, PortBitKey
 from .iomap import IOMap
 
-__all__ = ["HARDENED_MODULE", "HardenedStats", "generate_hardened_verilog",
-           "write_hardened_verilog"]
+__all__ = ["HARDENED_MODULE", "HardenedStats", "delay_line", "fabric_ports",
+           "generate_hardened_verilog", "write_hardened_verilog"]
 
 #: Name of the hardened view's top-level module.
 HARDENED_MODULE = "lutgrid_hardened"
@@ -71,6 +71,26 @@ class HardenedStats:
                 f"(for {self.cone_registers} registers of the programmable fabric), "
                 f"reading {self.input_bits} input bits, driving {self.output_bits} output "
                 f"bits")
+
+
+def fabric_ports(width: int, height: int) -> list[str]:
+    """The port list of a module with the edge buses of a ``width`` x ``height`` fabric,
+    a clock and a reset (one Verilog line each)."""
+    ports = ["    input  wire clk,", "    input  wire rst,"]
+    for bus in INPUT_BUSES:
+        ports.append(f"    input  wire [{bus_width(bus, width, height) - 1}:0] {bus},")
+    for bus in OUTPUT_BUSES:
+        ports.append(f"    output wire [{bus_width(bus, width, height) - 1}:0] {bus},")
+    ports[-1] = ports[-1].rstrip(",")
+    return ports
+
+
+def delay_line(name: str, depth: int, src: str) -> tuple[str, str, str]:
+    """Declaration, reset and clocked update of a ``depth``-cycle delay line ``name``
+    fed by expression ``src`` (bit ``k-1`` is ``src`` ``k`` cycles earlier)."""
+    update = (f"            {name} <= {src};" if depth == 1 else
+              f"            {name} <= {{{name}[{depth - 2}:0], {src}}};")
+    return (f"    reg [{depth - 1}:0] {name};", f"            {name} <= {depth}'d0;", update)
 
 
 def _signal_name(sig: object) -> str:
@@ -129,20 +149,12 @@ def _build(configs: npt.NDArray[np.uint64], iomap: IOMap, module: str = HARDENED
         index = args[0] if k == 1 else "{" + ", ".join(reversed(args)) + "}"
         update.append(f"            n{i} <= T{i}[{index}];")
     for sig in line_order:
-        k = lines[sig]
-        name = _line_name(sig)
-        decl.append(f"    reg [{k - 1}:0] {name};")
-        reset.append(f"            {name} <= {k}'d0;")
-        src = _signal_name(sig)
-        update.append(f"            {name} <= {src};" if k == 1 else
-                      f"            {name} <= {{{name}[{k - 2}:0], {src}}};")
+        d, r, u = delay_line(_line_name(sig), lines[sig], _signal_name(sig))
+        decl.append(d)
+        reset.append(r)
+        update.append(u)
 
-    ports = ["    input  wire clk,", "    input  wire rst,"]
-    for bus in INPUT_BUSES:
-        ports.append(f"    input  wire [{bus_width(bus, w, h) - 1}:0] {bus},")
-    for bus in OUTPUT_BUSES:
-        ports.append(f"    output wire [{bus_width(bus, w, h) - 1}:0] {bus},")
-    ports[-1] = ports[-1].rstrip(",")
+    ports = fabric_ports(w, h)
     assigns = []
     for bus in OUTPUT_BUSES:
         bits = []

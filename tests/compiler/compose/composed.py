@@ -7,11 +7,26 @@ import numpy as np
 from compiler.compose import ComposeResult, compose_graph
 from compiler.compose.blocks import BlockLibrary
 from compiler.compose.stitch import ComposeError
-from compiler.ir import Graph
+from compiler.ir import FIRST, Graph
 from compiler.lower import lower
 from compiler.program import Program
 from fabric.defects import random_defects
 from sim.check import check_program
+
+
+def random_graph_tokens(g: Graph, rng: np.random.Generator, n: int
+                        ) -> dict[str, np.ndarray]:
+    """``n`` tokens for :func:`compiler.ir.reference` of ``g``: every input word random
+    in its type's range, ``first`` on token 0 and then with probability 0.1."""
+    toks: dict[str, np.ndarray] = {}
+    for name, v in g.inputs.items():
+        if name == FIRST:
+            f = (rng.random(n) < 0.1).astype(np.int64)
+            f[0] = 1
+            toks[name] = f
+        else:
+            toks[name] = rng.integers(v.type.lo, v.type.hi + 1, size=(n, v.dim))
+    return toks
 
 
 def check_composed(g: Graph, res: ComposeResult, seed: int) -> None:

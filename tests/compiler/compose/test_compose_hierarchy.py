@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 
 from compiler.compose import compose_graph, stitch
 from compiler.compose.hierarchy import WIRING, cut_points, part_split, partition
-from compiler.ir import FIRST, Graph, reference
+from compiler.ir import Graph, reference
 from compiler.program import block_library
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
-from composed import check_composed  # noqa: E402
+from composed import check_composed, random_graph_tokens  # noqa: E402
 from test_compile_graphs import random_graph  # noqa: E402
 
 
@@ -48,19 +48,6 @@ def test_an_output_read_early_blocks_later_cuts() -> None:
     assert cut_points(g) == [a.id]
 
 
-def _tokens(g: Graph, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    toks: dict[str, np.ndarray] = {}
-    for name, v in g.inputs.items():
-        if name == FIRST:
-            f = (rng.random(n) < 0.1).astype(np.int64)
-            f[0] = 1
-            toks[name] = f
-        else:
-            lo, hi = v.type.lo, v.type.hi
-            toks[name] = rng.integers(lo, hi + 1, size=(n, v.dim))
-    return toks
-
-
 def _run_parts(g: Graph, split, toks: dict) -> dict:
     """Evaluate the parts of ``split`` one after the other, each on the token inputs and
     the values earlier parts output (``v{id}``); the last part's outputs."""
@@ -88,7 +75,7 @@ def test_parts_in_sequence_compute_the_program(seed: int, n_ops: int) -> None:
     assert len(split.instances) == len(cuts) + 1
     for inst in split.instances[1:]:      # a cut point: the cut value is all a part reads
         assert len([n for n in inst.graph.inputs if n.startswith("v")]) <= 1
-    toks = _tokens(g, rng, 64)
+    toks = random_graph_tokens(g, rng, 64)
     want = reference(g, toks)
     got = _run_parts(g, split, toks)
     for name in g.outputs:
@@ -110,7 +97,7 @@ def test_parts_cut_anywhere_compute_the_program(seed: int, n_ops: int, data) -> 
     # a part of constants alone joins its neighbour: every part reads something
     assert 1 <= len(split.instances) <= len(cuts) + 1
     assert all(inst.graph.inputs for inst in split.instances)
-    toks = _tokens(g, rng, 64)
+    toks = random_graph_tokens(g, rng, 64)
     want = reference(g, toks)
     got = _run_parts(g, split, toks)
     for name in g.outputs:

@@ -13,24 +13,14 @@ from hypothesis import strategies as st
 from compiler.compose.elements import per_element
 from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
 from compiler.compose.split import ELEMENTWISE
-from compiler.ir import FIRST, Graph, Value, reference
+from compiler.ir import Graph, Value, reference
 from compiler.transformer import BlockSpec, block_graph
 from sim.simulators import numpy_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from composed import random_graph_tokens  # noqa: E402
 from test_compile_graphs import random_graph  # noqa: E402
-
-
-def _tokens(g: Graph, rng: np.random.Generator, n: int) -> dict[str, np.ndarray]:
-    toks = {}
-    for name, v in g.inputs.items():
-        if name == FIRST:
-            f = (rng.random(n) < 0.1).astype(np.int64)
-            f[0] = 1
-            toks[name] = f
-        else:
-            toks[name] = rng.integers(v.type.lo, v.type.hi + 1, size=(n, v.dim))
-    return toks
 
 
 def random_vector_graph(rng: np.random.Generator, n_ops: int) -> Graph:
@@ -90,7 +80,7 @@ def test_per_element_computes_the_program(seed: int, n_ops: int, vectors: bool) 
         assert op.kind not in ELEMENTWISE or v.dim == 1
     assert {n: (v.dim, v.type) for n, v in pe.outputs.items()} == \
         {n: (v.dim, v.type) for n, v in g.outputs.items()}
-    toks = _tokens(g, rng, 64)
+    toks = random_graph_tokens(g, rng, 64)
     want, got = reference(g, toks), reference(pe, toks)
     for name in want:
         assert np.array_equal(got[name], want[name]), name
