@@ -181,6 +181,14 @@ def _transformer_block(budget: float, attention: str = "relu") -> list[Figure]:
             (f"block_d2_compile_s_{attention}", dt, "s")]
 
 
+def bench_block(d: int, attention: str) -> Graph:
+    """The benchmarks' transformer block of d_model ``d``: window 2, heads of 2 words
+    (one below d = 2), MLP 2d, int4, weights from the default seed."""
+    from compiler.transformer import BlockSpec, block_graph
+
+    return block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention=attention))
+
+
 def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
     """A block of d_model ``d`` (window 2, ``d`` / 2 heads of 2 words, MLP 2d) as a row
     of fabrics, one op each (:func:`~compiler.compose.pipeline.cut_before_every_op`),
@@ -192,12 +200,11 @@ def _block_row(d: int, attention: str, budget: float) -> list[Figure]:
     fabrics overlap in time, and the wires between them cost flip-flops."""
     from compiler.compose.chain import chip_plan
     from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
-    from compiler.transformer import BlockSpec, block_graph
     from lutgrid.scale_study import trained_params
     from sim.chip_sim import stream_chip
     from sim.simulators import numpy_stage
 
-    g = block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention=attention))
+    g = bench_block(d, attention)
     params = trained_params(g)
     pipe = compile_pipeline(g, f"block_d{d}", cut_before_every_op, time_budget=budget,
                             elements=True)
@@ -229,10 +236,9 @@ def _elements_vs_ops(d: int, budget: float) -> list[Figure]:
     and one element of an elementwise op per fabric, side by side: compile seconds,
     cells and the ratios (full run)."""
     from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
-    from compiler.transformer import BlockSpec, block_graph
     from sim.simulators import numpy_stage
 
-    g = block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention="relu"))
+    g = bench_block(d, "relu")
     got = {}
     for elements in (False, True):
         pipe = compile_pipeline(g, f"block_d{d}", cut_before_every_op, time_budget=budget,

@@ -124,16 +124,17 @@ def block_figures(d: int, root: Path, programmable: bool) -> list[Figure]:
     cycles/s. With ``programmable``, every fabric's sliced programmable model is built
     and run too; the row of them takes a cycle of each per token, so its cycles/s is
     ``1 / sum(1 / rate)``."""
+    from bench_compose import bench_block
+
     from compiler.compose.chain import chip_plan
     from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
-    from compiler.transformer import BlockSpec, block_graph
     from fabric.geometry import FabricShape
     from fabric.verilog_chip import generate_chip_verilog
     from sim.rtl_run import stream_chip_verilog
     from sim.verilator import build_fabric
 
     name = f"block_d{d}"
-    g = block_graph(BlockSpec(d, heads=max(1, d // 2), window=2, attention="relu"))
+    g = bench_block(d, "relu")
     pipe = compile_pipeline(g, name, cut_before_every_op, time_budget=900, elements=True)
     plan = chip_plan(pipe)
     text, stats = generate_chip_verilog(plan)

@@ -36,6 +36,16 @@ __all__ = ["ChipError", "ChipPlan", "Source", "Wire"]
 Source = tuple
 
 
+def _in_order(bits: dict[str, int]) -> dict[str, list[int]]:
+    """Consecutive bus bits for words of ``bits[word]`` bits, words in name order."""
+    out: dict[str, list[int]] = {}
+    i = 0
+    for word in sorted(bits):
+        out[word] = list(range(i, i + bits[word]))
+        i += bits[word]
+    return out
+
+
 class ChipError(ValueError):
     """A chip plan that is not well formed; the message names the fabric and bit."""
 
@@ -122,22 +132,11 @@ class ChipPlan:
 
     def input_ports(self) -> dict[str, list[int]]:
         """``west_in`` bit of every token bit, words in name order, bits ascending."""
-        out: dict[str, list[int]] = {}
-        i = 0
-        for word in sorted(self.inputs):
-            out[word] = list(range(i, i + self.inputs[word]))
-            i += self.inputs[word]
-        return out
+        return _in_order(self.inputs)
 
     def output_ports(self) -> dict[str, list[int]]:
         """``east_out`` bit of every output bit, words in name order."""
-        out: dict[str, list[int]] = {}
-        i = 0
-        for word in sorted(self.outputs):
-            n = len(self.outputs[word])
-            out[word] = list(range(i, i + n))
-            i += n
-        return out
+        return _in_order({w: len(bits) for w, bits in self.outputs.items()})
 
     def iomap(self) -> IOMap:
         """The chip's I/O map as a ``1 x port_rows`` fabric's (module docstring), for the

@@ -13,7 +13,8 @@ assumptions it states (:data:`TRANSISTORS_PER_CELL`, the anchors' densities).
 The families (:data:`FAMILIES`): issue 7's MLP with residual (:func:`compiler.examples.
 mlp`, ``d`` words in, hidden ``h = 2 d``), composed on one fabric; and transformer
 blocks and language models of 1 to 4 blocks (:mod:`compiler.transformer`), as a row of
-fabrics with one op each (:func:`compiler.compose.pipeline.cut_before_every_op`), because
+fabrics with one op, or one element of an elementwise op, each
+(:func:`compiler.compose.pipeline.cut_before_every_op`, ``elements``), because
 blocks of d_model 4 and above do not compose on one fabric in a useful time yet
 (docs/TRANSFORMER.md). A row's cells are all its fabrics' cells, its latency their sum.
 ``params`` counts the trained integers: every Linear's weights and biases and every
@@ -77,9 +78,9 @@ class Point:
 FAMILIES = {
     "mlp": "issue 7's MLP with residual: d int4 words in, hidden h, composed on one fabric",
     "block": "a transformer block: d_model d, heads of 8 words (one below d = 8), window "
-             "2, ReLU attention, MLP 2d, as a row of fabrics one op each",
+             "2, ReLU attention, MLP 2d, as a row of fabrics one op (element) each",
     "lm": "a language model of h such blocks (d_model d): 32 symbols, Embed, the blocks, "
-          "a head Linear and Argmax, as a row of fabrics one op each",
+          "a head Linear and Argmax, as a row of fabrics one op (element) each",
 }
 
 

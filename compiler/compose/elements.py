@@ -15,7 +15,7 @@ computes the original's outputs bit for bit (the reference of one equals the oth
 
 from __future__ import annotations
 
-from compiler.compose.split import ELEMENTWISE
+from compiler.compose.split import ELEMENTWISE, element_params
 from compiler.ir import Graph, GraphError, Value
 
 __all__ = ["per_element"]
@@ -36,11 +36,9 @@ def per_element(graph: Graph) -> Graph:
             continue
         elems = []
         for j in range(v.dim):
-            params = dict(op.params)
-            if op.kind == "const_mul":          # one constant per element
-                params["c"] = (op.params["c"][j],)  # type: ignore[index]
             operands = [g.slice(a, j, j + 1) for a in args]
-            elems.append(g.append(op.kind, operands, params, (v.lo[j],), (v.hi[j],), v.type))
+            elems.append(g.append(op.kind, operands, element_params(op, j), (v.lo[j],),
+                                  (v.hi[j],), v.type))
         whole = g.concat(elems)
         if whole.type != v.type:
             raise GraphError(f"per_element: op {len(new)} ({op.kind}) concatenated as "

@@ -24,13 +24,14 @@ from compiler.compose.instances import Instance, Split, Src, inst_input
 from compiler.ir import FIRST, Graph, GraphError, Value
 from compiler.lower import word_name
 
-__all__ = ["WIRING", "cut_points", "cut_prefix", "part_split", "partition"]
+__all__ = ["WIRING", "computed_sources", "cut_points", "cut_prefix", "part_split",
+           "partition"]
 
 #: ops that only rename or hold values (no block of their own)
 WIRING = frozenset({"input", "const", "slice", "concat"})
 
 
-def _sources(graph: Graph) -> list[set[int]]:
+def computed_sources(graph: Graph) -> list[set[int]]:
     """For every op, the computed values it stands for: a computed op itself, a slice or
     concat the computed values it reads through wiring, a token input or constant
     none (so an op reading ``a`` reads the computed values ``src[a]``)."""
@@ -52,7 +53,7 @@ def cut_points(graph: Graph) -> list[int]:
     """Values ``v`` (op ids of computed values, in order) after which no op and no
     program output reads a computed value older than ``v``: the program's dataflow
     passes through ``v`` alone (with the token inputs and constants)."""
-    src = _sources(graph)
+    src = computed_sources(graph)
     n = len(graph.ops)
     # a read of d by j (d < j) crosses every position strictly between them
     cross = [0] * (n + 2)
@@ -145,8 +146,8 @@ def _part_graph(graph: Graph, lo: int, hi: int, producer: dict[int, int], prefix
                 word = word_name(name, e, v.dim)  # type: ignore[arg-type]
                 bindings[word] = [("in", word, b) for b in range(v.bits)]
         else:
-            got = g._push(op.kind, [value(a) for a in op.args], dict(op.params), v.dim,
-                          v.lo, v.hi, v.type)
+            got = g.append(op.kind, [value(a) for a in op.args], op.params, v.lo, v.hi,
+                           v.type)
         vals[vid] = got
         return got
 
@@ -171,7 +172,7 @@ def part_split(graph: Graph, cuts: list[int]) -> Split:
     that would read nothing (constants alone) joins the part after it (the last such
     part, the one before), so there may be fewer parts than ``len(cuts) + 1``."""
     cuts = sorted(set(cuts))
-    prefix, src = cut_prefix(graph), _sources(graph)
+    prefix, src = cut_prefix(graph), computed_sources(graph)
     while True:
         split, empty = _split_at(graph, cuts, prefix, src)
         if empty is None or not cuts:
@@ -181,7 +182,7 @@ def part_split(graph: Graph, cuts: list[int]) -> Split:
 
 def _split_at(graph: Graph, cuts: list[int], prefix: str, src: list[set[int]]
               ) -> tuple[Split, int | None]:
-    """:func:`part_split` at exactly ``cuts`` (value names ``prefix``, :func:`_sources`
+    """:func:`part_split` at exactly ``cuts`` (value names ``prefix``, :func:`computed_sources`
     ``src``), and the first part that reads no input (``None`` if every part reads
     one)."""
     bounds = [-1, *cuts, len(graph.ops) - 1]

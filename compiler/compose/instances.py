@@ -55,6 +55,5 @@ def inst_input(g: Graph, name: str, dim: int, t: WordType, lo: tuple[int, ...],
                hi: tuple[int, ...]) -> Value:
     """Input ``name`` of ``g`` with an operand's exact ranges (``Graph.input`` only
     knows full types)."""
-    v = g._push("input", [], {"name": name}, dim, lo, hi, t)
-    g.inputs[name] = v
-    return v
+    assert len(lo) == dim
+    return g.append("input", [], {"name": name}, lo, hi, t)

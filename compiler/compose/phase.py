@@ -64,10 +64,8 @@ def legalise_phases(graph: Graph) -> tuple[Graph, int]:
             else:
                 args = [made[(a, 0 if ops[a].kind in _PLUMBING else (p - flip(vid)) % 2)]
                         for a in op.args]
-            nv = new._push(op.kind, [new.values[a] for a in args], dict(op.params), v.dim,
-                           v.lo, v.hi, v.type)
-            if op.kind == "input":
-                new.inputs[op.params["name"]] = nv  # type: ignore[index]
+            nv = new.append(op.kind, [new.values[a] for a in args], op.params, v.lo, v.hi,
+                            v.type)
             made[(vid, p)] = nv.id
     for name, v in graph.outputs.items():
         p = 0 if ops[v.id].kind in _PLUMBING else min(need[v.id])

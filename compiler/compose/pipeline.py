@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from compiler.compose.elements import per_element
-from compiler.compose.hierarchy import WIRING, part_split
+from compiler.compose.hierarchy import WIRING, computed_sources, part_split
 from compiler.compose.phase import legalise_phases
 from compiler.ir import Graph, GraphError
 from compiler.lower import word_name
@@ -95,23 +95,10 @@ def cut_before_every_op(graph: Graph) -> list[int]:
     kinds = sorted({op.kind for op in graph.ops} - WIRING)
     cuts = cut_before_each(graph, *kinds) if kinds else []
     computed = [i for i, op in enumerate(graph.ops) if op.kind not in WIRING]
-    if computed and len(_gathered(graph)) > 1:
+    src = computed_sources(graph)
+    if computed and len(set().union(*(src[v.id] for v in graph.outputs.values()))) > 1:
         cuts = sorted(set(cuts) | {computed[-1]})
     return cuts
-
-
-def _gathered(graph: Graph) -> set[int]:
-    """The computed ops whose values the outputs read through slices and concats."""
-    out: set[int] = set()
-    stack = [v.id for v in graph.outputs.values()]
-    while stack:
-        vid = stack.pop()
-        op = graph.ops[vid]
-        if op.kind in ("slice", "concat"):
-            stack.extend(op.args)
-        elif op.kind not in WIRING:
-            out.add(vid)
-    return out
 
 
 def count_parts(graph: Graph, cuts: Callable[[Graph], list[int]],

@@ -22,13 +22,23 @@ from compiler.compose.instances import Elem, Instance, Split, Src, inst_input
 from compiler.ir import FIRST, Graph, GraphError, Op, Value, WordType
 from compiler.lower import word_name
 
-__all__ = ["ELEMENTWISE", "WHOLE", "Elem", "Instance", "Split", "Src", "split_graph"]
+__all__ = ["ELEMENTWISE", "WHOLE", "Elem", "Instance", "Split", "Src", "element_params",
+           "split_graph"]
 
 #: ops computed element by element
 ELEMENTWISE = frozenset({"add", "sub", "const_mul", "mul", "max", "table", "delay",
                          "rshift", "fit", "sum", "select"})
 #: ops computed on whole vectors
 WHOLE = frozenset({"linear", "dot", "embed", "argmax"})
+
+
+def element_params(op: Op, e: int) -> dict[str, object]:
+    """The params of elementwise ``op`` computing element ``e`` alone (a constant
+    multiply keeps its ``e``-th constant; every other param holds for all elements)."""
+    params = dict(op.params)
+    if op.kind == "const_mul":
+        params["c"] = (op.params["c"][e],)  # type: ignore[index]
+    return params
 
 
 def _const_bits(value: int, t: WordType) -> list[Src]:
@@ -127,8 +137,7 @@ def _whole_op(instances: list[Instance], vid: int, op: Op, v: Value, args: list[
                 t_in = WordType(t_in.bits + 1, True)
             if aid in consts:
                 cv = consts[aid][sl]
-                inst_args.append(g._push("const", [], {"values": tuple(cv)}, len(cv),
-                                         cv, cv, t_in))
+                inst_args.append(g.append("const", [], {"values": tuple(cv)}, cv, cv, t_in))
                 continue
             name = f"i{j}"
             dim = len(lo)
@@ -141,12 +150,10 @@ def _whole_op(instances: list[Instance], vid: int, op: Op, v: Value, args: list[
         if first_needed:
             g.first()
             bindings[FIRST] = [("in", FIRST, 0)]
-        params = dict(op.params)
-        if k == "const_mul" and e is not None:
-            params["c"] = (op.params["c"][e],)  # type: ignore[index]
+        params = dict(op.params) if e is None else element_params(op, e)
         lo_o = v.lo if e is None else v.lo[e:e + 1]
         hi_o = v.hi if e is None else v.hi[e:e + 1]
-        y = g._push(k, inst_args, params, len(lo_o), lo_o, hi_o, v.type)
+        y = g.append(k, inst_args, params, lo_o, hi_o, v.type)
         g.output("y", y)
         idx = len(instances)
         tag = f"op{vid}.{k}" + ("" if e is None else f"[{e}]")

@@ -34,7 +34,7 @@ def reversed_inputs(inst: Instance) -> Instance | None:
     x = inst_input(new, "i0", n, xv.type, xv.lo[::-1], xv.hi[::-1])
     params = dict(op.params)
     params["W"] = tuple(tuple(row[::-1]) for row in op.params["W"])  # type: ignore[union-attr]
-    y = new._push("linear", [x], params, yv.dim, yv.lo, yv.hi, yv.type)
+    y = new.append("linear", [x], params, yv.lo, yv.hi, yv.type)
     new.output("y", y)
     bindings = {word_name("i0", k, n): inst.bindings[word_name("i0", n - 1 - k, n)]
                 for k in range(n)}

@@ -29,6 +29,16 @@ def random_graph_tokens(g: Graph, rng: np.random.Generator, n: int
     return toks
 
 
+def check_as_chip(pipe, tokens: dict[str, np.ndarray], name: str, seed: int = 5) -> None:
+    """The pipeline ``pipe`` as one chip (:func:`compiler.compose.chain.chip_plan`),
+    streamed cycle by cycle in numpy: every output of every token equals the
+    reference."""
+    from compiler.compose.chain import chip_plan
+    from sim.chip_sim import stream_chip
+
+    pipe.check(stream_chip(chip_plan(pipe), tokens, seed=seed), tokens, name)
+
+
 def check_composed(g: Graph, res: ComposeResult, seed: int) -> None:
     """Stream 320 tokens (random restarts, garbage on unmapped inputs) through the
     composed program, on the logical fabric and on a random defect map: every output

@@ -21,7 +21,15 @@ from fabric.chip import ChipError, ChipPlan, Wire
 from sim.chip_sim import run_chip_cycles, stream_chip
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from composed import check_as_chip  # noqa: E402
 from test_compile_graphs import random_graph  # noqa: E402
+
+
+def _with_wires(plan: ChipPlan, k: int, wires: dict) -> ChipPlan:
+    """``plan`` with fabric ``k``'s input wiring replaced by ``wires``."""
+    return dataclasses.replace(plan, part_inputs=plan.part_inputs[:k] + (wires,)
+                               + plan.part_inputs[k + 1:])
 
 
 @pytest.fixture(scope="module")
@@ -48,14 +56,13 @@ def test_every_wire_is_timed_to_the_cycle(block) -> None:
     tokens = block.random_tokens(300, seed=7)
     longest = max(((k, port) for k, wires in enumerate(plan.part_inputs)
                    for port in wires), key=lambda kp: plan.part_inputs[kp[0]][kp[1]].delay)
-    for k, port in [longest]:
-        for shift in (-1, 1):
-            wires = dict(plan.part_inputs[k])
-            wires[port] = Wire(wires[port].source, wires[port].delay + shift)
-            bad = dataclasses.replace(plan, part_inputs=plan.part_inputs[:k] + (wires,)
-                                      + plan.part_inputs[k + 1:])
-            with pytest.raises(AssertionError, match="tokens differ"):
-                block.check(stream_chip(bad, tokens, seed=3), tokens, "mistimed")
+    k, port = longest
+    for shift in (-1, 1):
+        wires = dict(plan.part_inputs[k])
+        wires[port] = Wire(wires[port].source, wires[port].delay + shift)
+        with pytest.raises(AssertionError, match="tokens differ"):
+            block.check(stream_chip(_with_wires(plan, k, wires), tokens, seed=3), tokens,
+                        "mistimed")
 
 
 def test_every_fabric_starts_as_early_as_its_inputs_allow(block) -> None:
@@ -79,10 +86,8 @@ def test_random_programs_run_as_one_chip(seed: int, n_ops: int) -> None:
     g = random_graph(rng, n_ops)
     pipe = compile_pipeline(g, "random", cut_before_every_op, time_budget=300, workers=1,
                             elements=bool(seed % 2))
-    plan = chip_plan(pipe)
-    assert len(plan.parts) == len(pipe.bitstreams)
     tokens = pipe.random_tokens(96, seed=seed)
-    pipe.check(stream_chip(plan, tokens, seed=seed), tokens, f"random program {seed}")
+    check_as_chip(pipe, tokens, f"random program {seed}", seed=seed)
 
 
 def test_a_fabric_that_reads_what_no_earlier_one_makes_is_named(block) -> None:
@@ -105,13 +110,11 @@ def test_malformed_plans_are_refused_with_the_bit_named(block) -> None:
         wires = dict(plan.part_inputs[k])
         wires[port] = wire
         with pytest.raises(ChipError, match=f"fabric {k} input {port[0]}.*{message}"):
-            dataclasses.replace(plan, part_inputs=plan.part_inputs[:k] + (wires,)
-                                + plan.part_inputs[k + 1:])
+            _with_wires(plan, k, wires)
     wires = dict(plan.part_inputs[k])
     wires[("east_out", 0)] = wires.pop(port)
     with pytest.raises(ChipError, match=rf"fabric {k} input east_out\[0\]: not an input bit"):
-        dataclasses.replace(plan, part_inputs=plan.part_inputs[:k] + (wires,)
-                            + plan.part_inputs[k + 1:])
+        _with_wires(plan, k, wires)
     with pytest.raises(ChipError, match=r"signed or widths name \['nope'\]"):
         dataclasses.replace(plan, signed=frozenset({"nope"}))
     with pytest.raises(ChipError, match="one start"):

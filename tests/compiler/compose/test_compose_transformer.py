@@ -19,16 +19,14 @@ import numpy as np
 import pytest
 
 from compiler.compose import compose_graph
-from compiler.compose.chain import chip_plan
 from compiler.compose.pipeline import compile_pipeline, cut_before_every_op
 from compiler.ir import FIRST
 from compiler.program import block_library
 from compiler.transformer import BlockSpec, block_graph
-from sim.chip_sim import stream_chip
 from sim.simulators import numpy_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from composed import check_composed  # noqa: E402
+from composed import check_as_chip, check_composed  # noqa: E402
 
 SPECS = [BlockSpec(2, window=2, attention="relu"),
          BlockSpec(2, window=2, attention="softmax"),
@@ -49,7 +47,7 @@ def test_block_as_fabrics_streams_bit_exact_with_restarts_and_defects(spec) -> N
     on_defects = numpy_stage(np.random.default_rng(9), seed=5)   # a map per fabric
     pipe.check(pipe.run(tokens, on_defects), tokens, "block on defect maps")
     # as one chip, cycle by cycle, every wire between fabrics timed
-    pipe.check(stream_chip(chip_plan(pipe), tokens, seed=5), tokens, "block as one chip")
+    check_as_chip(pipe, tokens, "block as one chip")
 
 
 @pytest.mark.parametrize("seed", [1, 8, 10])
@@ -66,7 +64,7 @@ def test_random_small_blocks_as_fabrics_stream_bit_exact(seed: int) -> None:
                             elements=bool(seed % 2))
     tokens = pipe.random_tokens(256, seed=seed)
     pipe.check(pipe.run(tokens, numpy_stage(seed=5)), tokens, f"block {spec}")
-    pipe.check(stream_chip(chip_plan(pipe), tokens, seed=5), tokens, f"chip {spec}")
+    check_as_chip(pipe, tokens, f"chip {spec}")
 
 
 @pytest.mark.slow

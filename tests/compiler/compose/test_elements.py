@@ -19,7 +19,7 @@ from sim.simulators import numpy_stage
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the back-end tests' generators
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from composed import random_graph_tokens  # noqa: E402
+from composed import check_as_chip, random_graph_tokens  # noqa: E402
 from test_compile_graphs import random_graph  # noqa: E402
 
 
@@ -102,12 +102,9 @@ def test_a_block_one_element_per_fabric_gathers_its_outputs_on_wiring() -> None:
 @given(st.integers(0, 10_000), st.integers(2, 6))
 def test_random_vector_programs_one_element_per_fabric(seed: int, n_ops: int) -> None:
     """Compiled and streamed (with restarts) as a row of fabrics and as one chip."""
-    from compiler.compose.chain import chip_plan
-    from sim.chip_sim import stream_chip
-
     g = random_vector_graph(np.random.default_rng(seed), n_ops)
     pipe = compile_pipeline(g, "v", cut_before_every_op, time_budget=300, workers=1,
                             elements=True)
     tokens = pipe.random_tokens(96, seed=seed)
     pipe.check(pipe.run(tokens, numpy_stage(seed=2)), tokens, f"vector program {seed}")
-    pipe.check(stream_chip(chip_plan(pipe), tokens), tokens, f"vector chip {seed}")
+    check_as_chip(pipe, tokens, f"vector chip {seed}", seed=0)
